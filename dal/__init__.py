@@ -1,0 +1,49 @@
+"""A PostgreSQL data layer: named SQL, plain typed functions, a psycopg 3 pool.
+
+Typical use::
+
+    from dal import Settings, open_pool, resolve_conninfo, users
+
+    settings = Settings.from_env()
+    pool = open_pool(resolve_conninfo(settings), settings)
+    alice = users.create(pool, email="alice@example.com", username="alice", password="...")
+"""
+
+from dal.config import Settings
+from dal.db import Db, open_pool, retry, transaction
+from dal.errors import (
+    ConcurrentUpdate,
+    ConfigError,
+    Conflict,
+    ConnectionLost,
+    DalError,
+    InvalidData,
+    MigrationError,
+    NotFound,
+    QueryTimeout,
+    ReferenceMissing,
+    StillReferenced,
+    Unavailable,
+)
+from dal.server import resolve_conninfo
+
+__all__ = [
+    "ConcurrentUpdate",
+    "ConfigError",
+    "Conflict",
+    "ConnectionLost",
+    "DalError",
+    "Db",
+    "InvalidData",
+    "MigrationError",
+    "NotFound",
+    "QueryTimeout",
+    "ReferenceMissing",
+    "Settings",
+    "StillReferenced",
+    "Unavailable",
+    "open_pool",
+    "resolve_conninfo",
+    "retry",
+    "transaction",
+]

@@ -1,0 +1,194 @@
+"""The `dal` command: argument parsing and printing only.
+
+Each command calls a library function; a `DalError` becomes one line on stderr
+and exit status 1 (2 for usage errors, from argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dal import health, migrate, schema, server
+from dal.config import Settings, parse_duration_ms
+from dal.db import open_pool
+from dal.errors import DalError, MigrationError
+
+KEEP_RUNNING_MARKER = ".dal-keep-running"
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _conninfo(settings: Settings) -> str:
+    keep = (settings.data_dir / KEEP_RUNNING_MARKER).exists()
+    return server.resolve_conninfo(settings, keep_running=keep)
+
+
+def _lock_timeout(args: argparse.Namespace) -> int:
+    return parse_duration_ms(args.lock_timeout, "--lock-timeout")
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the database, migrate it, load dev seed data, print the health report."""
+    conninfo = _conninfo(settings)
+    applied = migrate.migrate(conninfo, echo=print)
+    print(f"migrations: {len(applied)} applied this run")
+    _seed_dev(conninfo)
+    return _print_health(conninfo, settings)
+
+
+def _seed_dev(conninfo: str) -> None:
+    try:
+        from dal import seed  # type: ignore[attr-defined]
+    except ImportError:
+        return  # seed profiles arrive with the seed module
+    seed.ensure_dev(conninfo)  # pragma: no cover
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings)
+    applied = migrate.migrate(
+        conninfo, lock_timeout_ms=_lock_timeout(args), dry_run=args.dry_run, echo=print
+    )
+    verb = "would apply" if args.dry_run else "applied"
+    print(f"{verb} {len(applied)} migration(s)" if applied else "already up to date")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings)
+    done = migrate.rollback(
+        conninfo,
+        count=args.count,
+        lock_timeout_ms=_lock_timeout(args),
+        dry_run=args.dry_run,
+        echo=print,
+    )
+    verb = "would roll back" if args.dry_run else "rolled back"
+    print(f"{verb} {len(done)} migration(s)" if done else "nothing to roll back")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    states = migrate.status(_conninfo(settings))
+    for state in states:
+        mark = "applied" if state.applied else "pending"
+        when = f" {state.applied_at:%Y-%m-%d %H:%M}" if state.applied_at else ""
+        drift = "  EDITED SINCE APPLIED" if state.drifted else ""
+        print(f"{mark:8} {state.id}{when}{drift}")
+    pending = sum(not s.applied for s in states)
+    print(f"{len(states) - pending} applied, {pending} pending")
+    return 1 if any(s.drifted for s in states) else 0
+
+
+def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
+    forward, backward = migrate.new(args.name, transactional=not args.non_transactional)
+    print(f"created {forward}\ncreated {backward}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings)
+    if args.action == "dump":
+        print(f"wrote {schema.write_snapshot(conninfo)}")
+        return 0
+    difference = schema.diff(conninfo)
+    if difference:
+        sys.stdout.write(difference)
+        print("the live schema differs from sql/schema.sql", file=sys.stderr)
+        return 1
+    print("the live schema matches sql/schema.sql")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    return _print_health(_conninfo(settings), settings)
+
+
+def _print_health(conninfo: str, settings: Settings) -> int:
+    small = Settings(**{**settings.__dict__, "pool_size": 1, "max_overflow": 1})
+    pool = open_pool(conninfo, small, name="dal-health")
+    try:
+        report = health.check(pool, conninfo)
+    finally:
+        pool.close()
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url is not None:
+        raise DalError("DATABASE_URL is set: the embedded server is not in use")
+    marker = settings.data_dir / KEEP_RUNNING_MARKER
+    if args.action == "start":
+        conninfo = server.resolve_conninfo(settings, keep_running=True)
+        marker.touch()
+        print(f"embedded PostgreSQL running; DATABASE_URL={conninfo}")
+    elif args.action == "stop":
+        marker.unlink(missing_ok=True)
+        stopped = server.stop_embedded(settings.data_dir)
+        print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    else:
+        running = (settings.data_dir / "postmaster.pid").exists()
+        print(f"embedded PostgreSQL in {settings.data_dir}: {'running' if running else 'stopped'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dal", description="PostgreSQL data layer: migrations, schema and operations."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Command, text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=text, description=text)
+        command.set_defaults(func=func)
+        return command
+
+    add("demo", cmd_demo, "start the database, migrate, seed dev data, print health")
+    for name, func, text in (
+        ("migrate", cmd_migrate, "apply pending migrations"),
+        ("rollback", cmd_rollback, "roll back the newest applied migrations"),
+    ):
+        command = add(name, func, text)
+        command.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+        command.add_argument(
+            "--lock-timeout", default="5s", help="give up DDL that waits this long for a lock"
+        )
+        if name == "rollback":
+            command.add_argument("--count", type=int, default=1, help="how many (default 1)")
+    add("status", cmd_status, "list migrations: applied, pending, edited since applied")
+    new = add("new", cmd_new, "create the next migration and its rollback from a template")
+    new.add_argument("name", help="lower_snake_case summary, e.g. add_tasks_due_index")
+    new.add_argument(
+        "--non-transactional",
+        action="store_true",
+        help="for CREATE INDEX CONCURRENTLY: the file runs outside a transaction",
+    )
+    schema_cmd = add("schema", cmd_schema, "write or check the sql/schema.sql snapshot")
+    schema_cmd.add_argument("action", choices=["dump", "check"])
+    add("health", cmd_health, "connectivity, latency, version, migration head, row counts")
+    server_cmd = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL")
+    server_cmd.add_argument("action", choices=["start", "stop", "status"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings))
+    except MigrationError as exc:
+        print(f"dal: {exc.message}", file=sys.stderr)
+        return 3
+    except DalError as exc:
+        print(f"dal: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""Settings, read from the environment (and a `.env` file via python-dotenv).
+
+Every setting is documented in the README. Nothing here connects to a server;
+`dal.server.resolve_conninfo` turns the settings into a connection string.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from dotenv import dotenv_values
+
+from dal.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min)?\s*$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The data layer's configuration. Build it with `Settings.from_env()`."""
+
+    database_url: str | None = None
+    pool_size: int = 10
+    max_overflow: int = 20
+    pool_timeout: float = 30.0
+    pool_max_waiting: int = 0
+    statement_timeout_ms: int = 0
+    prepare_threshold: int | None = 5
+    data_dir: Path = PROJECT_ROOT / ".pgdata"
+
+    @property
+    def pool_max_size(self) -> int:
+        return self.pool_size + self.max_overflow
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, dotenv: Path | None = None
+    ) -> Settings:
+        """Read settings from `environ` (default: os.environ) over a `.env` file.
+
+        Variables already in the environment win over the `.env` file.
+        """
+        env: dict[str, str] = {}
+        env_file = dotenv if dotenv is not None else Path.cwd() / ".env"
+        if env_file.is_file():
+            env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+
+        url = env.get("DATABASE_URL", "").strip() or None
+        if url is not None:
+            validate_url(url)
+        prepare = env.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+        return cls(
+            database_url=url,
+            pool_size=_int(env, "DATABASE_POOL_SIZE", 10, minimum=1),
+            max_overflow=_int(env, "DATABASE_MAX_OVERFLOW", 20, minimum=0),
+            pool_timeout=_float(env, "DATABASE_POOL_TIMEOUT", 30.0),
+            pool_max_waiting=_int(env, "DATABASE_POOL_MAX_WAITING", 0, minimum=0),
+            statement_timeout_ms=_duration_ms(env, "DATABASE_STATEMENT_TIMEOUT", "0"),
+            prepare_threshold=None
+            if prepare in {"off", "none", "false"}
+            else _int(env, "DATABASE_PREPARE_THRESHOLD", 5, minimum=0),
+            data_dir=Path(env["DAL_DATA_DIR"]) if env.get("DAL_DATA_DIR") else cls.data_dir,
+        )
+
+
+def validate_url(url: str) -> dict[str, str]:
+    """Check that `url` is a PostgreSQL URL libpq accepts; return its parts."""
+    if not re.match(r"^postgres(ql)?://", url):
+        raise ConfigError(
+            f"DATABASE_URL must start with postgresql:// (got {redact(url)!r}); "
+            "example: postgresql://user:password@localhost:5432/dbname"
+        )
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise ConfigError(
+            f"DATABASE_URL is not a valid connection URL: {redact(url)!r}; "
+            "example: postgresql://user:password@localhost:5432/dbname"
+        ) from None
+    for port in str(parts.get("port") or "5432").split(","):
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"DATABASE_URL has an invalid port {port!r}: {redact(url)!r}")
+    sslmode = parts.get("sslmode")
+    if sslmode is not None and sslmode not in _SSL_MODES:
+        raise ConfigError(
+            f"DATABASE_URL has sslmode={sslmode!r}; use one of {', '.join(sorted(_SSL_MODES))}"
+        )
+    return {k: str(v) for k, v in parts.items() if v is not None}
+
+
+def redact(url: str) -> str:
+    """Hide the password of a URL or key=value connection string."""
+    url = re.sub(r"(postgres(?:ql)?://[^:/@?]*:)[^@/?]*@", r"\1***@", url)
+    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
+
+
+def describe(conninfo: str) -> str:
+    """A short, password-free description of where a connection string points."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return redact(conninfo)
+    host = parts.get("host") or "localhost"
+    port = parts.get("port") or 5432
+    return f"{parts.get('user', '')}@{host}:{port}/{parts.get('dbname', '')}"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _duration_ms(env: Mapping[str, str], name: str, default: str) -> int:
+    """Parse '500ms', '30s', '2min' or a bare number of milliseconds."""
+    raw = env.get(name, "").strip() or default
+    return parse_duration_ms(raw, name)
+
+
+def parse_duration_ms(raw: str, name: str) -> int:
+    match = _DURATION.match(raw)
+    if match is None:
+        raise ConfigError(f"{name} must be a duration like 500ms, 30s or 2min; got {raw!r}")
+    number, unit = int(match.group(1)), match.group(2) or "ms"
+    return number * {"ms": 1, "s": 1000, "min": 60_000}[unit]

@@ -1,0 +1,145 @@
+"""The connection pool, transactions and retries.
+
+One `ConnectionPool` per process: create it with `open_pool()` at start-up and
+close it at shutdown. DAL functions accept either a connection or the pool as
+their first argument (`Db`); given the pool they borrow a connection for the
+duration of the call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from dal.config import Settings, describe
+from dal.errors import (
+    ConcurrentUpdate,
+    ConnectionLost,
+    DalError,
+    Unavailable,
+    translate,
+    translating,
+)
+
+log = logging.getLogger(__name__)
+
+Conn = psycopg.Connection[Any]
+Pool = ConnectionPool[Conn]
+Db = Conn | Pool
+"""What DAL functions take first: a connection (you own the transaction) or the pool."""
+
+T = TypeVar("T")
+
+
+def connection_kwargs(settings: Settings) -> dict[str, Any]:
+    """Per-connection options derived from the settings.
+
+    `prepare_threshold=None` turns server-side prepared statements off, which
+    PgBouncer in transaction mode (before 1.21) requires.
+    """
+    kwargs: dict[str, Any] = {
+        "prepare_threshold": settings.prepare_threshold,
+        "application_name": "dal",
+    }
+    if settings.statement_timeout_ms:
+        kwargs["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
+    return kwargs
+
+
+def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
+    """Open the process's pool and wait until its first connections work.
+
+    The pool keeps `DATABASE_POOL_SIZE` connections and grows up to
+    size + `DATABASE_MAX_OVERFLOW` under load. Each connection is checked
+    before it is handed out, so a server restart costs one reconnect, not an error.
+    """
+    pool: Pool = ConnectionPool(
+        conninfo,
+        min_size=settings.pool_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.pool_timeout,
+        max_waiting=settings.pool_max_waiting,
+        kwargs=connection_kwargs(settings),
+        check=ConnectionPool.check_connection,
+        reconnect_timeout=max(settings.pool_timeout, 5.0),
+        name=name,
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=settings.pool_timeout)
+    except psycopg.Error as exc:
+        pool.close()
+        raise Unavailable(
+            f"cannot open a connection pool to {describe(conninfo)} "
+            f"within {settings.pool_timeout:g}s; is the server running and DATABASE_URL right?"
+        ) from exc
+    return pool
+
+
+@contextmanager
+def connection(db: Db) -> Iterator[Conn]:
+    """The connection itself, or one borrowed from the pool for the block."""
+    if isinstance(db, psycopg.Connection):
+        yield db
+        return
+    with translating(), db.connection() as conn:
+        yield conn
+
+
+@contextmanager
+def transaction(db: Db) -> Iterator[Conn]:
+    """Run the block in a transaction: committed on success, rolled back on error.
+
+    Nested use on one connection becomes a savepoint. Database errors leave the
+    block as `DalError`.
+    """
+    with connection(db) as conn:
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+
+_RETRYABLE = (ConcurrentUpdate, ConnectionLost)
+
+
+def retry(
+    pool: Pool,
+    work: Callable[[Conn], T],
+    *,
+    attempts: int = 4,
+    base_delay: float = 0.02,
+    isolation: psycopg.IsolationLevel | None = None,
+) -> T:
+    """Run `work(conn)` in its own transaction, retrying transient failures.
+
+    Retries serialization failures, deadlocks and lost connections, with
+    jittered exponential back-off. Use it only for work that is safe to repeat
+    as a whole: everything it does must be inside that one transaction.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with translating(), pool.connection() as conn:
+                if isolation is not None:
+                    conn.isolation_level = isolation
+                try:
+                    with transaction(conn):
+                        return work(conn)
+                finally:
+                    if isolation is not None and not conn.closed:
+                        conn.isolation_level = None
+        except _RETRYABLE as exc:
+            if attempt == attempts:
+                raise
+            delay = base_delay * 2 ** (attempt - 1) * (0.5 + random.random())
+            log.info("retrying after %s (attempt %d/%d)", type(exc).__name__, attempt, attempts)
+            time.sleep(delay)
+    raise DalError("retry: no attempts were made")  # only when attempts < 1

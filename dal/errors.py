@@ -1,0 +1,149 @@
+"""The errors a DAL function may raise, and the mapping from psycopg's.
+
+Every public function raises only `DalError` subclasses; the psycopg error that
+caused one is kept as ``__cause__``. Constraint-backed errors carry the name of
+the constraint (or unique index) so callers can tell which rule was broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg.errors as pge
+import psycopg_pool
+
+
+class DalError(Exception):
+    """Base of every error the data layer raises."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        constraint: str | None = None,
+        table: str | None = None,
+        column: str | None = None,
+        sqlstate: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.constraint = constraint
+        self.table = table
+        self.column = column
+        self.sqlstate = sqlstate
+
+
+class NotFound(DalError):
+    """The row asked for does not exist (or is not visible to this caller)."""
+
+
+class Conflict(DalError):
+    """The write collides with existing data: a unique key, or a concurrent change."""
+
+
+class StillReferenced(Conflict):
+    """The row cannot be deleted or re-keyed: other rows still point at it."""
+
+
+class ConcurrentUpdate(Conflict):
+    """A serialization failure or deadlock outlived its retries."""
+
+
+class InvalidData(DalError):
+    """A value breaks a CHECK or NOT NULL rule, or is not valid for its type."""
+
+
+class ReferenceMissing(DalError):
+    """A foreign key points at a row that does not exist."""
+
+
+class Unavailable(DalError):
+    """The database could not be reached: pool timeout, refused or lost connection."""
+
+
+class ConnectionLost(Unavailable):
+    """The connection broke mid-use (server restart, network); safe work may be retried."""
+
+
+class QueryTimeout(Unavailable):
+    """A statement ran past statement_timeout, or waited past lock_timeout."""
+
+
+class ConfigError(DalError):
+    """A setting is missing or malformed."""
+
+
+class MigrationError(DalError):
+    """Migrations cannot run: drift, a database ahead of the code, a held lock."""
+
+
+_CONNECTION_LOST = {"57P01", "57P02", "57P03"}  # admin/crash shutdown, cannot connect now
+
+
+def _nul_field(params: Mapping[str, Any] | None) -> str | None:
+    """Name the first parameter holding a NUL byte: the server never sees it."""
+    for key, value in (params or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            return key
+    return None
+
+
+def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> DalError:
+    """Turn a psycopg / psycopg-pool error into the matching `DalError`."""
+    if isinstance(exc, DalError):
+        return exc
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        return Unavailable("no database connection became free in time (pool timeout)")
+    if isinstance(exc, psycopg_pool.TooManyRequests):
+        return Unavailable("too many requests are waiting for a database connection")
+    if not isinstance(exc, psycopg.Error):
+        return DalError(f"unexpected error: {exc}")
+
+    diag = exc.diag
+    state = exc.sqlstate or ""
+    where = {
+        "constraint": diag.constraint_name,
+        "table": diag.table_name,
+        "column": diag.column_name,
+        "sqlstate": state or None,
+    }
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    if isinstance(exc, pge.UniqueViolation | pge.ExclusionViolation):
+        return Conflict(f"{first_line}", **where)
+    if isinstance(exc, pge.ForeignKeyViolation):
+        if (diag.message_primary or "").startswith("update or delete"):
+            return StillReferenced(first_line, **where)
+        return ReferenceMissing(first_line, **where)
+    if isinstance(exc, pge.NotNullViolation):
+        return InvalidData(f"{diag.column_name} must not be null", **where)
+    if isinstance(exc, pge.CheckViolation):
+        return InvalidData(first_line, **where)
+    if isinstance(exc, pge.SerializationFailure | pge.DeadlockDetected):
+        return ConcurrentUpdate(first_line, **where)
+    if isinstance(exc, pge.QueryCanceled | pge.LockNotAvailable):
+        return QueryTimeout(first_line, **where)
+    if state.startswith("22") or isinstance(exc, psycopg.DataError):
+        field = _nul_field(params)
+        if field is not None and not state:
+            return InvalidData(f"{field} must not contain a NUL byte", column=field)
+        return InvalidData(first_line, **where)
+    if (
+        isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+        or state.startswith("08")
+        or state in _CONNECTION_LOST
+    ):
+        return ConnectionLost(f"database connection lost: {first_line}", **where)
+    return DalError(first_line, **where)
+
+
+@contextmanager
+def translating(params: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Re-raise any psycopg error inside the block as a `DalError`."""
+    try:
+        yield
+    except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.TooManyRequests) as exc:
+        raise translate(exc, params) from exc

@@ -1,0 +1,323 @@
+"""Schema migrations: yoyo-migrations over `migrations/*.sql`, with guard rails.
+
+Beyond what yoyo does, this module
+- refuses to run when the database has migrations the code does not know
+  (the database is ahead of the code);
+- records a sha256 of each applied migration file and refuses to run when an
+  applied file was edited since (drift), naming the file;
+- holds a PostgreSQL advisory lock so two `dal migrate` runs cannot interleave;
+- sets `lock_timeout` on the migration connection so DDL waiting behind a busy
+  table fails fast instead of queueing every query behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from dal.config import PROJECT_ROOT, describe
+from dal.errors import DalError, MigrationError, translate
+from dal.server import connect
+
+MIGRATION_TABLE = "_yoyo_migration"
+CHECKSUM_TABLE = "dal_migration_checksums"
+# Tables owned by the migration machinery rather than by the schema.
+BOOKKEEPING_TABLES = (MIGRATION_TABLE, "_yoyo_log", "_yoyo_version", "yoyo_lock", CHECKSUM_TABLE)
+
+_LOCK_KEY = 7_310_582_114  # arbitrary, stable: the advisory lock that serialises migrations
+
+Printer = Callable[[str], None]
+
+
+def default_directory() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (PROJECT_ROOT / "migrations", here / "_migrations"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the migrations/ directory is missing")
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """One migration file and whether (and how) it is applied."""
+
+    id: str
+    path: Path
+    applied_at: datetime | None
+    drifted: bool
+
+    @property
+    def applied(self) -> bool:
+        return self.applied_at is not None
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_migrations(directory: Path) -> Any:
+    from yoyo import read_migrations
+
+    if not directory.is_dir():
+        raise MigrationError(f"migrations directory {directory} does not exist")
+    return read_migrations(str(directory))
+
+
+def _backend(conninfo: str, lock_timeout_ms: int) -> Any:
+    """A yoyo backend whose connections come from our conninfo (sockets, sslmode...)."""
+    from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+    from yoyo.connections import parse_uri
+
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    options = f"{parts.get('options') or ''} -c lock_timeout={lock_timeout_ms} "
+    options += "-c statement_timeout=0"
+
+    class Backend(PostgresqlPsycopgBackend):  # type: ignore[misc]
+        def connect(self, dburi: Any) -> psycopg.Connection[Any]:
+            return connect(conninfo, autocommit=True, options=options.strip())
+
+        def copy(self) -> Backend:
+            return Backend(self.uri, self.migration_table)
+
+    backend = Backend(parse_uri("postgresql+psycopg://dal/dal"), MIGRATION_TABLE)
+    backend.init_database()
+    return backend
+
+
+@contextmanager
+def _session(conninfo: str, lock_timeout_ms: int) -> Iterator[Any]:
+    """Hold the migration advisory lock and a yoyo backend for the block."""
+    with connect(conninfo, autocommit=True) as guard:
+        got = guard.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY]).fetchone()
+        if not got or not got[0]:
+            raise MigrationError(
+                f"another `dal migrate` or `dal rollback` is running on {describe(conninfo)}; "
+                "wait for it to finish, then run this again"
+            )
+        backend = _backend(conninfo, lock_timeout_ms)
+        try:
+            _ensure_checksum_table(backend.connection)
+            yield backend
+        finally:
+            backend.connection.close()
+            guard.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+
+
+def _ensure_checksum_table(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(
+        f"""CREATE TABLE IF NOT EXISTS {CHECKSUM_TABLE} (
+            migration_id text PRIMARY KEY,
+            sha256 text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now())"""
+    )
+
+
+def _applied(conn: psycopg.Connection[Any]) -> dict[str, tuple[datetime, str | None]]:
+    """Applied migration id -> (applied at, recorded sha256)."""
+    found = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+        [MIGRATION_TABLE, CHECKSUM_TABLE],
+    ).fetchone()
+    if found is None or not found[0]:
+        return {}
+    sums = f"(SELECT c.sha256 FROM {CHECKSUM_TABLE} c WHERE c.migration_id = m.migration_id)"
+    rows = conn.execute(
+        f"SELECT m.migration_id, m.applied_at_utc, {sums if found[1] else 'NULL'} "
+        f"FROM {MIGRATION_TABLE} m"
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _check(
+    migrations: Any, applied: dict[str, tuple[datetime, str | None]], *, drift: bool = True
+) -> None:
+    """Refuse a database that is ahead of the code, or (with `drift`) whose files changed."""
+    known = {m.id: Path(m.path) for m in migrations}
+    unknown = sorted(set(applied) - set(known))
+    if unknown:
+        raise MigrationError(
+            f"the database has {len(unknown)} migration(s) this code does not have "
+            f"({', '.join(unknown)}): it is ahead of the code; deploy the newer code "
+            "or roll those back with it"
+        )
+    for mid, (_, recorded) in sorted(applied.items()):
+        if drift and recorded is not None and recorded != checksum(known[mid]):
+            raise MigrationError(
+                f"migration {known[mid].name} was edited after it was applied (sha256 differs); "
+                "restore the applied version and put the change in a new migration"
+            )
+
+
+def _record(conn: psycopg.Connection[Any], migrations: Any) -> None:
+    """Record checksums for applied migrations that have none (adopts older databases)."""
+    applied = _applied(conn)
+    for m in migrations:
+        if m.id in applied and applied[m.id][1] is None:
+            conn.execute(
+                f"INSERT INTO {CHECKSUM_TABLE} (migration_id, sha256) VALUES (%s, %s) "
+                "ON CONFLICT (migration_id) DO NOTHING",
+                [m.id, checksum(Path(m.path))],
+            )
+
+
+def status(conninfo: str, directory: Path | None = None) -> list[MigrationState]:
+    """Every migration file, in order, with whether it is applied and unchanged."""
+    migrations = _read_migrations(directory or default_directory())
+    with connect(conninfo, autocommit=True) as conn:
+        applied = _applied(conn)
+    _check(migrations, applied, drift=False)
+    states = []
+    for m in migrations:
+        at, recorded = applied.get(m.id, (None, None))
+        drifted = recorded is not None and recorded != checksum(Path(m.path))
+        states.append(MigrationState(m.id, Path(m.path), at, drifted))
+    return states
+
+
+def head(conninfo: str, directory: Path | None = None) -> str | None:
+    """The id of the last applied migration, or None on an empty database."""
+    applied = [s for s in status(conninfo, directory) if s.applied]
+    return applied[-1].id if applied else None
+
+
+def migrate(
+    conninfo: str,
+    *,
+    directory: Path | None = None,
+    lock_timeout_ms: int = 5000,
+    dry_run: bool = False,
+    echo: Printer | None = None,
+) -> list[str]:
+    """Apply every pending migration in order; return their ids.
+
+    With `dry_run`, print the SQL that would run and change nothing.
+    """
+    say = echo or (lambda _line: None)
+    migrations = _read_migrations(directory or default_directory())
+    with _session(conninfo, lock_timeout_ms) as backend:
+        _check(migrations, _applied(backend.connection))
+        _record(backend.connection, migrations)
+        pending = backend.to_apply(migrations)
+        for m in pending:
+            if dry_run:
+                say(render(Path(m.path)))
+                continue
+            say(f"applying {m.id}")
+            _run_step(lambda m=m: backend.apply_one(m), m.id)
+            backend.connection.execute(
+                f"INSERT INTO {CHECKSUM_TABLE} (migration_id, sha256) VALUES (%s, %s) "
+                "ON CONFLICT (migration_id) DO UPDATE SET sha256 = EXCLUDED.sha256, "
+                "applied_at = now()",
+                [m.id, checksum(Path(m.path))],
+            )
+        return [m.id for m in pending]
+
+
+def rollback(
+    conninfo: str,
+    *,
+    count: int = 1,
+    directory: Path | None = None,
+    lock_timeout_ms: int = 5000,
+    dry_run: bool = False,
+    echo: Printer | None = None,
+) -> list[str]:
+    """Roll back the last `count` applied migrations, newest first; return their ids."""
+    if count < 1:
+        raise MigrationError("--count must be at least 1")
+    say = echo or (lambda _line: None)
+    migrations = _read_migrations(directory or default_directory())
+    with _session(conninfo, lock_timeout_ms) as backend:
+        _check(migrations, _applied(backend.connection))
+        chosen = list(backend.to_rollback(migrations))[:count]
+        for m in chosen:
+            rollback_path = Path(m.path).with_suffix(".rollback.sql")
+            if dry_run:
+                say(render(rollback_path))
+                continue
+            say(f"rolling back {m.id}")
+            _run_step(lambda m=m: backend.rollback_one(m), m.id)
+            backend.connection.execute(
+                f"DELETE FROM {CHECKSUM_TABLE} WHERE migration_id = %s", [m.id]
+            )
+        return [m.id for m in chosen]
+
+
+def _run_step(step: Callable[[], object], migration_id: str) -> None:
+    try:
+        step()
+    except psycopg.Error as exc:
+        err = translate(exc)
+        raise MigrationError(
+            f"migration {migration_id} failed: {err.message}",
+            constraint=err.constraint,
+            sqlstate=err.sqlstate,
+        ) from exc
+    except DalError:
+        raise
+
+
+def render(path: Path) -> str:
+    """The statements of one migration file, as `--dry-run` prints them."""
+    from yoyo.migrations import read_sql_migration
+
+    directives, _, statements = read_sql_migration(str(path))
+    mode = "non-transactional" if directives.get("transactional") == "false" else "transactional"
+    body = "\n".join(s.strip().rstrip(";") + ";" for s in statements)
+    return f"-- {path.name} ({mode})\n{body}\n"
+
+
+_NEW_NAME = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
+
+
+def _header(name: str, depends: str, transactional: bool) -> str:
+    lines = [
+        f"-- {name.replace('_', ' ').capitalize()}",
+        "--",
+        "-- Why: <what this migration is for, and why it is safe on a live database>",
+        f"-- depends: {depends}",
+    ]
+    if transactional:
+        lines += ["", "SET LOCAL lock_timeout = '5s';", ""]
+    else:
+        lines += [
+            "-- transactional: false",
+            "-- Runs outside a transaction (CREATE INDEX CONCURRENTLY): one statement per file.",
+            "",
+            "SET lock_timeout = '5s';",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def new(
+    name: str, *, directory: Path | None = None, transactional: bool = True
+) -> tuple[Path, Path]:
+    """Create the next `NNNN_name.sql` and its `.rollback.sql`; return both paths."""
+    if not _NEW_NAME.match(name):
+        raise MigrationError(
+            f"migration name {name!r} must be lower_snake_case letters, digits and underscores"
+        )
+    folder = directory or default_directory()
+    existing = sorted(
+        p for p in folder.glob("[0-9][0-9][0-9][0-9]_*.sql") if not p.name.endswith(".rollback.sql")
+    )
+    number = int(existing[-1].name[:4]) + 1 if existing else 1
+    stem = f"{number:04d}_{name}"
+    forward, backward = folder / f"{stem}.sql", folder / f"{stem}.rollback.sql"
+    if forward.exists() or backward.exists():
+        raise MigrationError(f"{forward.name} already exists")
+    depends = existing[-1].stem if existing else ""
+    forward.write_text(_header(name, depends, transactional), encoding="utf-8")
+    backward.write_text(
+        f"-- Rollback of {stem}: undo its statements, newest first.\n\n", encoding="utf-8"
+    )
+    return forward, backward

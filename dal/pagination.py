@@ -1,0 +1,51 @@
+"""Keyset pagination: a page of rows and an opaque cursor to the next one.
+
+A cursor encodes the sort key of the last row returned (never an OFFSET), so
+pages stay stable while rows are inserted and cost the same at any depth.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from dal.errors import InvalidData
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """Rows of one page and the cursor to pass for the next (None: this is the last)."""
+
+    items: list[T] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """Encode a sort key (strings, numbers, None) as a URL-safe string."""
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    """Decode a cursor made by `encode_cursor`; InvalidData if it was tampered with."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+    if not isinstance(values, list) or len(values) != length:
+        raise InvalidData("cursor is not a valid page cursor", column="cursor")
+    return values
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidData(f"limit must be between 1 and {MAX_PAGE_SIZE}", column="limit")
+    return limit

