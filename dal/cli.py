@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from dal import health, migrate, schema, server
 from dal.config import Settings, parse_duration_ms

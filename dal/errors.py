@@ -112,20 +112,14 @@ def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> Da
     }
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
-    if isinstance(exc, pge.UniqueViolation | pge.ExclusionViolation):
-        return Conflict(f"{first_line}", **where)
     if isinstance(exc, pge.ForeignKeyViolation):
-        if (diag.message_primary or "").startswith("update or delete"):
-            return StillReferenced(first_line, **where)
-        return ReferenceMissing(first_line, **where)
+        deleting = (diag.message_primary or "").startswith("update or delete")
+        return (StillReferenced if deleting else ReferenceMissing)(first_line, **where)
     if isinstance(exc, pge.NotNullViolation):
         return InvalidData(f"{diag.column_name} must not be null", **where)
-    if isinstance(exc, pge.CheckViolation):
-        return InvalidData(first_line, **where)
-    if isinstance(exc, pge.SerializationFailure | pge.DeadlockDetected):
-        return ConcurrentUpdate(first_line, **where)
-    if isinstance(exc, pge.QueryCanceled | pge.LockNotAvailable):
-        return QueryTimeout(first_line, **where)
+    for kinds, error in _BY_TYPE:
+        if isinstance(exc, kinds):
+            return error(first_line, **where)
     if state.startswith("22") or isinstance(exc, psycopg.DataError):
         field = _nul_field(params)
         if field is not None and not state:
@@ -138,6 +132,14 @@ def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> Da
     ):
         return ConnectionLost(f"database connection lost: {first_line}", **where)
     return DalError(first_line, **where)
+
+
+_BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type[DalError]]] = [
+    ((pge.UniqueViolation, pge.ExclusionViolation), Conflict),
+    (pge.CheckViolation, InvalidData),
+    ((pge.SerializationFailure, pge.DeadlockDetected), ConcurrentUpdate),
+    ((pge.QueryCanceled, pge.LockNotAvailable), QueryTimeout),
+]
 
 
 @contextmanager

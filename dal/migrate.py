@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from dal.config import PROJECT_ROOT, describe
 from dal.errors import DalError, MigrationError, translate
@@ -29,6 +30,8 @@ from dal.server import connect
 
 MIGRATION_TABLE = "_yoyo_migration"
 CHECKSUM_TABLE = "dal_migration_checksums"
+_MIGRATIONS = sql.Identifier(MIGRATION_TABLE)
+_CHECKSUMS = sql.Identifier(CHECKSUM_TABLE)
 # Tables owned by the migration machinery rather than by the schema.
 BOOKKEEPING_TABLES = (MIGRATION_TABLE, "_yoyo_log", "_yoyo_version", "yoyo_lock", CHECKSUM_TABLE)
 
@@ -113,10 +116,12 @@ def _session(conninfo: str, lock_timeout_ms: int) -> Iterator[Any]:
 
 def _ensure_checksum_table(conn: psycopg.Connection[Any]) -> None:
     conn.execute(
-        f"""CREATE TABLE IF NOT EXISTS {CHECKSUM_TABLE} (
-            migration_id text PRIMARY KEY,
-            sha256 text NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now())"""
+        sql.SQL(
+            """CREATE TABLE IF NOT EXISTS {} (
+                migration_id text PRIMARY KEY,
+                sha256 text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now())"""
+        ).format(_CHECKSUMS)
     )
 
 
@@ -128,11 +133,11 @@ def _applied(conn: psycopg.Connection[Any]) -> dict[str, tuple[datetime, str | N
     ).fetchone()
     if found is None or not found[0]:
         return {}
-    sums = f"(SELECT c.sha256 FROM {CHECKSUM_TABLE} c WHERE c.migration_id = m.migration_id)"
-    rows = conn.execute(
-        f"SELECT m.migration_id, m.applied_at_utc, {sums if found[1] else 'NULL'} "
-        f"FROM {MIGRATION_TABLE} m"
-    ).fetchall()
+    sums = sql.SQL("(SELECT c.sha256 FROM {} c WHERE c.migration_id = m.migration_id)")
+    query = sql.SQL("SELECT m.migration_id, m.applied_at_utc, {} FROM {} m").format(
+        sums.format(_CHECKSUMS) if found[1] else sql.NULL, _MIGRATIONS
+    )
+    rows = conn.execute(query).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
@@ -156,16 +161,19 @@ def _check(
             )
 
 
+_RECORD = sql.SQL(
+    "INSERT INTO {} (migration_id, sha256) VALUES (%s, %s) "
+    "ON CONFLICT (migration_id) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()"
+).format(_CHECKSUMS)
+_FORGET = sql.SQL("DELETE FROM {} WHERE migration_id = %s").format(_CHECKSUMS)
+
+
 def _record(conn: psycopg.Connection[Any], migrations: Any) -> None:
     """Record checksums for applied migrations that have none (adopts older databases)."""
     applied = _applied(conn)
     for m in migrations:
         if m.id in applied and applied[m.id][1] is None:
-            conn.execute(
-                f"INSERT INTO {CHECKSUM_TABLE} (migration_id, sha256) VALUES (%s, %s) "
-                "ON CONFLICT (migration_id) DO NOTHING",
-                [m.id, checksum(Path(m.path))],
-            )
+            conn.execute(_RECORD, [m.id, checksum(Path(m.path))])
 
 
 def status(conninfo: str, directory: Path | None = None) -> list[MigrationState]:
@@ -212,12 +220,7 @@ def migrate(
                 continue
             say(f"applying {m.id}")
             _run_step(lambda m=m: backend.apply_one(m), m.id)
-            backend.connection.execute(
-                f"INSERT INTO {CHECKSUM_TABLE} (migration_id, sha256) VALUES (%s, %s) "
-                "ON CONFLICT (migration_id) DO UPDATE SET sha256 = EXCLUDED.sha256, "
-                "applied_at = now()",
-                [m.id, checksum(Path(m.path))],
-            )
+            backend.connection.execute(_RECORD, [m.id, checksum(Path(m.path))])
         return [m.id for m in pending]
 
 
@@ -245,9 +248,7 @@ def rollback(
                 continue
             say(f"rolling back {m.id}")
             _run_step(lambda m=m: backend.rollback_one(m), m.id)
-            backend.connection.execute(
-                f"DELETE FROM {CHECKSUM_TABLE} WHERE migration_id = %s", [m.id]
-            )
+            backend.connection.execute(_FORGET, [m.id])
         return [m.id for m in chosen]
 
 

@@ -10,16 +10,25 @@ from dal.errors import InvalidData
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 
-_hasher = PasswordHasher()  # argon2-cffi's RFC 9106 "low memory" profile
-# Verified when no user matches a login, so a miss costs as much as a wrong password.
-_DUMMY_HASH = _hasher.hash("dal-timing-equaliser")
+
+class _Kdf:
+    """The hasher in use, and a hash verified when no user matches a login (so a
+    miss costs as much as a wrong password)."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.use(hasher)
+
+    def use(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self.dummy_hash = hasher.hash("dal-timing-equaliser")
+
+
+_kdf = _Kdf(PasswordHasher())  # argon2-cffi's default: RFC 9106 low-memory profile
 
 
 def set_cost(*, time_cost: int, memory_cost_kib: int) -> None:
     """Change the argon2id cost for new hashes (old hashes keep their own and get rehashed)."""
-    global _hasher, _DUMMY_HASH
-    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
-    _DUMMY_HASH = _hasher.hash("dal-timing-equaliser")
+    _kdf.use(PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1))
 
 
 def hash_password(password: str) -> str:
@@ -30,17 +39,17 @@ def hash_password(password: str) -> str:
         )
     if "\x00" in password:
         raise InvalidData("password must not contain a NUL byte", column="password")
-    return _hasher.hash(password)
+    return _kdf.hasher.hash(password)
 
 
 def verify(encoded: str | None, password: str) -> bool:
     """Constant-time check of `password` against an encoded hash (None: no password set)."""
     try:
-        return _hasher.verify(encoded or _DUMMY_HASH, password) and encoded is not None
+        return _kdf.hasher.verify(encoded or _kdf.dummy_hash, password) and encoded is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(encoded: str) -> bool:
     """True when the hash was made with other parameters than the current ones."""
-    return _hasher.check_needs_rehash(encoded)
+    return _kdf.hasher.check_needs_rehash(encoded)

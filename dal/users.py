@@ -132,11 +132,11 @@ def update(
     *,
     email: str | _Unset = UNSET,
     username: str | _Unset = UNSET,
-    display_name: str | None | _Unset = UNSET,
+    display_name: str | _Unset | None = UNSET,
     preferences: Mapping[str, Any] | _Unset = UNSET,
     status: str | _Unset = UNSET,
-    github_id: int | None | _Unset = UNSET,
-    gitlab_id: int | None | _Unset = UNSET,
+    github_id: int | _Unset | None = UNSET,
+    gitlab_id: int | _Unset | None = UNSET,
 ) -> User:
     """Change only the fields given; updated_at moves. NotFound if no such user."""
     fields: dict[str, Any] = {
@@ -152,9 +152,9 @@ def update(
     for name, value in fields.items():
         given = not isinstance(value, _Unset)
         params[f"set_{name}"] = given
-        if name == "preferences" and given:
-            value = Jsonb(dict(value))
         params[name] = value if given else None
+    if params["set_preferences"]:
+        params["preferences"] = Jsonb(dict(params["preferences"]))
     found = queries.fetch_one(db, "users.update", params, User)
     return _found(found, f"id {user_id}")
 

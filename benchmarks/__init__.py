@@ -1,0 +1,1 @@
+"""Query benchmarks and EXPLAIN plan checks (run with `make bench`)."""
