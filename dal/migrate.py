@@ -219,7 +219,7 @@ def migrate(
                 say(render(Path(m.path)))
                 continue
             say(f"applying {m.id}")
-            _run_step(lambda m=m: backend.apply_one(m), m.id)
+            _run_step(backend.apply_one, m)
             backend.connection.execute(_RECORD, [m.id, checksum(Path(m.path))])
         return [m.id for m in pending]
 
@@ -247,14 +247,15 @@ def rollback(
                 say(render(rollback_path))
                 continue
             say(f"rolling back {m.id}")
-            _run_step(lambda m=m: backend.rollback_one(m), m.id)
+            _run_step(backend.rollback_one, m)
             backend.connection.execute(_FORGET, [m.id])
         return [m.id for m in chosen]
 
 
-def _run_step(step: Callable[[], object], migration_id: str) -> None:
+def _run_step(step: Callable[[Any], object], migration: Any) -> None:
+    migration_id = migration.id
     try:
-        step()
+        step(migration)
     except psycopg.Error as exc:
         err = translate(exc)
         raise MigrationError(

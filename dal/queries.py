@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, LiteralString, TypeVar, cast
+from typing import Any, LiteralString, TypeVar
 
 from psycopg.rows import class_row
 
@@ -75,9 +75,8 @@ def parse_file(path: Path) -> list[Query]:
         if not body:
             raise QueryFileError(f"{where}: query {match.group(1)!r} has no SQL")
         # The text comes from files shipped with the package, never from input.
-        queries.append(
-            Query(f"{path.stem}.{match.group(1)}", description, cast(LiteralString, body), where)
-        )
+        text: LiteralString = body
+        queries.append(Query(f"{path.stem}.{match.group(1)}", description, text, where))
     return queries
 
 
