@@ -27,6 +27,7 @@ from dal.errors import (
     translate,
     translating,
 )
+from dal.server import connect
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,11 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
         pool.open(wait=True, timeout=settings.pool_timeout)
     except psycopg.Error as exc:
         pool.close()
+        # The pool only says it timed out; one direct attempt tells the user why.
+        connect(conninfo, **connection_kwargs(settings)).close()
         raise Unavailable(
             f"cannot open a connection pool to {describe(conninfo)} "
-            f"within {settings.pool_timeout:g}s; is the server running and DATABASE_URL right?"
+            f"within {settings.pool_timeout:g}s; is the server overloaded?"
         ) from exc
     return pool
 

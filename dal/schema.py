@@ -22,7 +22,9 @@ SNAPSHOT_NAME = "schema.sql"
 
 _DROP_LINE = re.compile(
     r"^(--.*|SET .*|SELECT pg_catalog\.set_config.*|\\(un)?restrict .*|"
-    r"COMMENT ON SCHEMA public IS .*|CREATE SCHEMA public;|ALTER SCHEMA public OWNER .*)$"
+    r"COMMENT ON SCHEMA public IS .*|CREATE SCHEMA public;|ALTER SCHEMA public OWNER .*|"
+    # Some server builds stamp a private per-column option; it is not part of our schema.
+    r"ALTER TABLE ONLY \S+ ALTER COLUMN \S+ SET \(pg_attver=\d+\);)$"
 )
 
 

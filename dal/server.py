@@ -36,7 +36,7 @@ def _embedded_module() -> Any:
 
 def bin_dir() -> Path:
     """Directory of the PostgreSQL client programs shipped with the wheel."""
-    return Path(_embedded_module().POSTGRES_BIN_PATH)
+    return Path(_embedded_module().postgres_server.POSTGRES_BIN_PATH)
 
 
 def start_embedded(

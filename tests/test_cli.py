@@ -1,0 +1,91 @@
+"""The `dal` command: exit codes and one-line messages for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dal import cli
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "dal.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nonsense", "DATABASE_URL must start with postgresql://"),
+        (
+            "postgresql://app:hunter2@127.0.0.1:1/db",
+            "cannot connect to PostgreSQL at app@127.0.0.1:1/db",
+        ),
+    ],
+)
+def test_bad_database_url_is_one_line_and_non_zero(url: str, message: str) -> None:
+    done = run("status", env={"DATABASE_URL": url})
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "hunter2" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_migrate_status_and_rollback_via_the_command(empty_db_url: str) -> None:
+    env = {"DATABASE_URL": _as_url(empty_db_url)}
+    dry = run("migrate", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "CREATE TABLE users" in dry.stdout
+    assert "pending  0001_users" in run("status", env=env).stdout
+    assert run("migrate", env=env).returncode == 0
+    status = run("status", env=env)
+    assert "applied  0001_users" in status.stdout
+    assert "0 pending" in status.stdout
+    back = run("rollback", "--count", "1", env=env)
+    assert back.returncode == 0
+    assert "rolled back 1 migration(s)" in back.stdout
+
+
+def test_health_reports_head_and_tables(db_url: str) -> None:
+    done = run("health", env={"DATABASE_URL": _as_url(db_url)})
+    assert done.returncode == 0, done.stderr
+    assert "migrations: head " in done.stdout
+    assert "users" in done.stdout
+    assert "pool:" in done.stdout
+
+
+def test_schema_check_passes_on_a_migrated_database(db_url: str) -> None:
+    done = run("schema", "check", env={"DATABASE_URL": _as_url(db_url)})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("frobnicate").returncode == 2
+    assert cli.build_parser().parse_args(["rollback", "--count", "3"]).count == 3
+
+
+def _as_url(conninfo: str) -> str:
+    """The fixtures give key=value strings; DATABASE_URL must be a URL."""
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    host = str(parts.get("host", "localhost"))
+    user = parts.get("user", "postgres")
+    query = f"?host={host}" if host.startswith("/") else ""
+    netloc = "" if query else f"{host}:{parts.get('port', 5432)}"
+    return f"postgresql://{user}@{netloc}/{parts['dbname']}{query}"

@@ -1,0 +1,125 @@
+"""psycopg errors become typed DalErrors naming the constraint, column or cause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from dal.config import Settings
+from dal.db import open_pool
+from dal.errors import (
+    Conflict,
+    ConnectionLost,
+    DalError,
+    InvalidData,
+    QueryTimeout,
+    ReferenceMissing,
+    StillReferenced,
+    Unavailable,
+    translate,
+    translating,
+)
+
+
+@pytest.fixture
+def scratch(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    conn.execute(
+        """CREATE TABLE parent (id int CONSTRAINT parent_pkey PRIMARY KEY);
+           CREATE TABLE child (
+               id int,
+               parent_id int NOT NULL CONSTRAINT child_parent_id_fkey REFERENCES parent,
+               code varchar(3),
+               qty int CONSTRAINT child_qty_positive CHECK (qty > 0));
+           INSERT INTO parent VALUES (1);"""
+    )
+    return conn
+
+
+def raised(
+    conn: psycopg.Connection[Any], query: Any, params: dict[str, Any] | None = None
+) -> DalError:
+    with pytest.raises(DalError) as caught, translating(params):
+        conn.execute(query, params)
+    assert isinstance(caught.value.__cause__, psycopg.Error | type(None))
+    return caught.value
+
+
+def test_unique_violation_is_conflict(scratch: psycopg.Connection[Any]) -> None:
+    err = raised(scratch, "INSERT INTO parent VALUES (1)")
+    assert type(err) is Conflict
+    assert err.constraint == "parent_pkey"
+    assert err.sqlstate == "23505"
+
+
+def test_foreign_keys(scratch: psycopg.Connection[Any]) -> None:
+    err = raised(scratch, "INSERT INTO child (parent_id) VALUES (99)")
+    assert type(err) is ReferenceMissing
+    assert err.constraint == "child_parent_id_fkey"
+    scratch.execute("INSERT INTO child (parent_id) VALUES (1)")
+    err = raised(scratch, "DELETE FROM parent")
+    assert type(err) is StillReferenced
+    assert isinstance(err, Conflict)
+    assert err.constraint == "child_parent_id_fkey"
+
+
+def test_not_null_names_the_column(scratch: psycopg.Connection[Any]) -> None:
+    err = raised(scratch, "INSERT INTO child (parent_id) VALUES (NULL)")
+    assert type(err) is InvalidData
+    assert err.column == "parent_id"
+    assert "parent_id must not be null" in str(err)
+
+
+def test_check_and_length_and_type_errors(scratch: psycopg.Connection[Any]) -> None:
+    err = raised(scratch, "INSERT INTO child (parent_id, qty) VALUES (1, 0)")
+    assert type(err) is InvalidData
+    assert err.constraint == "child_qty_positive"
+    err = raised(scratch, "INSERT INTO child (parent_id, code) VALUES (1, 'toolong')")
+    assert type(err) is InvalidData
+    assert err.sqlstate == "22001"
+    err = raised(scratch, "SELECT %(id)s::uuid", {"id": "not-a-uuid"})
+    assert type(err) is InvalidData
+    assert err.sqlstate == "22P02"
+
+
+def test_nul_byte_is_invalid_data_naming_the_parameter(scratch: psycopg.Connection[Any]) -> None:
+    err = raised(scratch, "SELECT %(note)s::text", {"note": "a\x00b"})
+    assert type(err) is InvalidData
+    assert err.column == "note"
+
+
+def test_statement_timeout_is_query_timeout(db_url: str) -> None:
+    pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0, statement_timeout_ms=50))
+    try:
+        with pool.connection() as conn:
+            err = raised(conn, "SELECT pg_sleep(2)")
+        assert type(err) is QueryTimeout
+        assert isinstance(err, Unavailable)
+    finally:
+        pool.close()
+
+
+def test_lost_connection_is_connection_lost(db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as victim, psycopg.connect(db_url) as admin:
+        pid = victim.info.backend_pid
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        err = raised(victim, "SELECT 1")
+    assert isinstance(err, ConnectionLost)
+
+
+def test_pool_timeout_is_unavailable(db_url: str) -> None:
+    pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0, pool_timeout=0.2))
+    try:
+        with pool.connection(), pytest.raises(Unavailable, match="pool timeout"), translating():
+            pool.getconn(timeout=0.1)
+    finally:
+        pool.close()
+
+
+def test_other_exceptions_become_dal_errors() -> None:
+    err = translate(ValueError("boom"))
+    assert type(err) is DalError
+    assert "boom" in err.message
+    same = Conflict("x")
+    assert translate(same) is same

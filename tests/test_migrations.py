@@ -1,0 +1,230 @@
+"""Migrations: up/down/up with data, drift, a database ahead of the code, locking."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from dal import migrate, users
+from dal.errors import MigrationError
+
+REAL = migrate.default_directory()
+
+
+def copy_migrations(tmp_path: Path, *extra: tuple[str, str, str]) -> Path:
+    """The real migrations plus extra (name, forward SQL, rollback SQL) files."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(REAL, folder)
+    last = sorted(p.stem for p in folder.glob("*.sql") if not p.name.endswith(".rollback.sql"))[-1]
+    for name, forward, backward in extra:
+        (folder / f"{name}.sql").write_text(f"-- test migration\n-- depends: {last}\n{forward}\n")
+        (folder / f"{name}.rollback.sql").write_text(backward + "\n")
+        last = name
+    return folder
+
+
+def user_tables(conninfo: str) -> set[str]:
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL(%s)",
+            [list(migrate.BOOKKEEPING_TABLES)],
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_up_down_up_on_a_database_holding_rows(empty_db_url: str) -> None:
+    applied = migrate.migrate(empty_db_url)
+    assert applied == [s.id for s in migrate.status(empty_db_url)]
+    tables = user_tables(empty_db_url)
+    assert "users" in tables
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        for n in range(3):
+            users.create(conn, email=f"u{n}@example.com", username=f"user{n}")
+    rolled = migrate.rollback(empty_db_url, count=len(applied))
+    assert rolled == list(reversed(applied))
+    assert user_tables(empty_db_url) == set()
+    assert migrate.head(empty_db_url) is None
+    assert migrate.migrate(empty_db_url) == applied
+    assert user_tables(empty_db_url) == tables
+    assert all(s.applied and not s.drifted for s in migrate.status(empty_db_url))
+
+
+def test_migrate_twice_is_a_no_op(empty_db_url: str) -> None:
+    migrate.migrate(empty_db_url)
+    assert migrate.migrate(empty_db_url) == []
+
+
+def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
+    lines: list[str] = []
+    would = migrate.migrate(empty_db_url, dry_run=True, echo=lines.append)
+    assert would and would[0] == "0001_users"
+    printed = "\n".join(lines)
+    assert "CREATE TABLE users" in printed
+    assert "-- 0001_users.sql (transactional)" in printed
+    assert user_tables(empty_db_url) == set()
+    assert not any(s.applied for s in migrate.status(empty_db_url))
+
+
+def test_rollback_dry_run_changes_nothing(db_url: str) -> None:
+    lines: list[str] = []
+    head = migrate.head(db_url)
+    migrate.rollback(db_url, dry_run=True, echo=lines.append)
+    assert "DROP" in "\n".join(lines)
+    assert migrate.head(db_url) == head
+
+
+def test_edited_applied_migration_is_refused(tmp_path: Path, empty_db_url: str) -> None:
+    folder = copy_migrations(tmp_path)
+    migrate.migrate(empty_db_url, directory=folder)
+    edited = folder / "0001_users.sql"
+    edited.write_text(edited.read_text() + "\n-- sneaky edit\n")
+    (folder / "0999_new.sql").write_text("-- new\nCREATE TABLE t_new (id int);\n")
+    (folder / "0999_new.rollback.sql").write_text("DROP TABLE t_new;\n")
+    with pytest.raises(MigrationError, match=r"0001_users\.sql was edited after it was applied"):
+        migrate.migrate(empty_db_url, directory=folder)
+    assert "t_new" not in user_tables(empty_db_url)
+    drifted = [s.id for s in migrate.status(empty_db_url, folder) if s.drifted]
+    assert drifted == ["0001_users"]
+
+
+def test_database_ahead_of_the_code_is_refused(tmp_path: Path, empty_db_url: str) -> None:
+    newer = copy_migrations(
+        tmp_path, ("0999_newer", "CREATE TABLE t_newer (id int);", "DROP TABLE t_newer;")
+    )
+    migrate.migrate(empty_db_url, directory=newer)
+    with pytest.raises(MigrationError, match=r"does not have \(0999_newer\).*ahead of the code"):
+        migrate.migrate(empty_db_url)
+    with pytest.raises(MigrationError, match="ahead of the code"):
+        migrate.status(empty_db_url)
+    with pytest.raises(MigrationError, match="ahead of the code"):
+        migrate.rollback(empty_db_url)
+    assert "t_newer" in user_tables(empty_db_url)
+
+
+def test_second_concurrent_migrate_is_refused(empty_db_url: str) -> None:
+    started, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def pause(_line: str) -> None:
+        started.set()
+        release.wait(10)
+
+    def slow_first() -> None:
+        try:
+            migrate.migrate(empty_db_url, echo=pause)
+        except BaseException as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+
+    first = threading.Thread(target=slow_first)
+    first.start()
+    try:
+        assert started.wait(10)
+        with pytest.raises(MigrationError, match="another `dal migrate`"):
+            migrate.migrate(empty_db_url)
+    finally:
+        release.set()
+        first.join(20)
+    assert not errors
+    assert all(s.applied for s in migrate.status(empty_db_url))
+
+
+def test_lock_timeout_stops_ddl_behind_a_busy_table(tmp_path: Path, db_url: str) -> None:
+    folder = copy_migrations(
+        tmp_path,
+        (
+            "0999_add_column",
+            "ALTER TABLE users ADD COLUMN nickname text;",
+            "ALTER TABLE users DROP COLUMN nickname;",
+        ),
+    )
+    with psycopg.connect(db_url) as reader:
+        reader.execute("SELECT count(*) FROM users").fetchone()  # holds ACCESS SHARE
+        with pytest.raises(MigrationError, match=r"0999_add_column failed: .*lock timeout"):
+            migrate.migrate(db_url, directory=folder, lock_timeout_ms=100)
+        reader.rollback()
+    assert "0999_add_column" not in {s.id for s in migrate.status(db_url, folder) if s.applied}
+    with psycopg.connect(db_url) as conn:
+        cols = conn.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'"
+        ).fetchone()
+    assert cols == (0,)
+
+
+def test_failed_transactional_migration_leaves_nothing(tmp_path: Path, db_url: str) -> None:
+    folder = copy_migrations(
+        tmp_path,
+        (
+            "0999_broken",
+            "CREATE TABLE t_half (id int);\nSELECT no_such_function();",
+            "DROP TABLE t_half;",
+        ),
+    )
+    with pytest.raises(MigrationError, match="0999_broken failed"):
+        migrate.migrate(db_url, directory=folder)
+    assert "t_half" not in user_tables(db_url)
+
+
+def test_non_transactional_migration_builds_index_concurrently(tmp_path: Path, db_url: str) -> None:
+    folder = copy_migrations(
+        tmp_path,
+        (
+            "0999_concurrent_index",
+            "-- transactional: false\n"
+            "CREATE INDEX CONCURRENTLY users_last_login_at_idx ON users (last_login_at);",
+            "DROP INDEX CONCURRENTLY users_last_login_at_idx;",
+        ),
+    )
+    assert migrate.migrate(db_url, directory=folder) == ["0999_concurrent_index"]
+
+    def valid_index() -> Any:
+        with psycopg.connect(db_url) as conn:
+            return conn.execute(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+                "to_regclass('users_last_login_at_idx')"
+            ).fetchone()
+
+    assert valid_index() == (True,)
+    assert migrate.rollback(db_url, directory=folder) == ["0999_concurrent_index"]
+    assert valid_index() is None
+
+
+def test_new_creates_the_numbered_pair(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    first, first_back = migrate.new("create_things", directory=folder)
+    assert first.name == "0001_create_things.sql"
+    assert first_back.name == "0001_create_things.rollback.sql"
+    second, _ = migrate.new("index_things", directory=folder, transactional=False)
+    assert second.name == "0002_index_things.sql"
+    text = second.read_text()
+    assert "-- depends: 0001_create_things" in text
+    assert "-- transactional: false" in text
+    assert "SET LOCAL" not in text
+    assert "SET LOCAL lock_timeout" in first.read_text()
+    with pytest.raises(MigrationError, match="lower_snake_case"):
+        migrate.new("Bad Name", directory=folder)
+
+
+def test_every_migration_reads_like_a_reviewed_one() -> None:
+    forward = sorted(p for p in REAL.glob("*.sql") if not p.name.endswith(".rollback.sql"))
+    assert forward, "no migrations found"
+    earlier: set[str] = set()
+    for path in forward:
+        text = path.read_text()
+        assert (
+            path.with_suffix("").with_suffix(".rollback.sql").exists()
+            or (REAL / f"{path.stem}.rollback.sql").exists()
+        ), f"{path.name} has no rollback"
+        assert text.startswith("-- "), f"{path.name} must open with a comment saying why"
+        assert "Why" in text or "why" in text, f"{path.name}: say why"
+        depends = [line for line in text.splitlines() if line.startswith("-- depends:")]
+        assert depends, f"{path.name} has no depends line"
+        named = set(depends[0].removeprefix("-- depends:").split())
+        assert named <= earlier, f"{path.name} depends on unknown or later {named - earlier}"
+        assert named or not earlier, f"{path.name} must depend on an earlier migration"
+        earlier.add(path.stem)

@@ -1,0 +1,169 @@
+"""The pool, transactions, retries and prepared statements on a real server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+from dal import users
+from dal.config import Settings
+from dal.db import Pool, open_pool, retry, transaction
+from dal.errors import ConcurrentUpdate, InvalidData, Unavailable
+
+
+def user_count(db: Any) -> int:
+    return users.count(db)
+
+
+def test_pool_sizes_follow_the_settings(db_url: str) -> None:
+    settings = Settings.from_env({"DATABASE_POOL_SIZE": "3", "DATABASE_MAX_OVERFLOW": "2"})
+    pool = open_pool(db_url, settings)
+    try:
+        assert (pool.min_size, pool.max_size) == (3, 5)
+        held = [pool.getconn() for _ in range(5)]  # grows past min_size up to size + overflow
+        assert pool.get_stats()["pool_size"] == 5
+        for conn in held:
+            pool.putconn(conn)
+    finally:
+        pool.close()
+
+
+def test_pool_reconnects_after_the_server_drops_connections(pool: Pool, db_url: str) -> None:
+    assert user_count(pool) == 0
+    with psycopg.connect(db_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    assert user_count(pool) == 0  # the check replaced the dead connections
+
+
+def test_transaction_commits_or_rolls_back(pool: Pool) -> None:
+    with transaction(pool) as conn:
+        users.create(conn, email="a@example.com", username="alice")
+    with pytest.raises(InvalidData):  # noqa: PT012, SIM117 - the whole transaction is under test
+        with transaction(pool) as conn:
+            users.create(conn, email="b@example.com", username="bob")
+            users.create(conn, email="bad", username="carol")
+    assert user_count(pool) == 1  # bob went with the failed transaction
+
+
+def test_nested_transaction_is_a_savepoint(pool: Pool) -> None:
+    with transaction(pool) as conn:
+        users.create(conn, email="a@example.com", username="alice")
+        with pytest.raises(InvalidData), transaction(conn):
+            users.create(conn, email="bad", username="bob")
+        users.create(conn, email="c@example.com", username="carol")
+    assert user_count(pool) == 2
+
+
+def test_retry_repeats_a_serialization_failure(pool: Pool, db_url: str) -> None:
+    alice = users.create(pool, email="a@example.com", username="alice")
+    attempts: list[int] = []
+
+    def rename(conn: psycopg.Connection[Any]) -> str:
+        attempts.append(1)
+        users.get(conn, alice.id)  # the snapshot is taken here
+        if len(attempts) == 1:  # a concurrent writer commits in between
+            with psycopg.connect(db_url, autocommit=True) as other:
+                other.execute("UPDATE users SET display_name = 'Other' WHERE id = %s", [alice.id])
+        return users.update(conn, alice.id, display_name="Mine").display_name or ""
+
+    result = retry(pool, rename, isolation=psycopg.IsolationLevel.REPEATABLE_READ)
+    assert result == "Mine"
+    assert len(attempts) == 2
+    assert users.get(pool, alice.id).display_name == "Mine"
+
+
+def test_retry_gives_up_after_its_attempts(pool: Pool) -> None:
+    attempts: list[int] = []
+
+    def always_conflicts(conn: psycopg.Connection[Any]) -> None:
+        attempts.append(1)
+        raise ConcurrentUpdate("simulated conflict")
+
+    with pytest.raises(ConcurrentUpdate):
+        retry(pool, always_conflicts, attempts=3, base_delay=0.001)
+    assert len(attempts) == 3
+
+
+def test_retry_does_not_repeat_bad_input(pool: Pool) -> None:
+    attempts: list[int] = []
+
+    def bad(conn: psycopg.Connection[Any]) -> None:
+        attempts.append(1)
+        users.create(conn, email="bad", username="bob")
+
+    with pytest.raises(InvalidData):
+        retry(pool, bad)
+    assert attempts == [1]
+
+
+def test_retry_survives_a_dropped_connection(pool: Pool, db_url: str) -> None:
+    attempts: list[int] = []
+
+    def work(conn: psycopg.Connection[Any]) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            with psycopg.connect(db_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+        return user_count(conn)
+
+    assert retry(pool, work, base_delay=0.001) == 0
+    assert len(attempts) == 2
+
+
+def prepared_statements(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize(("threshold", "expect_prepared"), [(0, True), (None, False)])
+def test_prepared_statements_can_be_switched_off(
+    db_url: str, threshold: int | None, expect_prepared: bool
+) -> None:
+    pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0, prepare_threshold=threshold))
+    try:
+        with pool.connection() as conn:
+            for _ in range(3):
+                user_count(conn)
+            assert (prepared_statements(conn) > 0) is expect_prepared
+    finally:
+        pool.close()
+
+
+def test_unreachable_server_is_one_clear_error() -> None:
+    url = "postgresql://app:hunter2@127.0.0.1:1/nowhere"
+    with pytest.raises(Unavailable) as caught:
+        open_pool(url, Settings(pool_size=1, max_overflow=0, pool_timeout=1.0))
+    assert "127.0.0.1:1/nowhere" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_max_waiting_rejects_excess_requests(db_url: str) -> None:
+    settings = Settings(pool_size=1, max_overflow=0, pool_timeout=2.0, pool_max_waiting=1)
+    pool = open_pool(db_url, settings)
+    waiting = threading.Event()
+    try:
+        with pool.connection():
+
+            def wait_for_a_connection() -> None:
+                waiting.set()
+                user_count(pool)
+
+            waiter = threading.Thread(target=wait_for_a_connection)
+            waiter.start()
+            waiting.wait(5)
+            deadline = time.monotonic() + 5
+            while pool.get_stats().get("requests_waiting", 0) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with pytest.raises(Unavailable, match="too many requests"):
+                user_count(pool)
+        waiter.join(5)
+    finally:
+        pool.close()

@@ -1,0 +1,32 @@
+"""The committed snapshot sql/schema.sql equals the catalog built by the migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dal import schema
+
+
+def test_migrated_catalog_equals_the_committed_snapshot(db_url: str) -> None:
+    difference = schema.diff(db_url)
+    assert difference == "", (
+        "sql/schema.sql is stale: run `dal schema dump` and commit it\n" + difference
+    )
+
+
+def test_diff_reports_a_stale_snapshot(db_url: str, tmp_path: Path) -> None:
+    stale = tmp_path / "schema.sql"
+    stale.write_text(schema.snapshot_path().read_text().replace("users", "people", 1))
+    difference = schema.diff(db_url, stale)
+    assert "-" in difference
+    assert "people" in difference
+
+
+def test_normalise_drops_what_varies() -> None:
+    raw = (
+        "--\n-- PostgreSQL database dump\n--\n\\restrict abc123\nSET statement_timeout = 0;\n"
+        "SELECT pg_catalog.set_config('search_path', '', false);\n\n\n"
+        "CREATE TABLE public.t (\n    id integer\n);\n"
+        "ALTER TABLE ONLY public.t ALTER COLUMN id SET (pg_attver=1234);\n\n\n\\unrestrict abc123\n"
+    )
+    assert schema.normalise(raw) == "CREATE TABLE public.t (\n    id integer\n);\n"
