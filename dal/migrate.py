@@ -288,7 +288,7 @@ def _header(name: str, depends: str, transactional: bool) -> str:
         f"-- depends: {depends}",
     ]
     if transactional:
-        lines += ["", "SET LOCAL lock_timeout = '5s';", ""]
+        lines += ["", "SET LOCAL lock_timeout = '5s';", "SET LOCAL statement_timeout = '60s';", ""]
     else:
         lines += [
             "-- transactional: false",
@@ -319,7 +319,10 @@ def new(
         raise MigrationError(f"{forward.name} already exists")
     depends = existing[-1].stem if existing else ""
     forward.write_text(_header(name, depends, transactional), encoding="utf-8")
+    set_timeouts = "SET LOCAL" if transactional else "SET"
     backward.write_text(
-        f"-- Rollback of {stem}: undo its statements, newest first.\n\n", encoding="utf-8"
+        f"-- Rollback of {stem}: undo its statements, newest first.\n\n"
+        f"{set_timeouts} lock_timeout = '5s';\n",
+        encoding="utf-8",
     )
     return forward, backward

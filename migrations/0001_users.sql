@@ -8,6 +8,9 @@
 -- violations to typed errors by these names.
 -- depends:
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE FUNCTION set_updated_at() RETURNS trigger
     LANGUAGE plpgsql AS
 $$

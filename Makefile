@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each one creates
+# .venv and installs the pinned dependencies first if needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench stop clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@touch $@
+
+demo: $(BIN)/.installed  ## start the database, migrate, seed dev data, print health
+	$(BIN)/dal demo
+
+test: $(BIN)/.installed  ## the whole test suite against a real PostgreSQL
+	$(BIN)/pytest -q
+
+lint: $(BIN)/.installed  ## squawk on migrations, ruff, mypy --strict
+	.ci/lint-migrations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(BIN)/.installed  ## benchmarks and plan checks; writes benchmarks/REPORT.md
+	$(BIN)/dal bench
+
+stop:  ## stop the embedded PostgreSQL if it was left running
+	$(BIN)/dal server stop
+
+clean:  ## remove the virtualenv and the embedded database
+	-$(BIN)/dal server stop
+	rm -rf $(VENV) .pgdata
