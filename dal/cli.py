@@ -10,10 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from dal import health, migrate, schema, server
-from dal.config import Settings, parse_duration_ms
+from dal import health, migrate, schema, seed, server
+from dal.config import Settings, describe, parse_duration_ms
 from dal.db import open_pool
 from dal.errors import DalError, MigrationError
+from dal.server import connect
 
 KEEP_RUNNING_MARKER = ".dal-keep-running"
 
@@ -39,11 +40,38 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _seed_dev(conninfo: str) -> None:
-    try:
-        from dal import seed  # type: ignore[attr-defined]
-    except ImportError:
-        return  # seed profiles arrive with the seed module
-    seed.ensure_dev(conninfo)  # pragma: no cover
+    """Load the dev profile into a database that has no users yet."""
+    with connect(conninfo, autocommit=True) as conn:
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone() == (True,):
+            print("seed: the database already has data; skipped")
+            return
+        counts = seed.seed(conn, "dev", progress=False)
+    print(f"seed: dev profile loaded ({sum(counts.values()):,} rows)")
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    with connect(_conninfo(settings), autocommit=True) as conn:
+        counts = seed.seed(conn, args.profile, seed=args.seed, progress=not args.quiet)
+    width = max(map(len, counts), default=0)
+    for table, count in counts.items():
+        print(f"{table:<{width}}  {count:>10,}")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings)
+    if not args.yes:
+        try:
+            answer = input(f"Delete every row in {describe(conninfo)}? Type 'yes': ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            print("dal: reset cancelled (pass --yes to skip the question)", file=sys.stderr)
+            return 1
+    with connect(conninfo, autocommit=True) as conn:
+        emptied = seed.reset(conn)
+    print(f"emptied {len(emptied)} tables")
+    return 0
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema_cmd = add("schema", cmd_schema, "write or check the sql/schema.sql snapshot")
     schema_cmd.add_argument("action", choices=["dump", "check"])
+    seed_cmd = add("seed", cmd_seed, "load deterministic seed data with COPY")
+    seed_cmd.add_argument("--profile", choices=list(seed.PROFILES), default="dev")
+    seed_cmd.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    seed_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
+    reset_cmd = add("reset", cmd_reset, "empty every table (asks first unless --yes)")
+    reset_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     add("health", cmd_health, "connectivity, latency, version, migration head, row counts")
     server_cmd = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL")
     server_cmd.add_argument("action", choices=["start", "stop", "status"])

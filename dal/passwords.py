@@ -31,15 +31,18 @@ def set_cost(*, time_cost: int, memory_cost_kib: int) -> None:
     _kdf.use(PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1))
 
 
-def hash_password(password: str) -> str:
-    """Hash a new password; InvalidData(column='password') when it is unacceptable."""
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """Hash a new password; InvalidData(column='password') when it is unacceptable.
+
+    Leave `salt` out (a random one is drawn); seed data passes one to be reproducible.
+    """
     if not isinstance(password, str) or not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise InvalidData(
             f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters", column="password"
         )
     if "\x00" in password:
         raise InvalidData("password must not contain a NUL byte", column="password")
-    return _kdf.hasher.hash(password)
+    return _kdf.hasher.hash(password, salt=salt)
 
 
 def verify(encoded: str | None, password: str) -> bool:

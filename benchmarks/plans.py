@@ -1,0 +1,124 @@
+"""EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of a named query, summarised and judged.
+
+A plan passes when it uses the expected index(es) by name, has no Seq Scan on a
+table above `BIG_TABLE_ROWS`, sorts no more than a page of rows, and reads at most
+its stated number of shared buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+BIG_TABLE_ROWS = 10_000
+PAGE_SIZE = 50
+
+
+@dataclass
+class PlanSummary:
+    """What a DBA reads off a plan: node types, indexes, scans, sorts, buffers, time."""
+
+    node_types: list[str] = field(default_factory=list)
+    indexes: set[str] = field(default_factory=set)
+    seq_scans: list[tuple[str, float]] = field(default_factory=list)  # (relation, actual rows)
+    sorts: list[tuple[str, int]] = field(default_factory=list)  # (method, rows sorted)
+    shared_hit: int = 0
+    shared_read: int = 0
+    rows: int = 0
+    execution_ms: float = 0.0
+    relations: set[str] = field(default_factory=set)
+
+    @property
+    def buffers(self) -> int:
+        return self.shared_hit + self.shared_read
+
+    def line(self) -> str:
+        nodes = " > ".join(dict.fromkeys(self.node_types))
+        return (
+            f"{nodes}; indexes {', '.join(sorted(self.indexes)) or '-'}; rows {self.rows}; "
+            f"buffers {self.buffers} (hit {self.shared_hit}, read {self.shared_read}); "
+            f"{self.execution_ms:.2f} ms"
+        )
+
+
+def explain(conn: psycopg.Connection[Any], text: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Run EXPLAIN ANALYZE on one statement, inside a transaction rolled back afterwards."""
+    with conn.transaction(force_rollback=True):
+        row = conn.execute(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + text,
+            params,
+        ).fetchone()
+    assert row is not None
+    plan: dict[str, Any] = row[0][0]
+    return plan
+
+
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
+
+
+def summarise(plan: dict[str, Any]) -> PlanSummary:
+    top = plan["Plan"]
+    summary = PlanSummary(
+        shared_hit=int(top.get("Shared Hit Blocks", 0)),
+        shared_read=int(top.get("Shared Read Blocks", 0)),
+        rows=int(top.get("Actual Rows", 0)),
+        execution_ms=float(plan.get("Execution Time", 0.0)),
+    )
+    for node in _nodes(top):
+        kind = node["Node Type"]
+        summary.node_types.append(kind)
+        if "Index Name" in node:
+            summary.indexes.add(node["Index Name"])
+        if "Relation Name" in node:
+            summary.relations.add(node["Relation Name"])
+        loops = float(node.get("Actual Loops", 1) or 1)
+        if kind == "Seq Scan":
+            summary.seq_scans.append((node["Relation Name"], node.get("Actual Rows", 0) * loops))
+        if kind in {"Sort", "Incremental Sort"}:
+            children = node.get("Plans", [])
+            sorted_rows = children[0].get("Actual Rows", 0) * loops if children else 0
+            summary.sorts.append((str(node.get("Sort Method", kind)), int(sorted_rows)))
+    return summary
+
+
+def problems(
+    summary: PlanSummary,
+    *,
+    expect_indexes: tuple[str, ...],
+    max_buffers: int,
+    table_rows: Mapping[str, int],
+    page_size: int = PAGE_SIZE,
+) -> list[str]:
+    """Every way the plan breaks our rules (empty: it passes)."""
+    found: list[str] = []
+    missing = [name for name in expect_indexes if name not in summary.indexes]
+    if missing:
+        found.append(
+            f"expected index {', '.join(missing)}; used {sorted(summary.indexes) or 'none'}"
+        )
+    for relation, _rows in summary.seq_scans:
+        size = table_rows.get(relation, 0)
+        if size > BIG_TABLE_ROWS:
+            found.append(f"Seq Scan on {relation} ({size:,} rows)")
+    for method, rows in summary.sorts:
+        if rows > page_size:
+            found.append(f"sorts {rows:,} rows ({method}) where a page is {page_size}")
+    if summary.buffers > max_buffers:
+        found.append(f"reads {summary.buffers:,} shared buffers; the bound is {max_buffers:,}")
+    return found
+
+
+def table_rows(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Planner row estimates of every table (partitions under their own names)."""
+    rows = conn.execute(
+        """SELECT c.relname, greatest(c.reltuples, 0)::bigint
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"""
+    ).fetchall()
+    return {name: int(count) for name, count in rows}

@@ -1,0 +1,45 @@
+"""Streaming rows into COPY with a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from tqdm import tqdm
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    total: int | None = None,
+    progress: bool = True,
+) -> int:
+    """COPY `rows` into `table`; return how many were written."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    written = 0
+    bar = tqdm(
+        total=total,
+        desc=f"{table:<20}",
+        unit=" rows",
+        unit_scale=True,
+        disable=not progress,
+        file=sys.stderr,
+        leave=True,
+        mininterval=0.5,
+    )
+    with bar, conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+            if written % 5000 == 0:
+                bar.update(5000)
+        bar.update(written % 5000)
+    return written

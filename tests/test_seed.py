@@ -1,0 +1,75 @@
+"""Seed profiles: deterministic, valid against every constraint, resettable."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any
+
+import psycopg
+import pytest
+
+from dal import seed
+from dal.errors import DalError, InvalidData
+from dal.seed.context import Context
+from tests.fix_db import create_database, drop_database
+
+
+def fingerprint(conn: psycopg.Connection[Any], table: str) -> str:
+    row = conn.execute(
+        f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_small_profile_loads_every_table(conn: psycopg.Connection[Any]) -> None:
+    counts = seed.seed(conn, "small", progress=False)
+    profile = seed.PROFILES["small"]
+    assert counts["users"] == profile.users
+    for table, count in counts.items():
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert row == (count,), table
+        assert count > 0, f"{table} got no rows"
+
+
+def test_same_seed_same_rows(
+    conn: psycopg.Connection[Any], pg_admin: str, template_db: str
+) -> None:
+    seed.seed(conn, "dev", seed=7, progress=False)
+    twin = f"dal_seed_twin_{os.getpid()}"
+    other_url = create_database(pg_admin, twin, template=template_db)
+    try:
+        with psycopg.connect(other_url, autocommit=True) as other:
+            seed.seed(other, "dev", seed=7, progress=False)
+            for table in seed.table_names(conn):
+                assert fingerprint(conn, table) == fingerprint(other, table), table
+            seed.reset(other)
+            seed.seed(other, "dev", seed=8, progress=False)
+            assert fingerprint(conn, "users") != fingerprint(other, "users")
+    finally:
+        drop_database(pg_admin, twin)
+
+
+def test_reset_empties_and_seeding_twice_is_refused(conn: psycopg.Connection[Any]) -> None:
+    seed.seed(conn, "dev", progress=False)
+    with pytest.raises(DalError, match="already holds users"):
+        seed.seed(conn, "dev", progress=False)
+    emptied = seed.reset(conn)
+    assert "users" in emptied
+    for table in emptied:
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_unknown_profile_is_invalid(conn: psycopg.Connection[Any]) -> None:
+    with pytest.raises(InvalidData, match="unknown seed profile"):
+        seed.seed(conn, "huge", progress=False)
+
+
+def test_skew_gives_a_few_heavy_users() -> None:
+    profile = seed.Profile("t", users=1000, projects=1, tasks=1, moods=1, servers=1, events=1)
+    counts = Context(profile, 1).split(100_000, 1000, random.Random(1))
+    assert sum(counts) == 100_000
+    top = sorted(counts, reverse=True)
+    assert sum(top[:10]) > 0.25 * 100_000  # 1% of users own over a quarter
+    assert top[len(top) // 2] < 100  # the median user is light
