@@ -7,6 +7,7 @@ and exit status 1 (2 for usage errors, from argparse).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -163,6 +164,28 @@ def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the benchmark suites (plans, speed, floor) and write benchmarks/REPORT.md."""
+    import subprocess
+
+    from dal.config import PROJECT_ROOT
+
+    if not (PROJECT_ROOT / "benchmarks").is_dir():
+        raise DalError("dal bench runs from a source checkout (benchmarks/ is missing)")
+    results = PROJECT_ROOT / "benchmarks" / ".results"
+    results.mkdir(exist_ok=True)
+    for stale in results.glob("*.json"):
+        stale.unlink()
+    env = {**os.environ, "DAL_BENCH_PROFILE": args.profile}
+    suite = [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider"]
+    suite += [f"--benchmark-json={results / 'speed.json'}", "--benchmark-columns=mean,median,ops"]
+    done = subprocess.run(suite, cwd=PROJECT_ROOT, env=env, check=False)
+    report = subprocess.run(
+        [sys.executable, "-m", "benchmarks.report"], cwd=PROJECT_ROOT, env=env, check=False
+    )
+    return done.returncode or report.returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dal", description="PostgreSQL data layer: migrations, schema and operations."
@@ -202,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     seed_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
     reset_cmd = add("reset", cmd_reset, "empty every table (asks first unless --yes)")
     reset_cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    bench_cmd = add(
+        "bench", cmd_bench, "run benchmarks and plan checks; write benchmarks/REPORT.md"
+    )
+    bench_cmd.add_argument(
+        "--profile", default="ci", choices=["ci", "small", "large"], help="data set (default ci)"
+    )
     add("health", cmd_health, "connectivity, latency, version, migration head, row counts")
     server_cmd = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL")
     server_cmd.add_argument("action", choices=["start", "stop", "status"])

@@ -1,0 +1,96 @@
+"""The plan check of every named query: parameters drawn from the data, expected indexes.
+
+Every query in `sql/` must appear here, in CASES (its plan is checked) or in
+EXEMPT (with the reason it needs none); `test_every_query_has_a_plan_check`
+fails otherwise, so a new query cannot land unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Sample = Mapping[str, Any]  # interesting ids and values read from the loaded data set
+
+
+@dataclass(frozen=True)
+class Case:
+    params: Callable[[Sample], dict[str, Any]]
+    indexes: tuple[str, ...]
+    max_buffers: int = 64
+
+
+def _same(params: dict[str, Any]) -> Callable[[Sample], dict[str, Any]]:
+    return lambda _sample: params
+
+
+CASES: dict[str, Case] = {
+    # users: point lookups and keyset pages
+    "users.get_by_id": Case(lambda s: {"id": s["user_id"]}, ("users_pkey",), 8),
+    "users.get_by_email": Case(
+        lambda s: {"email": s["user_email"].upper()}, ("users_email_lower_key",), 8
+    ),
+    "users.get_by_username": Case(
+        lambda s: {"username": s["username"]}, ("users_username_lower_key",), 8
+    ),
+    "users.get_by_login": Case(
+        lambda s: {"login": s["username"]},
+        ("users_email_lower_key", "users_username_lower_key"),
+        12,
+    ),
+    "users.update": Case(
+        lambda s: {
+            "id": s["user_id"],
+            **{
+                f"set_{f}": False
+                for f in (
+                    "email",
+                    "username",
+                    "display_name",
+                    "preferences",
+                    "status",
+                    "github_id",
+                    "gitlab_id",
+                )
+            },
+            **dict.fromkeys(
+                (
+                    "email",
+                    "username",
+                    "display_name",
+                    "preferences",
+                    "status",
+                    "github_id",
+                    "gitlab_id",
+                )
+            ),
+        },
+        ("users_pkey",),
+        40,
+    ),
+    "users.set_password_hash": Case(
+        lambda s: {"id": s["user_id"], "password_hash": s["password_hash"]}, ("users_pkey",), 40
+    ),
+    "users.touch_last_login": Case(lambda s: {"id": s["user_id"]}, ("users_pkey",), 40),
+    "users.soft_delete": Case(lambda s: {"id": s["user_id"]}, ("users_pkey",), 40),
+    "users.list_first_page": Case(
+        _same({"statuses": ["active", "suspended"], "limit": 51}), ("users_created_at_id_idx",), 64
+    ),
+    "users.list_page_after": Case(
+        lambda s: {
+            "after_created_at": s["user_created_at"],
+            "after_id": s["user_id"],
+            "statuses": ["active", "suspended"],
+            "limit": 51,
+        },
+        ("users_created_at_id_idx",),
+        64,  # 51 rows from the heap, one page each at worst, plus the index path
+    ),
+}
+
+EXEMPT: dict[str, str] = {
+    "users.insert": "a single-row INSERT: no read path to plan",
+    "users.hard_delete": "deletes by primary key; its cost is the cascades, measured elsewhere",
+    "users.count_all": "the health report counts whole tables on purpose",
+}
