@@ -38,6 +38,12 @@ def local_id(raw: Id) -> str:
     return str(raw).rsplit(".", 1)[-1]
 
 
+def local_part(key: str, parent_key: str | None) -> str:
+    """A key without its parent's prefix: "12.3" -> "3"; keys from elsewhere ("T003a") whole."""
+    prefix = f"{parent_key}."
+    return key[len(prefix) :] if parent_key is not None and key.startswith(prefix) else key
+
+
 def candidates(dep: Id, parent_key: str | None, parents: Mapping[str, str | None]) -> list[str]:
     """The keys a `dependencies` entry may name, preferred first; empty if none exists.
 
@@ -67,7 +73,7 @@ def render(
     for key in depends_on:
         target_parent = parents.get(key)
         if parent_key is not None and target_parent == parent_key:
-            sibling = default_id(key[len(parent_key) + 1 :])
+            sibling = default_id(local_part(key, parent_key))
             out.append(sibling if isinstance(sibling, int) else key)
         elif target_parent is None and key in parents:
             as_id = default_id(key)

@@ -92,12 +92,8 @@ def _default_keys(task: ImportedTask, values: dict[str, Any], data: dict[str, An
     ]
 
 
-def _local(task: ImportedTask) -> str:
-    return task.key if task.parent_key is None else task.key[len(task.parent_key) + 1 :]
-
-
 def _id(task: ImportedTask, original: ids.Id | None) -> ids.Id:
-    local = _local(task)
+    local = ids.local_part(task.key, task.parent_key)
     if original is not None:
         same = str(original) if task.parent_key is None else ids.local_id(original)
         if same == local:

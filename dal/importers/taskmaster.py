@@ -313,7 +313,7 @@ def _convert(
     data = {name: value for name, value in obj.items() if name not in _COLUMNS}
     if context.hints:
         hints: dict[str, Any] = {"keys": list(obj)}
-        local = key if node.parent_key is None else key[len(node.parent_key) + 1 :]
+        local = ids.local_part(key, node.parent_key)
         if not _same(ids.default_id(local), node.raw_id):
             hints["id"] = node.raw_id
         optional = {
