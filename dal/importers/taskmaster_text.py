@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from dal.importers._tm_ids import default_id
 from dal.importers.model import TaskFileError
 
 TASK_HEADER: Final = "# Task ID:"
@@ -97,10 +98,6 @@ def _value(lines: list[str]) -> str:
     return "\n".join(lines[start:end])
 
 
-def _as_id(token: str) -> int | str:
-    return int(token) if token.isascii() and token.isdigit() else token
-
-
 def _deps(text: str, *, numbers_are_ids: bool) -> list[int | str]:
     """Ids from "1, 2", "None" or decorated forms like "✅ 1 (done)"."""
     if text.strip().lower() in ("", "none"):
@@ -109,7 +106,7 @@ def _deps(text: str, *, numbers_are_ids: bool) -> list[int | str]:
     for part in text.split(","):
         match = _DEP_TOKEN.search(part)
         if match:
-            out.append(_as_id(match[0]) if numbers_are_ids else match[0])
+            out.append(default_id(match[0]) if numbers_are_ids else match[0])
     return out
 
 
@@ -121,7 +118,7 @@ def _task_dict(task: _Block, filename: str) -> dict[str, Any]:
             raw[name] = values[label]
     if "id" not in raw:
         raise TaskFileError(filename, "has a '# Task ID:' line with no id", line=task.line)
-    raw["id"] = _as_id(raw["id"])
+    raw["id"] = default_id(raw["id"])
     # Top-level ids are written as numbers; in subtask lines a bare number is a
     # top-level task only when it came from a string, so those stay strings.
     raw["dependencies"] = _deps(values.get("Dependencies", ""), numbers_are_ids=True)
@@ -133,7 +130,7 @@ def _task_dict(task: _Block, filename: str) -> dict[str, Any]:
 def _subtask_dict(sub: _Block) -> dict[str, Any]:
     assert sub.heading is not None
     values = {label: _value(lines) for label, lines in sub.fields.items()}
-    raw: dict[str, Any] = {"id": _as_id(sub.heading[1]), "title": sub.heading[2]}
+    raw: dict[str, Any] = {"id": default_id(sub.heading[1]), "title": sub.heading[2]}
     if values.get("Description"):
         raw["description"] = values["Description"]
     raw["status"] = sub.heading[3] or "pending"
