@@ -1,0 +1,84 @@
+"""Task Master's id, dependency, status and priority conventions (TASK_FILES.md §3-5).
+
+Shared by the parser and the exporter so both read and write ids the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+TM_STATUSES: Final = {
+    "pending": "pending",
+    "in-progress": "in_progress",
+    "done": "done",
+    "review": "review",
+    "deferred": "deferred",
+    "cancelled": "cancelled",
+    "blocked": "blocked",
+    "completed": "completed",  # only in tm-core's TaskStatus type, but written by some
+}
+"""Every status some Task Master version writes, to ours."""
+
+STATUS_TO_TM: Final = {ours: tm for tm, ours in TM_STATUSES.items()}
+
+_DIGITS = re.compile(r"[0-9]+")
+
+Id = int | str
+
+
+def default_id(local: str) -> Id:
+    """How export writes an id part when the file gave no other form: 7, or "slug"."""
+    return int(local) if _DIGITS.fullmatch(local) and str(int(local)) == local else local
+
+
+def local_id(raw: Id) -> str:
+    """A subtask's id within its parent: "7.1" and 1 both give "1" (as normalizeTaskIds)."""
+    return str(raw).rsplit(".", 1)[-1]
+
+
+def local_part(key: str, parent_key: str | None) -> str:
+    """A key without its parent's prefix: "12.3" -> "3"; keys from elsewhere ("T003a") whole."""
+    prefix = f"{parent_key}."
+    return key[len(prefix) :] if parent_key is not None and key.startswith(prefix) else key
+
+
+def candidates(dep: Id, parent_key: str | None, parents: Mapping[str, str | None]) -> list[str]:
+    """The keys a `dependencies` entry may name, preferred first; empty if none exists.
+
+    `parents` maps every key of the import to its parent key. For a subtask of P an int
+    means sibling P.<n> first and a top-level task otherwise (real files use both); a
+    string means that exact key ("3.8", "2") first, and a sibling otherwise.
+    """
+    text = str(dep)
+    if parent_key is None:
+        keys = [text]
+    elif isinstance(dep, int):
+        keys = [f"{parent_key}.{text}", text]
+    else:
+        keys = [text, f"{parent_key}.{text}"]
+    return [key for key in keys if key in parents]
+
+
+def render(
+    depends_on: Iterable[str], parent_key: str | None, parents: Mapping[str, str | None]
+) -> list[Id]:
+    """The default `dependencies` list for keys: what the JS CLI writes.
+
+    Siblings as their number, top-level tasks as their id (a string when a sibling has
+    the same number, so it cannot be misread), anything else as its full key.
+    """
+    out: list[Id] = []
+    for key in depends_on:
+        target_parent = parents.get(key)
+        if parent_key is not None and target_parent == parent_key:
+            sibling = default_id(local_part(key, parent_key))
+            out.append(sibling if isinstance(sibling, int) else key)
+        elif target_parent is None and key in parents:
+            as_id = default_id(key)
+            shadowed = parent_key is not None and f"{parent_key}.{key}" in parents
+            out.append(key if shadowed else as_id)
+        else:
+            out.append(key)
+    return out
