@@ -11,6 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import passwords, queries
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -46,15 +47,6 @@ class User:
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         return data
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-"""Default of `update()` arguments: leave the column as it is (None sets NULL)."""
 
 
 def _found(user: User | None, what: str) -> User:
@@ -148,11 +140,7 @@ def update(
         "github_id": github_id,
         "gitlab_id": gitlab_id,
     }
-    params: dict[str, Any] = {"id": user_id}
-    for name, value in fields.items():
-        given = not isinstance(value, _Unset)
-        params[f"set_{name}"] = given
-        params[name] = value if given else None
+    params: dict[str, Any] = {"id": user_id} | update_params(fields)
     if params["set_preferences"]:
         params["preferences"] = Jsonb(dict(params["preferences"]))
     found = queries.fetch_one(db, "users.update", params, User)

@@ -1,0 +1,129 @@
+"""The one dynamic query: `tasks.list_for_user` with optional filters, a sort and a cursor.
+
+Built with pypika because the WHERE and ORDER BY clauses genuinely vary. The
+rules that keep it safe and fast:
+
+- every value is a bound parameter (`Parameter("%(name)s")`); only identifiers
+  and the constant sort expressions below ever become SQL text;
+- each sort is ``ORDER BY <key>, id`` in one direction, which is exactly the
+  order of an ``(owner_id, <key>, id)`` index (read backwards for descending),
+  and the keyset predicate is the row comparison ``(<key>, id) > (%(k)s, %(i)s)``
+  the index can start from;
+- a filter that is absent is absent from the SQL (no ``%(x)s IS NULL OR ...``),
+  so each shape gets a plan for what it really asks.
+
+NULL due dates sort last (first when descending) because the key is
+``coalesce(due_at, 'infinity')``, the expression `tasks_owner_id_due_at_idx`
+indexes; due dates are finite by constraint, so the cursor can hold
+"infinity" for a NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, LiteralString
+from uuid import UUID
+
+from pypika import CustomFunction, Order, Parameter, Table
+from pypika import PostgreSQLQuery as Query
+from pypika.enums import Matching
+from pypika.terms import BasicCriterion, Criterion, LiteralValue, Term, Tuple
+
+TASKS: Final = Table("tasks")
+COLUMNS: Final = (
+    "id", "owner_id", "project_id", "key", "parent_id", "category_id", "title",
+    "description", "status", "priority", "due_at", "data", "version", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+_ANY = CustomFunction("ANY", ["values"])
+_DUE_KEY = LiteralValue("coalesce(\"due_at\", 'infinity'::timestamptz)")
+_INFINITY = LiteralValue("'infinity'::timestamptz")
+
+SORT_KEYS: Final[dict[str, Term]] = {
+    "due": _DUE_KEY,  # tasks_owner_id_due_at_idx
+    "priority": TASKS.priority_rank,  # tasks_owner_id_priority_rank_idx
+    "created": TASKS.created_at,  # tasks_owner_id_created_at_idx
+    "updated": TASKS.updated_at,  # tasks_owner_id_updated_at_idx
+}
+DEFAULT_DESCENDING: Final = {"due": False, "priority": True, "created": True, "updated": True}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Optional filters of `list_for_user`; None (or empty) means "any"."""
+
+    statuses: Collection[str] | None = None
+    priorities: Collection[str] | None = None
+    category_id: UUID | None = None
+    project_id: UUID | None = None
+    due_before: datetime | None = None  # due_at < due_before
+    due_after: datetime | None = None  # due_at >= due_after
+    title_contains: str | None = None  # case-insensitive substring of the title
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def build(
+    owner_id: UUID,
+    filters: Filters,
+    *,
+    sort: str,
+    descending: bool,
+    after: tuple[Any, UUID] | None,
+    limit: int,
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The SQL text and its parameters. `after` is (sort key value, id) of the last row
+    seen; a sort key of None stands for a NULL due date."""
+    params: dict[str, Any] = {"owner_id": owner_id, "limit": limit}
+    where: list[Criterion] = [TASKS.owner_id == Parameter("%(owner_id)s")]
+
+    if filters.statuses:
+        params["statuses"] = sorted(filters.statuses)
+        where.append(TASKS.status == _ANY(Parameter("%(statuses)s")))
+    if filters.priorities:
+        params["priorities"] = sorted(filters.priorities)
+        where.append(TASKS.priority == _ANY(Parameter("%(priorities)s")))
+    if filters.category_id is not None:
+        params["category_id"] = filters.category_id
+        where.append(TASKS.category_id == Parameter("%(category_id)s"))
+    if filters.project_id is not None:
+        params["project_id"] = filters.project_id
+        where.append(TASKS.project_id == Parameter("%(project_id)s"))
+    if filters.due_before is not None:
+        params["due_before"] = filters.due_before
+        where.append(TASKS.due_at < Parameter("%(due_before)s"))
+    if filters.due_after is not None:
+        params["due_after"] = filters.due_after
+        where.append(TASKS.due_at >= Parameter("%(due_after)s"))
+    if filters.title_contains:
+        params["title_pattern"] = f"%{_escape_like(filters.title_contains)}%"
+        pattern = Parameter("%(title_pattern)s")
+        where.append(BasicCriterion(Matching.ilike, TASKS.title, pattern))
+
+    key = SORT_KEYS[sort]
+    if after is not None:
+        after_key, params["after_id"] = after
+        bound: Term
+        if after_key is None:  # only the due sort has NULL keys
+            bound = _INFINITY
+        else:
+            params["after_key"] = after_key
+            bound = Parameter("%(after_key)s")
+        start = Tuple(bound, Parameter("%(after_id)s"))
+        row = Tuple(key, TASKS.id)
+        where.append(row < start if descending else row > start)
+
+    order = Order.desc if descending else Order.asc
+    query = Query.from_(TASKS).select(*(TASKS.field(c) for c in COLUMNS))
+    for criterion in where:
+        query = query.where(criterion)
+    query = query.orderby(key, order=order).orderby(TASKS.id, order=order)
+    query = query.limit(Parameter("%(limit)s"))  # type: ignore[arg-type]  # renders as-is
+    # Only constant identifiers and placeholders reach the text: values are in params.
+    text: LiteralString = query.get_sql()
+    return text, params

@@ -1,0 +1,79 @@
+"""A user's task categories (queries in `sql/categories.sql`).
+
+Names are unique per user regardless of case (Conflict naming
+``categories_owner_id_name_lower_key``); colours are ``#rrggbb``. Deleting a
+category leaves its tasks uncategorised (the database sets category_id NULL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from dal import queries
+from dal._unset import UNSET, _Unset, update_params
+from dal.db import Db
+from dal.errors import NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: UUID
+    owner_id: UUID
+    name: str
+    colour: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryWithCount:
+    id: UUID
+    owner_id: UUID
+    name: str
+    colour: str
+    created_at: datetime
+    updated_at: datetime
+    task_count: int
+
+
+def _found(category: Category | None, category_id: UUID) -> Category:
+    if category is None:
+        raise NotFound(f"no category with id {category_id}", table="categories")
+    return category
+
+
+def create(db: Db, *, owner_id: UUID, name: str, colour: str = "#808080") -> Category:
+    """Create a category; Conflict if the user already has one of that name (any case)."""
+    params = {"owner_id": owner_id, "name": name, "colour": colour}
+    category = queries.fetch_one(db, "categories.insert", params, Category)
+    assert category is not None
+    return category
+
+
+def get(db: Db, category_id: UUID) -> Category:
+    """The category with this id; NotFound otherwise."""
+    found = queries.fetch_one(db, "categories.get_by_id", {"id": category_id}, Category)
+    return _found(found, category_id)
+
+
+def update(
+    db: Db, category_id: UUID, *, name: str | _Unset = UNSET, colour: str | _Unset = UNSET
+) -> Category:
+    """Rename or recolour; NotFound if no such category."""
+    params: dict[str, Any] = {"id": category_id} | update_params({"name": name, "colour": colour})
+    return _found(queries.fetch_one(db, "categories.update", params, Category), category_id)
+
+
+def delete(db: Db, category_id: UUID) -> None:
+    """Delete the category; its tasks stay, uncategorised."""
+    if queries.execute(db, "categories.delete", {"id": category_id}) == 0:
+        raise NotFound(f"no category with id {category_id}", table="categories")
+
+
+def list_for_user(db: Db, owner_id: UUID) -> list[CategoryWithCount]:
+    """The user's categories by name (case-insensitive), each with its task count."""
+    params = {"owner_id": owner_id}
+    return queries.fetch_all(db, "categories.list_for_user_with_counts", params, CategoryWithCount)

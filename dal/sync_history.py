@@ -1,0 +1,91 @@
+"""Synchronisations of a project with its git repository (queries in `sql/sync_history.sql`).
+
+A run starts as ``running`` (or ``pending`` when queued) and is finished once,
+as ``succeeded`` or ``failed`` with an error text. At most one unfinished run
+per project exists (Conflict naming sync_history_one_unfinished_per_project_key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from dal import queries
+from dal.db import Db, transaction
+from dal.errors import Conflict, InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    id: int
+    project_id: UUID
+    commit_sha: str
+    status: str
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def start(db: Db, project_id: UUID, commit_sha: str, *, queued: bool = False) -> SyncRun:
+    """Record a sync of `commit_sha` (40 or 64 hex digits, any case) as running, or pending."""
+    params = {
+        "project_id": project_id,
+        "commit_sha": commit_sha.lower(),
+        "status": "pending" if queued else "running",
+    }
+    run = queries.fetch_one(db, "sync_history.start", params, SyncRun)
+    assert run is not None
+    return run
+
+
+def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:
+    """Close the run: succeeded without `error`, failed with it.
+
+    NotFound for an unknown run; Conflict if it was already finished.
+    """
+    params = {"id": run_id, "status": "succeeded" if error is None else "failed", "error": error}
+    with transaction(db) as conn:
+        run = queries.fetch_one(conn, "sync_history.finish", params, SyncRun)
+        if run is not None:
+            return run
+        existing = queries.fetch_one(conn, "sync_history.get_by_id", {"id": run_id}, SyncRun)
+    if existing is None:
+        raise NotFound(f"no sync run with id {run_id}", table="sync_history")
+    raise Conflict(f"sync run {run_id} already {existing.status}", table="sync_history")
+
+
+def latest(db: Db, project_id: UUID) -> SyncRun | None:
+    """The project's newest run, or None if it was never synced."""
+    return latest_for_projects(db, [project_id]).get(project_id)
+
+
+def latest_for_projects(db: Db, project_ids: Sequence[UUID]) -> dict[UUID, SyncRun]:
+    """The newest run of each project that has one, keyed by project id."""
+    params = {"project_ids": list(project_ids)}
+    runs = queries.fetch_all(db, "sync_history.latest_for_projects", params, SyncRun)
+    return {run.project_id: run for run in runs}
+
+
+def history(
+    db: Db, project_id: UUID, *, cursor: str | None = None, limit: int = 20
+) -> Page[SyncRun]:
+    """The project's runs, newest first, one keyset page at a time."""
+    params: dict[str, Any] = {"project_id": project_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = queries.fetch_all(db, "sync_history.history_first_page", params, SyncRun)
+    else:
+        started_at, run_id = decode_cursor(cursor, 2)
+        try:
+            params["after_started_at"] = datetime.fromisoformat(started_at)
+            params["after_id"] = int(run_id)
+        except (TypeError, ValueError):
+            raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+        rows = queries.fetch_all(db, "sync_history.history_page_after", params, SyncRun)
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], encode_cursor([last.started_at.isoformat(), last.id]))

@@ -1,0 +1,314 @@
+"""Tasks: a user's work items, optionally in a project, nested as subtasks.
+
+Queries are in `sql/tasks.sql`; the dynamic `list_for_user` is built in
+`dal._task_list`.
+
+Concurrency: optimistic, with a version column. Every UPDATE of a task bumps
+``version`` (a trigger, so no writer can forget). A plain `update()` changes
+only the columns it is given, in one statement, so concurrent partial updates
+never undo each other. For read-modify-write (e.g. merging into ``data``)
+pass ``expected_version=task.version``: if someone changed the task since it
+was read, `ConcurrentUpdate` is raised and nothing is written; re-read and try
+again, e.g. with `dal.db.retry`. We chose this over ``SELECT ... FOR UPDATE``
+because it holds no lock between the read and the write (which may be a user
+editing a form) and works across requests, not only inside one transaction.
+
+A task's project and parent are fixed at creation (so the subtask tree cannot
+grow a cycle); statuses cover TaskTracker and Task Master without loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+from uuid import UUID
+
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from dal import queries
+from dal._task_list import DEFAULT_DESCENDING, SORT_KEYS, Filters, build
+from dal._unset import UNSET, _Unset, update_params
+from dal.db import Db, connection, transaction
+from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
+from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+STATUSES: Final = (
+    "pending", "in_progress", "completed", "done", "review", "deferred", "cancelled", "blocked",
+)  # fmt: skip
+CLOSED_STATUSES: Final = frozenset({"completed", "done", "cancelled"})
+PRIORITIES: Final = ("low", "medium", "high", "critical")
+PRIORITY_RANK: Final = {name: rank for rank, name in enumerate(PRIORITIES, start=1)}
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "PRIORITIES",
+    "STATUSES",
+    "UNSET",
+    "Filters",
+    "Task",
+    "TaskNode",
+    "bulk_set_status",
+    "counts_by_status",
+    "create",
+    "delete",
+    "get",
+    "list_for_user",
+    "overdue",
+    "project_tree",
+    "update",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: UUID
+    owner_id: UUID
+    project_id: UUID | None
+    key: str | None
+    parent_id: UUID | None
+    category_id: UUID | None
+    title: str
+    description: str | None
+    status: str
+    priority: str
+    due_at: datetime | None
+    data: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TaskNode:
+    """A task in a project tree: its subtasks and the ids of the tasks it depends on."""
+
+    task: Task
+    subtasks: list[TaskNode] = field(default_factory=list)
+    depends_on: list[UUID] = field(default_factory=list)
+
+
+def _found(task: Task | None, task_id: UUID) -> Task:
+    if task is None:
+        raise NotFound(f"no task with id {task_id}", table="tasks")
+    return task
+
+
+def create(
+    db: Db,
+    *,
+    owner_id: UUID,
+    title: str,
+    project_id: UUID | None = None,
+    key: str | None = None,
+    parent_id: UUID | None = None,
+    category_id: UUID | None = None,
+    description: str | None = None,
+    status: str = "pending",
+    priority: str = "medium",
+    due_at: datetime | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Task:
+    """Create a task.
+
+    Errors name the rule: InvalidData (tasks_title_length, tasks_title_not_blank,
+    tasks_status_valid, tasks_key_format ...), Conflict (tasks_project_id_key_key),
+    ReferenceMissing (tasks_category_owner_fkey when the category is another
+    user's, tasks_parent_same_project_fkey for a parent in another project ...).
+    """
+    params = {
+        "owner_id": owner_id,
+        "project_id": project_id,
+        "key": key,
+        "parent_id": parent_id,
+        "category_id": category_id,
+        "title": title,
+        "description": description,
+        "status": status,
+        "priority": priority,
+        "due_at": due_at,
+        "data": Jsonb(dict(data or {})),
+    }
+    task = queries.fetch_one(db, "tasks.insert", params, Task)
+    assert task is not None
+    return task
+
+
+def get(db: Db, task_id: UUID) -> Task:
+    """The task with this id; NotFound otherwise."""
+    return _found(queries.fetch_one(db, "tasks.get_by_id", {"id": task_id}, Task), task_id)
+
+
+def update(
+    db: Db,
+    task_id: UUID,
+    *,
+    expected_version: int | None = None,
+    key: str | _Unset | None = UNSET,
+    category_id: UUID | _Unset | None = UNSET,
+    title: str | _Unset = UNSET,
+    description: str | _Unset | None = UNSET,
+    status: str | _Unset = UNSET,
+    priority: str | _Unset = UNSET,
+    due_at: datetime | _Unset | None = UNSET,
+    data: Mapping[str, Any] | _Unset = UNSET,
+) -> Task:
+    """Change only the fields given; version and updated_at move.
+
+    With `expected_version`, the write happens only if the task still has that
+    version, else ConcurrentUpdate. NotFound if there is no such task.
+    """
+    fields: dict[str, Any] = {
+        "key": key,
+        "category_id": category_id,
+        "title": title,
+        "description": description,
+        "status": status,
+        "priority": priority,
+        "due_at": due_at,
+        "data": data,
+    }
+    params: dict[str, Any] = {
+        "id": task_id,
+        "check_version": expected_version is not None,
+        "expected_version": expected_version,
+    } | update_params(fields)
+    if params["set_data"]:
+        params["data"] = Jsonb(dict(params["data"]))
+    with transaction(db) as conn:
+        task = queries.fetch_one(conn, "tasks.update", params, Task)
+        if task is not None:
+            return task
+        current = get(conn, task_id)  # NotFound if it does not exist
+    raise ConcurrentUpdate(
+        f"task {task_id} was changed concurrently: version is {current.version}, "
+        f"expected {expected_version}",
+        table="tasks",
+        column="version",
+    )
+
+
+def delete(db: Db, task_id: UUID) -> None:
+    """Delete the task with its subtasks and dependency edges."""
+    if queries.execute(db, "tasks.delete", {"id": task_id}) == 0:
+        raise NotFound(f"no task with id {task_id}", table="tasks")
+
+
+def bulk_set_status(db: Db, owner_id: UUID, task_ids: Collection[UUID], status: str) -> int:
+    """Set `status` on those of `task_ids` the user owns; return how many changed.
+
+    One statement: an invalid status (tasks_status_valid) changes nothing.
+    """
+    params = {"owner_id": owner_id, "ids": list(task_ids), "status": status}
+    return queries.execute(db, "tasks.bulk_set_status", params)
+
+
+def _cursor_key(task: Task, sort: str) -> Any:
+    if sort == "due":
+        return None if task.due_at is None else task.due_at.isoformat()
+    if sort == "priority":
+        return PRIORITY_RANK[task.priority]
+    return (task.created_at if sort == "created" else task.updated_at).isoformat()
+
+
+def _decode(cursor: str, sort: str, descending: bool) -> tuple[Any, UUID]:
+    cursor_sort, cursor_descending, key, task_id = decode_cursor(cursor, 4)
+    if cursor_sort != sort or cursor_descending != descending:
+        raise InvalidData("cursor belongs to another sort order", column="cursor")
+    try:
+        if sort == "priority":
+            if not isinstance(key, int):
+                raise TypeError(key)
+            value: Any = key
+        else:
+            value = None if key is None and sort == "due" else datetime.fromisoformat(key)
+        return value, UUID(task_id)
+    except (TypeError, ValueError):
+        raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+
+
+def list_for_user(
+    db: Db,
+    owner_id: UUID,
+    *,
+    filters: Filters | None = None,
+    sort: str = "due",
+    descending: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Task]:
+    """A user's tasks, filtered and sorted, one keyset page at a time.
+
+    `sort` is ``due`` (soonest first, no due date last), ``priority`` (most
+    urgent first), ``created`` or ``updated`` (newest first); `descending`
+    reverses the default. Ties are broken by id, so the order is total: rows
+    inserted while paging never make another row appear twice or go missing.
+    """
+    if sort not in SORT_KEYS:
+        raise InvalidData(f"unknown sort {sort!r}; use one of {sorted(SORT_KEYS)}", column="sort")
+    desc = DEFAULT_DESCENDING[sort] if descending is None else descending
+    after = None if cursor is None else _decode(cursor, sort, desc)
+    text, params = build(
+        owner_id,
+        filters or Filters(),
+        sort=sort,
+        descending=desc,
+        after=after,
+        limit=check_limit(limit) + 1,
+    )
+    with connection(db) as conn, translating(params):
+        rows = conn.cursor(row_factory=class_row(Task)).execute(text, params).fetchall()
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], encode_cursor([sort, desc, _cursor_key(last, sort), str(last.id)]))
+
+
+def _key_order(task: Task) -> tuple[int, tuple[int, ...], datetime, UUID]:
+    parts = tuple(int(p) for p in task.key.split(".")) if task.key else ()
+    return (0 if task.key else 1, parts, task.created_at, task.id)
+
+
+def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
+    """A project's tasks as a tree: top-level tasks in key order ("2" before "10"),
+    each with its subtasks nested and the ids of the tasks it depends on."""
+    with transaction(db) as conn:
+        params = {"project_id": project_id}
+        rows = queries.fetch_all(conn, "tasks.list_for_project", params, Task)
+        edges = queries.fetch_tuples(conn, "dependencies.list_for_project", params)
+    depends: dict[UUID, list[UUID]] = {}
+    for task_id, depends_on_id, *_ in edges:
+        depends.setdefault(task_id, []).append(depends_on_id)
+    children: dict[UUID | None, list[Task]] = {}
+    for task in sorted(rows, key=_key_order):
+        children.setdefault(task.parent_id, []).append(task)
+
+    def node(task: Task) -> TaskNode:
+        subtasks = [node(child) for child in children.get(task.id, [])]
+        return TaskNode(task, subtasks, sorted(depends.get(task.id, []), key=str))
+
+    return [node(task) for task in children.get(None, [])]
+
+
+def overdue(
+    db: Db, owner_id: UUID, *, as_of: datetime | None = None, limit: int = 100
+) -> list[Task]:
+    """The user's open tasks (not completed, done or cancelled) due before `as_of`
+    (default: now), most overdue first."""
+    params = {
+        "owner_id": owner_id,
+        "as_of": as_of or datetime.now(UTC),
+        "limit": check_limit(limit),
+    }
+    return queries.fetch_all(db, "tasks.overdue", params, Task)
+
+
+def counts_by_status(db: Db, owner_id: UUID) -> dict[str, int]:
+    """How many tasks the user has in each status (every status present, zeros included)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    rows = queries.fetch_tuples(db, "tasks.counts_by_status", {"owner_id": owner_id})
+    for status, number in rows:
+        counts[status] = int(number)
+    return counts

@@ -1,0 +1,3 @@
+-- Rollback of 0003_categories: drops the table with its indexes and trigger.
+
+DROP TABLE categories;

@@ -1,0 +1,64 @@
+-- Projects and their members. Rows map to dal.projects.Project and dal.projects.Member.
+
+-- name: insert
+-- Create a project; the database fills id and timestamps.
+INSERT INTO projects (owner_id, name, git_url)
+VALUES (%(owner_id)s, %(name)s, %(git_url)s)
+RETURNING id, owner_id, name, git_url, created_at, updated_at;
+
+-- name: get_by_id
+-- One project by primary key.
+SELECT id, owner_id, name, git_url, created_at, updated_at
+  FROM projects
+ WHERE id = %(id)s;
+
+-- name: update
+-- Change the given fields of a project (partial update: set_<col> flags).
+UPDATE projects
+   SET name    = CASE WHEN %(set_name)s THEN %(name)s ELSE name END,
+       git_url = CASE WHEN %(set_git_url)s THEN %(git_url)s ELSE git_url END
+ WHERE id = %(id)s
+RETURNING id, owner_id, name, git_url, created_at, updated_at;
+
+-- name: delete
+-- Remove a project; its members, tasks and sync history go with it.
+DELETE FROM projects WHERE id = %(id)s;
+
+-- name: list_for_user
+-- The projects a user is a member of, oldest first (project_members_user_id_idx).
+SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at
+  FROM project_members AS m
+  JOIN projects AS p ON p.id = m.project_id
+ WHERE m.user_id = %(user_id)s
+ ORDER BY p.created_at, p.id;
+
+-- name: add_member
+-- Add a user to a project with a role and an access level.
+INSERT INTO project_members (project_id, user_id, role, access_level)
+VALUES (%(project_id)s, %(user_id)s, %(role)s, %(access_level)s)
+RETURNING project_id, user_id, role, access_level, created_at;
+
+-- name: get_member
+-- One membership by its primary key.
+SELECT project_id, user_id, role, access_level, created_at
+  FROM project_members
+ WHERE project_id = %(project_id)s AND user_id = %(user_id)s;
+
+-- name: set_member_role
+-- Change a member's role and access level.
+UPDATE project_members
+   SET role = %(role)s, access_level = %(access_level)s
+ WHERE project_id = %(project_id)s AND user_id = %(user_id)s
+RETURNING project_id, user_id, role, access_level, created_at;
+
+-- name: remove_member
+-- Remove a (non-owner) member from a project.
+DELETE FROM project_members
+ WHERE project_id = %(project_id)s AND user_id = %(user_id)s AND role <> 'owner';
+
+-- name: list_members
+-- A project's members in the order they joined (project_members_pkey).
+SELECT project_id, user_id, role, access_level, created_at
+  FROM project_members
+ WHERE project_id = %(project_id)s
+ ORDER BY created_at, user_id;

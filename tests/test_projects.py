@@ -1,0 +1,137 @@
+"""Projects and members against a real database."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced, projects, users
+from tests.factories import Conn, count, project, user
+
+
+def test_create_makes_the_owner_a_member(conn: Conn) -> None:
+    owner = user(conn)
+    made = projects.create(conn, owner_id=owner.id, name="API", git_url="git@github.com:a/b.git")
+    assert projects.get(conn, made.id) == made
+    [member] = projects.list_members(conn, made.id)
+    assert (member.user_id, member.role, member.access_level) == (owner.id, "owner", "admin")
+    assert projects.list_for_user(conn, owner.id) == [made]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/org/repo.git",
+        "http://gitlab.local/group/sub/repo",
+        "ssh://git@host.example:2222/repo.git",
+        "git://host.example/repo",
+        "git@github.com:org/repo.git",
+    ],
+)
+def test_git_url_accepts_usual_forms(conn: Conn, url: str) -> None:
+    assert projects.create(conn, owner_id=user(conn).id, name="p", git_url=url).git_url == url
+
+
+@pytest.mark.parametrize(
+    ("fields", "constraint"),
+    [
+        ({"git_url": "ftp://host/repo"}, "projects_git_url_format"),
+        ({"git_url": "not a url"}, "projects_git_url_format"),
+        ({"git_url": "https://host"}, "projects_git_url_format"),
+        ({"name": ""}, "projects_name_length"),
+        ({"name": "x" * 201}, "projects_name_length"),
+        ({"name": "   "}, "projects_name_not_blank"),
+    ],
+)
+def test_project_checks(conn: Conn, fields: dict[str, str], constraint: str) -> None:
+    owner = user(conn)
+    with pytest.raises(InvalidData) as caught:
+        projects.create(conn, **({"owner_id": owner.id, "name": "ok"} | fields))  # type: ignore[arg-type]
+    assert caught.value.constraint == constraint
+    assert count(conn, "projects") == 0 and count(conn, "project_members") == 0
+
+
+def test_unknown_owner_writes_nothing(conn: Conn) -> None:
+    with pytest.raises(ReferenceMissing) as caught:
+        projects.create(conn, owner_id=uuid.uuid4(), name="p")
+    assert caught.value.constraint == "projects_owner_id_fkey"
+    assert count(conn, "projects") == 0
+
+
+def test_owner_cannot_be_deleted_while_owning(conn: Conn) -> None:
+    owner = user(conn)
+    made = project(conn, owner)
+    with pytest.raises(StillReferenced) as caught:
+        users.hard_delete(conn, owner.id)
+    assert caught.value.constraint == "projects_owner_id_fkey"
+    assert count(conn, "users") == 1
+    projects.delete(conn, made.id)
+    users.hard_delete(conn, owner.id)
+    assert count(conn, "users") == 0
+
+
+def test_members_add_change_remove(conn: Conn) -> None:
+    owner, bob = user(conn), user(conn)
+    made = project(conn, owner)
+    added = projects.add_member(conn, made.id, bob.id)
+    assert (added.role, added.access_level) == ("member", "write")
+    with pytest.raises(Conflict) as caught:
+        projects.add_member(conn, made.id, bob.id, role="viewer")
+    assert caught.value.constraint == "project_members_pkey"
+    changed = projects.change_member_role(conn, made.id, bob.id, role="viewer")
+    assert (changed.role, changed.access_level) == ("viewer", "read")
+    assert [p.id for p in projects.list_for_user(conn, bob.id)] == [made.id]
+    assert {m.user_id for m in projects.list_members(conn, made.id)} == {owner.id, bob.id}
+    projects.remove_member(conn, made.id, bob.id)
+    assert projects.list_for_user(conn, bob.id) == []
+    with pytest.raises(NotFound):
+        projects.remove_member(conn, made.id, bob.id)
+
+
+def test_member_checks_and_owner_protection(conn: Conn) -> None:
+    owner, bob = user(conn), user(conn)
+    made = project(conn, owner)
+    with pytest.raises(InvalidData) as caught:
+        projects.add_member(conn, made.id, bob.id, access_level="root")
+    assert caught.value.constraint == "project_members_access_level_valid"
+    with pytest.raises(ReferenceMissing) as missing:
+        projects.add_member(conn, made.id, uuid.uuid4())
+    assert missing.value.constraint == "project_members_user_id_fkey"
+    assert count(conn, "project_members") == 1
+    with pytest.raises(InvalidData):
+        projects.remove_member(conn, made.id, owner.id)
+    with pytest.raises(InvalidData):
+        projects.change_member_role(conn, made.id, owner.id, role="viewer")
+    with pytest.raises(InvalidData):
+        projects.add_member(conn, made.id, bob.id, role="owner")
+    assert projects.get_member(conn, made.id, owner.id).role == "owner"
+
+
+def test_owner_role_needs_admin_access_in_the_database(conn: Conn) -> None:
+    owner = user(conn)
+    made = project(conn, owner)
+    with pytest.raises(InvalidData) as caught:
+        projects.change_member_role(conn, made.id, user(conn).id, role="owner")
+    assert caught.value.column == "role"
+    import psycopg
+
+    with pytest.raises(psycopg.errors.CheckViolation) as raw:
+        conn.execute("UPDATE project_members SET access_level = 'read' WHERE role = 'owner'")
+    assert raw.value.diag.constraint_name == "project_members_owner_has_admin_access"
+
+
+def test_update_and_delete(conn: Conn) -> None:
+    made = project(conn, user(conn))
+    changed = projects.update(conn, made.id, git_url="https://example.com/a/b")
+    assert changed.name == made.name and changed.git_url == "https://example.com/a/b"
+    assert changed.updated_at >= made.updated_at
+    projects.delete(conn, made.id)
+    assert count(conn, "project_members") == 0
+    for call in (
+        lambda: projects.get(conn, made.id),
+        lambda: projects.update(conn, made.id, name="x"),
+        lambda: projects.delete(conn, made.id),
+    ):
+        with pytest.raises(NotFound):
+            call()
