@@ -266,8 +266,11 @@ def list_for_user(
     return Page(rows[:limit], encode_cursor([sort, desc, _cursor_key(last, sort), str(last.id)]))
 
 
-def _key_order(task: Task) -> tuple[int, tuple[int, ...], datetime, UUID]:
-    parts = tuple(int(p) for p in task.key.split(".")) if task.key else ()
+def _key_order(task: Task) -> tuple[int, tuple[tuple[int, int, str], ...], datetime, UUID]:
+    """Natural order of keys: "2" before "10", numbers before words ("T001")."""
+    parts = tuple(
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in (task.key or "").split(".")
+    )
     return (0 if task.key else 1, parts, task.created_at, task.id)
 
 

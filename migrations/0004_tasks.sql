@@ -70,7 +70,9 @@ CREATE TABLE tasks (
     CONSTRAINT tasks_category_owner_fkey
         FOREIGN KEY (category_id, owner_id) REFERENCES categories (id, owner_id)
         ON DELETE SET NULL (category_id),
-    CONSTRAINT tasks_key_format CHECK (key ~ '^[1-9][0-9]{0,8}(\.[1-9][0-9]{0,8})*$'),
+    -- Keys come from other tools too (Task Master "12.3", spec-kit "T001", slugs):
+    -- any short token without whitespace.
+    CONSTRAINT tasks_key_format CHECK (key ~ '^[^[:space:]]{1,100}$'),
     CONSTRAINT tasks_key_needs_project CHECK (key IS NULL OR project_id IS NOT NULL),
     CONSTRAINT tasks_not_own_parent CHECK (parent_id <> id),
     CONSTRAINT tasks_title_length CHECK (char_length(title) BETWEEN 1 AND 200),

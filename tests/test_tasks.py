@@ -60,7 +60,7 @@ def test_checks(conn: Conn, fields: dict[str, Any], constraint: str) -> None:
     assert count(conn, "tasks") == 0
 
 
-@pytest.mark.parametrize("key", ["0", "1.", ".1", "1..2", "a", "01", "1.02", "1 2"])
+@pytest.mark.parametrize("key", ["", "1 2", " 1", "1\t", "k" * 101])
 def test_key_format(conn: Conn, key: str) -> None:
     owner = user(conn)
     made = project(conn, owner)
