@@ -11,14 +11,14 @@ from psycopg import sql
 from dal.db import Db, transaction
 from dal.errors import DalError, InvalidData
 from dal.migrate import BOOKKEEPING_TABLES
-from dal.seed import identity
+from dal.seed import identity, tracking
 from dal.seed.context import Context
 from dal.seed.copying import copy_rows
 from dal.seed.profiles import PROFILES
 from dal.seed.step import Step
 
 # Each area contributes steps; the order of this list is the foreign-key order.
-AREAS: list[Callable[[Context], list[Step]]] = [identity.steps]
+AREAS: list[Callable[[Context], list[Step]]] = [identity.steps, tracking.steps]
 
 
 def table_names(conn: psycopg.Connection[Any]) -> list[str]:
