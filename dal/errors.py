@@ -136,6 +136,7 @@ def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> Da
 
 _BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type[DalError]]] = [
     ((pge.UniqueViolation, pge.ExclusionViolation), Conflict),
+    (pge.RestrictViolation, StillReferenced),  # ON DELETE RESTRICT (23001)
     (pge.CheckViolation, InvalidData),
     ((pge.SerializationFailure, pge.DeadlockDetected), ConcurrentUpdate),
     ((pge.QueryCanceled, pge.LockNotAvailable), QueryTimeout),
