@@ -2,16 +2,92 @@
 -- Do not edit: change a migration, then regenerate. A test diffs this file
 -- against a freshly migrated database.
 
-CREATE FUNCTION public.bump_version() RETURNS trigger
+CREATE FUNCTION public.event_rsvps_count_going() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    event_status text;
 BEGIN
-    NEW.version := OLD.version + 1;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.response = 'going'
+       AND NOT (TG_OP = 'UPDATE' AND NEW.response = 'going' AND NEW.event_id = OLD.event_id) THEN
+        UPDATE events SET going_count = going_count - 1 WHERE id = OLD.event_id;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    IF NEW.response = 'going'
+       AND NOT (TG_OP = 'UPDATE' AND OLD.response = 'going' AND OLD.event_id = NEW.event_id) THEN
+        -- Locks the event row until commit: concurrent "going" answers queue here,
+        -- and events_capacity_not_exceeded rejects the one that would overflow.
+        UPDATE events SET going_count = going_count + 1 WHERE id = NEW.event_id
+        RETURNING status INTO event_status;
+    ELSE
+        SELECT status INTO event_status FROM events WHERE id = NEW.event_id;
+    END IF;
+    IF event_status IS DISTINCT FROM 'scheduled' THEN
+        RAISE EXCEPTION 'event % is not scheduled (it is %): answers are closed',
+                NEW.event_id, coalesce(event_status, 'missing')
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'event_rsvps_event_scheduled',
+                  TABLE = 'event_rsvps';
+    END IF;
     RETURN NEW;
 END;
 $$;
 
-COMMENT ON FUNCTION public.bump_version() IS 'BEFORE UPDATE trigger: increments version, the optimistic-concurrency token.';
+COMMENT ON FUNCTION public.event_rsvps_count_going() IS 'AFTER trigger on event_rsvps: keeps events.going_count and refuses answers to unscheduled events.';
+
+CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    lower_bound timestamptz := date_trunc('month', month)::timestamp AT TIME ZONE 'UTC';
+    upper_bound timestamptz := (date_trunc('month', month) + interval '1 month')::timestamp
+                               AT TIME ZONE 'UTC';
+    part        text := 'moods_' || to_char(date_trunc('month', month), '"y"YYYY"m"MM');
+BEGIN
+    IF to_regclass(format('%I', part)) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('CREATE TABLE %I (LIKE moods INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+    -- Rows of this month that landed in the default partition move here first.
+    EXECUTE format(
+        'WITH moved AS (DELETE FROM moods_default WHERE recorded_at >= %L AND recorded_at < %L '
+        'RETURNING *) INSERT INTO %I SELECT * FROM moved',
+        lower_bound, upper_bound, part);
+    EXECUTE format(
+        'CREATE INDEX %I ON %I (user_id, recorded_at, id) INCLUDE (intensity, mood)',
+        part || '_user_id_recorded_at_idx', part);
+    EXECUTE format('ALTER TABLE moods ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+                   part, lower_bound, upper_bound);
+    RETURN part;
+END;
+$$;
+
+COMMENT ON FUNCTION public.moods_create_partition(month date) IS 'Create the moods partition for the month of the given date (moving its rows out of moods_default); returns its name, or NULL when it already exists.';
+
+CREATE FUNCTION public.moods_ensure_partitions(from_month date, months_ahead integer) RETURNS SETOF text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    created text;
+BEGIN
+    IF months_ahead < 0 OR months_ahead > 120 THEN
+        RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- One partition maker at a time: two concurrent calls would race on CREATE TABLE.
+    PERFORM pg_advisory_xact_lock(hashtext('moods_ensure_partitions'));
+    FOR i IN 0 .. months_ahead LOOP
+        created := moods_create_partition((from_month + make_interval(months => i))::date);
+        IF created IS NOT NULL THEN
+            RETURN NEXT created;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION public.moods_ensure_partitions(from_month date, months_ahead integer) IS 'Create the monthly moods partitions from from_month through months_ahead months later; returns the names created.';
 
 CREATE FUNCTION public.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
@@ -24,77 +100,131 @@ $$;
 
 COMMENT ON FUNCTION public.set_updated_at() IS 'BEFORE UPDATE trigger: stamps updated_at so application code cannot forget it.';
 
-CREATE FUNCTION public.task_dependencies_set_project_id() RETURNS trigger
+CREATE FUNCTION public.survey_responses_check_answer() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    q_kind      text;
+    q_options   jsonb;
+    s_status    text;
+    s_opens     timestamptz;
+    s_closes    timestamptz;
+    fits        boolean;
+BEGIN
+    SELECT q.kind, q.options, s.status, s.opens_at, s.closes_at
+      INTO q_kind, q_options, s_status, s_opens, s_closes
+      FROM survey_questions q
+      JOIN surveys s ON s.id = q.survey_id
+     WHERE q.id = NEW.question_id
+       FOR SHARE OF s;  -- the window cannot change under an answer being written
+    IF NOT FOUND THEN
+        RETURN NEW;  -- survey_responses_question_id_fkey reports the missing question
+    END IF;
+    IF s_status <> 'published' OR statement_timestamp() < s_opens
+       OR statement_timestamp() >= s_closes THEN
+        RAISE EXCEPTION 'the survey is not open for answers (status %, window % to %)',
+                s_status, s_opens, s_closes
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'survey_responses_within_window',
+                  TABLE = 'survey_responses';
+    END IF;
+    fits := CASE q_kind
+        WHEN 'single_choice' THEN
+            jsonb_typeof(NEW.answer) = 'string' AND q_options @> jsonb_build_array(NEW.answer)
+        WHEN 'multi_choice' THEN
+            jsonb_typeof(NEW.answer) = 'array'
+            AND jsonb_array_length(NEW.answer) >= 1
+            AND NOT jsonb_path_exists(NEW.answer, '$[*] ? (@.type() != "string")')
+            AND q_options @> NEW.answer
+            AND (SELECT count(DISTINCT a) FROM jsonb_array_elements(NEW.answer) a)
+                = jsonb_array_length(NEW.answer)
+        WHEN 'rating' THEN
+            jsonb_typeof(NEW.answer) = 'number'
+            AND (NEW.answer #>> '{}')::numeric = floor((NEW.answer #>> '{}')::numeric)
+            AND (NEW.answer #>> '{}')::numeric
+                BETWEEN (q_options ->> 'min')::numeric AND (q_options ->> 'max')::numeric
+        ELSE
+            jsonb_typeof(NEW.answer) = 'string'
+            AND char_length(NEW.answer #>> '{}') BETWEEN 1 AND 5000
+            AND btrim(NEW.answer #>> '{}') <> ''
+        END;
+    IF NOT fits THEN
+        RAISE EXCEPTION 'answer % does not fit a % question', NEW.answer, q_kind
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'survey_responses_answer_matches_kind',
+                  TABLE = 'survey_responses',
+                  COLUMN = 'answer';
+    END IF;
+    RETURN NEW;
+END;
+$_$;
+
+COMMENT ON FUNCTION public.survey_responses_check_answer() IS 'BEFORE trigger on survey_responses: the answer fits its question and the survey is open.';
+
+CREATE FUNCTION public.surveys_keep_anonymity() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    NEW.project_id := (SELECT project_id FROM tasks WHERE id = NEW.task_id);
+    IF OLD.anonymous AND NOT NEW.anonymous THEN
+        RAISE EXCEPTION 'survey % is anonymous and cannot be made named', OLD.id
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'surveys_anonymity_irreversible',
+                  TABLE = 'surveys';
+    END IF;
     RETURN NEW;
 END;
 $$;
 
-COMMENT ON FUNCTION public.task_dependencies_set_project_id() IS 'BEFORE INSERT/UPDATE trigger: copies the dependent task''s project for the same-project foreign keys.';
+COMMENT ON FUNCTION public.surveys_keep_anonymity() IS 'BEFORE UPDATE trigger on surveys: an anonymous survey stays anonymous.';
 
-CREATE TABLE public.categories (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    owner_id uuid NOT NULL,
-    name text NOT NULL,
-    colour text DEFAULT '#808080'::text NOT NULL,
+CREATE TABLE public.app_config (
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    description text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT categories_colour_format CHECK ((colour ~ '^#[0-9A-Fa-f]{6}$'::text)),
-    CONSTRAINT categories_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
-    CONSTRAINT categories_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
+    CONSTRAINT app_config_description_length CHECK ((char_length(description) <= 1000)),
+    CONSTRAINT app_config_key_format CHECK (((key ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'::text) AND (char_length(key) <= 200)))
 );
 
-COMMENT ON COLUMN public.categories.colour IS 'Display colour as #rrggbb.';
-
-CREATE TABLE public.project_members (
-    project_id uuid NOT NULL,
+CREATE TABLE public.event_rsvps (
+    event_id bigint NOT NULL,
     user_id uuid NOT NULL,
-    role text DEFAULT 'member'::text NOT NULL,
-    access_level text DEFAULT 'read'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT project_members_access_level_valid CHECK ((access_level = ANY (ARRAY['read'::text, 'write'::text, 'admin'::text]))),
-    CONSTRAINT project_members_owner_has_admin_access CHECK (((role <> 'owner'::text) OR (access_level = 'admin'::text))),
-    CONSTRAINT project_members_role_valid CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])))
+    response text NOT NULL,
+    responded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT event_rsvps_response_valid CHECK ((response = ANY (ARRAY['going'::text, 'maybe'::text, 'declined'::text])))
 );
 
-COMMENT ON COLUMN public.project_members.role IS 'What the person is in the project: owner/admin/member/viewer.';
-
-COMMENT ON COLUMN public.project_members.access_level IS 'What the person may do: read/write/admin.';
-
-CREATE TABLE public.projects (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    owner_id uuid NOT NULL,
-    name text NOT NULL,
-    git_url text,
+CREATE TABLE public.events (
+    id bigint NOT NULL,
+    server_id bigint NOT NULL,
+    creator_id uuid,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    location text,
+    capacity integer,
+    going_count integer DEFAULT 0 NOT NULL,
+    status text DEFAULT 'scheduled'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT projects_git_url_format CHECK (((char_length(git_url) <= 2048) AND (git_url ~ '^((https?|ssh|git)://[^[:space:]/]+/[^[:space:]]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^[:space:]]+)$'::text))),
-    CONSTRAINT projects_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT projects_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
+    search tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('english'::regconfig, title), 'A'::"char") || setweight(to_tsvector('english'::regconfig, description), 'B'::"char"))) STORED,
+    CONSTRAINT events_capacity_not_exceeded CHECK (((going_count >= 0) AND ((capacity IS NULL) OR (going_count <= capacity)))),
+    CONSTRAINT events_capacity_positive CHECK ((capacity > 0)),
+    CONSTRAINT events_description_length CHECK ((char_length(description) <= 10000)),
+    CONSTRAINT events_location_length CHECK (((char_length(location) >= 1) AND (char_length(location) <= 500))),
+    CONSTRAINT events_starts_before_ends CHECK ((starts_at < ends_at)),
+    CONSTRAINT events_status_valid CHECK ((status = ANY (ARRAY['scheduled'::text, 'cancelled'::text, 'completed'::text]))),
+    CONSTRAINT events_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text)))
 );
 
-COMMENT ON TABLE public.projects IS 'A body of work (usually one git repository) that tasks can belong to.';
+COMMENT ON COLUMN public.events.going_count IS 'Number of "going" RSVPs, kept by trigger event_rsvps_count_going; bounded by capacity.';
 
-CREATE TABLE public.sync_history (
-    id bigint NOT NULL,
-    project_id uuid NOT NULL,
-    commit_sha text NOT NULL,
-    status text DEFAULT 'running'::text NOT NULL,
-    error text,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT sync_history_commit_sha_format CHECK ((commit_sha ~ '^([0-9a-f]{40}|[0-9a-f]{64})$'::text)),
-    CONSTRAINT sync_history_error_only_on_failure CHECK (((error IS NULL) OR (status = 'failed'::text))),
-    CONSTRAINT sync_history_finished_after_start CHECK ((finished_at >= started_at)),
-    CONSTRAINT sync_history_finished_iff_done CHECK (((finished_at IS NOT NULL) = (status = ANY (ARRAY['succeeded'::text, 'failed'::text])))),
-    CONSTRAINT sync_history_status_valid CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'succeeded'::text, 'failed'::text])))
-);
+COMMENT ON COLUMN public.events.search IS 'Full-text document: title (weight A) and description (weight B), English configuration.';
 
-ALTER TABLE public.sync_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.sync_history_id_seq
+ALTER TABLE public.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.events_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -102,55 +232,205 @@ ALTER TABLE public.sync_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
-CREATE TABLE public.task_dependencies (
-    task_id uuid NOT NULL,
-    depends_on_id uuid NOT NULL,
-    project_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT task_dependencies_not_self CHECK ((task_id <> depends_on_id)),
-    CONSTRAINT task_dependencies_project_required CHECK ((project_id IS NOT NULL))
-);
-
-CREATE TABLE public.tasks (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    owner_id uuid NOT NULL,
-    project_id uuid,
-    key text,
-    parent_id uuid,
-    category_id uuid,
-    title text NOT NULL,
+CREATE TABLE public.feature_flags (
+    name text NOT NULL,
+    enabled boolean DEFAULT false NOT NULL,
+    rollout_percentage smallint DEFAULT 100 NOT NULL,
     description text,
-    status text DEFAULT 'pending'::text NOT NULL,
-    priority text DEFAULT 'medium'::text NOT NULL,
-    priority_rank smallint GENERATED ALWAYS AS (
-CASE priority
-    WHEN 'low'::text THEN 1
-    WHEN 'medium'::text THEN 2
-    WHEN 'high'::text THEN 3
-    ELSE 4
-END) STORED NOT NULL,
-    due_at timestamp with time zone,
-    data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    version integer DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT tasks_data_is_object CHECK ((jsonb_typeof(data) = 'object'::text)),
-    CONSTRAINT tasks_due_at_finite CHECK (isfinite(due_at)),
-    CONSTRAINT tasks_key_format CHECK ((key ~ '^[^[:space:]]{1,100}$'::text)),
-    CONSTRAINT tasks_key_needs_project CHECK (((key IS NULL) OR (project_id IS NOT NULL))),
-    CONSTRAINT tasks_not_own_parent CHECK ((parent_id <> id)),
-    CONSTRAINT tasks_priority_valid CHECK ((priority = ANY (ARRAY['low'::text, 'medium'::text, 'high'::text, 'critical'::text]))),
-    CONSTRAINT tasks_status_valid CHECK ((status = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'done'::text, 'review'::text, 'deferred'::text, 'cancelled'::text, 'blocked'::text]))),
-    CONSTRAINT tasks_title_length CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200))),
-    CONSTRAINT tasks_title_not_blank CHECK ((title ~ '[^[:space:]]'::text)),
-    CONSTRAINT tasks_version_positive CHECK ((version > 0))
+    CONSTRAINT feature_flags_description_length CHECK ((char_length(description) <= 1000)),
+    CONSTRAINT feature_flags_name_format CHECK ((name ~ '^[a-z][a-z0-9_.-]{0,99}$'::text)),
+    CONSTRAINT feature_flags_rollout_percentage_range CHECK (((rollout_percentage >= 0) AND (rollout_percentage <= 100)))
 );
 
-COMMENT ON TABLE public.tasks IS 'Work items of a user, optionally in a project, nested as subtasks.';
+CREATE TABLE public.feedback (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    recommendation_id bigint NOT NULL,
+    rating smallint NOT NULL,
+    comment text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT feedback_comment_length CHECK (((char_length(comment) >= 1) AND (char_length(comment) <= 2000))),
+    CONSTRAINT feedback_rating_range CHECK (((rating >= 1) AND (rating <= 5)))
+);
 
-COMMENT ON COLUMN public.tasks.key IS 'Project-scoped id such as 12 or 12.3 (Task Master ids); NULL outside projects.';
+ALTER TABLE public.feedback ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.feedback_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
-COMMENT ON COLUMN public.tasks.version IS 'Bumped on every update (trigger); optimistic concurrency token.';
+CREATE TABLE public.moods (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mood text NOT NULL,
+    intensity smallint NOT NULL,
+    notes text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT moods_intensity_range CHECK (((intensity >= 1) AND (intensity <= 10))),
+    CONSTRAINT moods_mood_valid CHECK ((mood = ANY (ARRAY['joyful'::text, 'content'::text, 'calm'::text, 'neutral'::text, 'tired'::text, 'anxious'::text, 'stressed'::text, 'sad'::text, 'angry'::text, 'lonely'::text]))),
+    CONSTRAINT moods_notes_length CHECK (((char_length(notes) >= 1) AND (char_length(notes) <= 2000)))
+)
+PARTITION BY RANGE (recorded_at);
+
+COMMENT ON TABLE public.moods IS 'Mood entries, partitioned by month of recorded_at (UTC); see moods_ensure_partitions().';
+
+CREATE SEQUENCE public.moods_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.moods_id_seq OWNED BY public.moods.id;
+
+CREATE TABLE public.moods_default (
+    id bigint DEFAULT nextval('public.moods_id_seq'::regclass) CONSTRAINT moods_id_not_null NOT NULL,
+    user_id uuid CONSTRAINT moods_user_id_not_null NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() CONSTRAINT moods_recorded_at_not_null NOT NULL,
+    mood text CONSTRAINT moods_mood_not_null NOT NULL,
+    intensity smallint CONSTRAINT moods_intensity_not_null NOT NULL,
+    notes text,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT moods_created_at_not_null NOT NULL,
+    CONSTRAINT moods_intensity_range CHECK (((intensity >= 1) AND (intensity <= 10))),
+    CONSTRAINT moods_mood_valid CHECK ((mood = ANY (ARRAY['joyful'::text, 'content'::text, 'calm'::text, 'neutral'::text, 'tired'::text, 'anxious'::text, 'stressed'::text, 'sad'::text, 'angry'::text, 'lonely'::text]))),
+    CONSTRAINT moods_notes_length CHECK (((char_length(notes) >= 1) AND (char_length(notes) <= 2000)))
+);
+
+CREATE TABLE public.recommendations (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    mood_id bigint,
+    mood_recorded_at timestamp with time zone,
+    kind text NOT NULL,
+    content text NOT NULL,
+    relevance_score double precision NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    dismissed boolean DEFAULT false NOT NULL,
+    dismissed_at timestamp with time zone,
+    CONSTRAINT recommendations_content_length CHECK ((((char_length(content) >= 1) AND (char_length(content) <= 2000)) AND (btrim(content) <> ''::text))),
+    CONSTRAINT recommendations_dismissed_at_matches CHECK ((dismissed = (dismissed_at IS NOT NULL))),
+    CONSTRAINT recommendations_expires_after_created CHECK ((expires_at > created_at)),
+    CONSTRAINT recommendations_kind_valid CHECK ((kind = ANY (ARRAY['activity'::text, 'article'::text, 'breathing'::text, 'meditation'::text, 'music'::text, 'social'::text, 'professional'::text]))),
+    CONSTRAINT recommendations_mood_ref_complete CHECK (((mood_id IS NULL) = (mood_recorded_at IS NULL))),
+    CONSTRAINT recommendations_relevance_score_range CHECK (((relevance_score >= (0)::double precision) AND (relevance_score <= (1)::double precision)))
+);
+
+ALTER TABLE public.recommendations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.recommendations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.server_members (
+    server_id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT server_members_role_valid CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'moderator'::text, 'member'::text])))
+);
+
+CREATE TABLE public.servers (
+    id bigint NOT NULL,
+    snowflake_id bigint NOT NULL,
+    name text NOT NULL,
+    owner_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT servers_name_length CHECK ((((char_length(name) >= 1) AND (char_length(name) <= 100)) AND (btrim(name) <> ''::text))),
+    CONSTRAINT servers_snowflake_id_positive CHECK ((snowflake_id > 0))
+);
+
+COMMENT ON TABLE public.servers IS 'A community (e.g. a chat server) identified externally by a snowflake id.';
+
+ALTER TABLE public.servers ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.servers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.survey_questions (
+    id bigint NOT NULL,
+    survey_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    kind text NOT NULL,
+    prompt text NOT NULL,
+    options jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT survey_questions_kind_valid CHECK ((kind = ANY (ARRAY['single_choice'::text, 'multi_choice'::text, 'rating'::text, 'text'::text]))),
+    CONSTRAINT survey_questions_options_match_kind CHECK (
+CASE kind
+    WHEN 'single_choice'::text THEN ((jsonb_typeof(options) = 'array'::text) AND ((jsonb_array_length(options) >= 2) AND (jsonb_array_length(options) <= 50)) AND (NOT jsonb_path_exists(options, '$[*]?(@.type() != "string")'::jsonpath)))
+    WHEN 'multi_choice'::text THEN ((jsonb_typeof(options) = 'array'::text) AND ((jsonb_array_length(options) >= 2) AND (jsonb_array_length(options) <= 50)) AND (NOT jsonb_path_exists(options, '$[*]?(@.type() != "string")'::jsonpath)))
+    WHEN 'rating'::text THEN ((jsonb_typeof(options) = 'object'::text) AND jsonb_path_exists(options, '$?((((((@."min".type() == "number" && @."max".type() == "number") && @."min" >= 0) && @."min" < @."max") && @."max" <= 100) && @."min".floor() == @."min") && @."max".floor() == @."max")'::jsonpath) AND (((options - 'min'::text) - 'max'::text) = '{}'::jsonb))
+    ELSE (options = '{}'::jsonb)
+END),
+    CONSTRAINT survey_questions_position_positive CHECK (("position" > 0)),
+    CONSTRAINT survey_questions_prompt_length CHECK ((((char_length(prompt) >= 1) AND (char_length(prompt) <= 1000)) AND (btrim(prompt) <> ''::text)))
+);
+
+ALTER TABLE public.survey_questions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.survey_questions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.survey_responses (
+    question_id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    answer jsonb NOT NULL,
+    answered_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.surveys (
+    id bigint NOT NULL,
+    server_id bigint NOT NULL,
+    event_id bigint,
+    creator_id uuid,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    opens_at timestamp with time zone NOT NULL,
+    closes_at timestamp with time zone NOT NULL,
+    anonymous boolean DEFAULT false NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT surveys_description_length CHECK ((char_length(description) <= 10000)),
+    CONSTRAINT surveys_opens_before_closes CHECK ((opens_at < closes_at)),
+    CONSTRAINT surveys_status_valid CHECK ((status = ANY (ARRAY['draft'::text, 'published'::text, 'cancelled'::text]))),
+    CONSTRAINT surveys_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text)))
+);
+
+ALTER TABLE public.surveys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.surveys_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.user_settings (
+    user_id uuid NOT NULL,
+    key text NOT NULL,
+    value jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_settings_key_format CHECK (((key ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'::text) AND (char_length(key) <= 200)))
+);
 
 CREATE TABLE public.users (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -179,65 +459,103 @@ COMMENT ON TABLE public.users IS 'People who sign in; shared by every product ar
 
 COMMENT ON COLUMN public.users.password_hash IS 'argon2id or scrypt encoded hash with its salt; NULL for accounts that only use OAuth.';
 
-ALTER TABLE ONLY public.categories
-    ADD CONSTRAINT categories_id_owner_id_key UNIQUE (id, owner_id);
+ALTER TABLE ONLY public.moods ATTACH PARTITION public.moods_default DEFAULT;
 
-ALTER TABLE ONLY public.categories
-    ADD CONSTRAINT categories_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.moods ALTER COLUMN id SET DEFAULT nextval('public.moods_id_seq'::regclass);
 
-ALTER TABLE ONLY public.project_members
-    ADD CONSTRAINT project_members_pkey PRIMARY KEY (project_id, user_id);
+ALTER TABLE ONLY public.app_config
+    ADD CONSTRAINT app_config_pkey PRIMARY KEY (key);
 
-ALTER TABLE ONLY public.projects
-    ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.event_rsvps
+    ADD CONSTRAINT event_rsvps_pkey PRIMARY KEY (event_id, user_id);
 
-ALTER TABLE ONLY public.sync_history
-    ADD CONSTRAINT sync_history_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_id_server_id_key UNIQUE (id, server_id);
 
-ALTER TABLE ONLY public.task_dependencies
-    ADD CONSTRAINT task_dependencies_pkey PRIMARY KEY (task_id, depends_on_id);
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_id_project_id_key UNIQUE (id, project_id);
+ALTER TABLE ONLY public.feature_flags
+    ADD CONSTRAINT feature_flags_pkey PRIMARY KEY (name);
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.feedback
+    ADD CONSTRAINT feedback_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_project_id_key_key UNIQUE (project_id, key);
+ALTER TABLE ONLY public.feedback
+    ADD CONSTRAINT feedback_user_id_recommendation_id_key UNIQUE (user_id, recommendation_id);
+
+ALTER TABLE ONLY public.moods
+    ADD CONSTRAINT moods_pkey PRIMARY KEY (id, recorded_at);
+
+ALTER TABLE ONLY public.moods_default
+    ADD CONSTRAINT moods_default_pkey PRIMARY KEY (id, recorded_at);
+
+ALTER TABLE ONLY public.recommendations
+    ADD CONSTRAINT recommendations_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.recommendations
+    ADD CONSTRAINT recommendations_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.server_members
+    ADD CONSTRAINT server_members_pkey PRIMARY KEY (server_id, user_id);
+
+ALTER TABLE ONLY public.servers
+    ADD CONSTRAINT servers_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.servers
+    ADD CONSTRAINT servers_snowflake_id_key UNIQUE (snowflake_id);
+
+ALTER TABLE ONLY public.survey_questions
+    ADD CONSTRAINT survey_questions_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.survey_questions
+    ADD CONSTRAINT survey_questions_survey_id_position_key UNIQUE (survey_id, "position");
+
+ALTER TABLE ONLY public.survey_responses
+    ADD CONSTRAINT survey_responses_pkey PRIMARY KEY (question_id, user_id);
+
+ALTER TABLE ONLY public.surveys
+    ADD CONSTRAINT surveys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.user_settings
+    ADD CONSTRAINT user_settings_pkey PRIMARY KEY (user_id, key);
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
-CREATE UNIQUE INDEX categories_owner_id_name_lower_key ON public.categories USING btree (owner_id, lower(name));
+CREATE INDEX event_rsvps_event_id_response_idx ON public.event_rsvps USING btree (event_id, response, responded_at);
 
-CREATE INDEX project_members_user_id_idx ON public.project_members USING btree (user_id) INCLUDE (project_id, role, access_level);
+CREATE INDEX event_rsvps_user_id_idx ON public.event_rsvps USING btree (user_id, event_id);
 
-CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (owner_id, created_at, id);
+CREATE INDEX events_creator_id_idx ON public.events USING btree (creator_id);
 
-CREATE UNIQUE INDEX sync_history_one_unfinished_per_project_key ON public.sync_history USING btree (project_id) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+CREATE INDEX events_search_idx ON public.events USING gin (search);
 
-CREATE INDEX sync_history_project_id_started_at_idx ON public.sync_history USING btree (project_id, started_at, id) INCLUDE (status);
+CREATE INDEX events_server_id_starts_at_idx ON public.events USING btree (server_id, starts_at, id) WHERE (status = 'scheduled'::text);
 
-CREATE INDEX task_dependencies_depends_on_id_idx ON public.task_dependencies USING btree (depends_on_id, task_id);
+CREATE INDEX feedback_created_at_idx ON public.feedback USING btree (created_at) INCLUDE (recommendation_id, rating);
 
-CREATE INDEX task_dependencies_project_id_idx ON public.task_dependencies USING btree (project_id);
+CREATE INDEX feedback_recommendation_id_idx ON public.feedback USING btree (recommendation_id);
 
-CREATE INDEX tasks_category_id_idx ON public.tasks USING btree (category_id) WHERE (category_id IS NOT NULL);
+CREATE INDEX moods_user_id_recorded_at_idx ON ONLY public.moods USING btree (user_id, recorded_at, id) INCLUDE (intensity, mood);
 
-CREATE INDEX tasks_owner_id_created_at_idx ON public.tasks USING btree (owner_id, created_at, id);
+CREATE INDEX moods_default_user_id_recorded_at_idx ON public.moods_default USING btree (user_id, recorded_at, id) INCLUDE (intensity, mood);
 
-CREATE INDEX tasks_owner_id_due_at_idx ON public.tasks USING btree (owner_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id);
+CREATE INDEX recommendations_user_id_created_at_idx ON public.recommendations USING btree (user_id, created_at);
 
-CREATE INDEX tasks_owner_id_due_at_open_idx ON public.tasks USING btree (owner_id, due_at, id) WHERE ((due_at IS NOT NULL) AND (status <> ALL (ARRAY['completed'::text, 'done'::text, 'cancelled'::text])));
+CREATE INDEX recommendations_user_id_relevance_idx ON public.recommendations USING btree (user_id, relevance_score DESC, id) INCLUDE (expires_at) WHERE (NOT dismissed);
 
-CREATE INDEX tasks_owner_id_priority_rank_idx ON public.tasks USING btree (owner_id, priority_rank, id);
+CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id);
 
-CREATE INDEX tasks_owner_id_status_idx ON public.tasks USING btree (owner_id, status);
+CREATE INDEX servers_owner_id_idx ON public.servers USING btree (owner_id);
 
-CREATE INDEX tasks_owner_id_updated_at_idx ON public.tasks USING btree (owner_id, updated_at, id);
+CREATE INDEX survey_responses_user_id_idx ON public.survey_responses USING btree (user_id);
 
-CREATE INDEX tasks_parent_id_idx ON public.tasks USING btree (parent_id) WHERE (parent_id IS NOT NULL);
+CREATE INDEX surveys_creator_id_idx ON public.surveys USING btree (creator_id) WHERE (creator_id IS NOT NULL);
+
+CREATE INDEX surveys_event_id_idx ON public.surveys USING btree (event_id) WHERE (event_id IS NOT NULL);
+
+CREATE INDEX surveys_server_id_opens_at_idx ON public.surveys USING btree (server_id, opens_at DESC, id DESC);
 
 CREATE INDEX users_created_at_id_idx ON public.users USING btree (created_at, id);
 
@@ -249,50 +567,77 @@ CREATE UNIQUE INDEX users_gitlab_id_key ON public.users USING btree (gitlab_id) 
 
 CREATE UNIQUE INDEX users_username_lower_key ON public.users USING btree (lower(username));
 
-CREATE TRIGGER categories_set_updated_at BEFORE UPDATE ON public.categories FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+ALTER INDEX public.moods_pkey ATTACH PARTITION public.moods_default_pkey;
 
-CREATE TRIGGER projects_set_updated_at BEFORE UPDATE ON public.projects FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+ALTER INDEX public.moods_user_id_recorded_at_idx ATTACH PARTITION public.moods_default_user_id_recorded_at_idx;
 
-CREATE TRIGGER task_dependencies_set_project_id BEFORE INSERT OR UPDATE OF task_id ON public.task_dependencies FOR EACH ROW EXECUTE FUNCTION public.task_dependencies_set_project_id();
+CREATE TRIGGER app_config_set_updated_at BEFORE UPDATE ON public.app_config FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
-CREATE TRIGGER tasks_bump_version BEFORE UPDATE ON public.tasks FOR EACH ROW EXECUTE FUNCTION public.bump_version();
+CREATE TRIGGER event_rsvps_count_going AFTER INSERT OR DELETE OR UPDATE ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_count_going();
 
-CREATE TRIGGER tasks_set_updated_at BEFORE UPDATE ON public.tasks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+CREATE TRIGGER events_set_updated_at BEFORE UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER feature_flags_set_updated_at BEFORE UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER servers_set_updated_at BEFORE UPDATE ON public.servers FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_check_answer();
+
+CREATE TRIGGER surveys_keep_anonymity BEFORE UPDATE OF anonymous ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.surveys_keep_anonymity();
+
+CREATE TRIGGER surveys_set_updated_at BEFORE UPDATE ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER user_settings_set_updated_at BEFORE UPDATE ON public.user_settings FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 CREATE TRIGGER users_set_updated_at BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
-ALTER TABLE ONLY public.categories
-    ADD CONSTRAINT categories_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.event_rsvps
+    ADD CONSTRAINT event_rsvps_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.events(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.project_members
-    ADD CONSTRAINT project_members_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.event_rsvps
+    ADD CONSTRAINT event_rsvps_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.project_members
-    ADD CONSTRAINT project_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_creator_id_fkey FOREIGN KEY (creator_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
-ALTER TABLE ONLY public.projects
-    ADD CONSTRAINT projects_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE RESTRICT;
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.servers(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.sync_history
-    ADD CONSTRAINT sync_history_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.feedback
+    ADD CONSTRAINT feedback_recommendation_id_fkey FOREIGN KEY (recommendation_id, user_id) REFERENCES public.recommendations(id, user_id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.task_dependencies
-    ADD CONSTRAINT task_dependencies_depends_on_fkey FOREIGN KEY (depends_on_id, project_id) REFERENCES public.tasks(id, project_id) ON DELETE CASCADE;
+ALTER TABLE public.moods
+    ADD CONSTRAINT moods_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.task_dependencies
-    ADD CONSTRAINT task_dependencies_task_fkey FOREIGN KEY (task_id, project_id) REFERENCES public.tasks(id, project_id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.recommendations
+    ADD CONSTRAINT recommendations_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_category_owner_fkey FOREIGN KEY (category_id, owner_id) REFERENCES public.categories(id, owner_id) ON DELETE SET NULL (category_id);
+ALTER TABLE ONLY public.server_members
+    ADD CONSTRAINT server_members_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.servers(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.server_members
+    ADD CONSTRAINT server_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.tasks(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.servers
+    ADD CONSTRAINT servers_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE RESTRICT;
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_parent_same_project_fkey FOREIGN KEY (parent_id, project_id) REFERENCES public.tasks(id, project_id);
+ALTER TABLE ONLY public.survey_questions
+    ADD CONSTRAINT survey_questions_survey_id_fkey FOREIGN KEY (survey_id) REFERENCES public.surveys(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY public.tasks
-    ADD CONSTRAINT tasks_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.survey_responses
+    ADD CONSTRAINT survey_responses_question_id_fkey FOREIGN KEY (question_id) REFERENCES public.survey_questions(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.survey_responses
+    ADD CONSTRAINT survey_responses_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.surveys
+    ADD CONSTRAINT surveys_creator_id_fkey FOREIGN KEY (creator_id) REFERENCES public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.surveys
+    ADD CONSTRAINT surveys_event_id_fkey FOREIGN KEY (event_id, server_id) REFERENCES public.events(id, server_id) ON DELETE SET NULL (event_id);
+
+ALTER TABLE ONLY public.surveys
+    ADD CONSTRAINT surveys_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.servers(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.user_settings
+    ADD CONSTRAINT user_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;

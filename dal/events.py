@@ -1,0 +1,296 @@
+"""Events of a server and RSVPs with capacity (queries in `sql/events.sql`).
+
+Capacity is enforced by the database: a trigger on event_rsvps keeps
+`events.going_count`, bounded by CHECK `events_capacity_not_exceeded`, and
+its UPDATE locks the event row so concurrent "going" answers queue. A full
+event raises `EventFull` (a Conflict naming that constraint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from dal import queries
+from dal.db import Db
+from dal.errors import Conflict, InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+STATUSES: Final = ("scheduled", "cancelled", "completed")
+RESPONSES: Final = ("going", "maybe", "declined")
+CAPACITY_RULE: Final = "events_capacity_not_exceeded"
+
+R = TypeVar("R", "Event", "UserEvent")
+
+
+class EventFull(Conflict):
+    """A "going" answer (or a lower capacity) would exceed the event's capacity."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    server_id: int
+    creator_id: UUID | None
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    capacity: int | None
+    going_count: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats, or None when the capacity is unlimited."""
+        return None if self.capacity is None else self.capacity - self.going_count
+
+
+@dataclass(frozen=True, slots=True)
+class UserEvent:
+    """An upcoming event in one of the user's servers, with the user's answer (or None)."""
+
+    id: int
+    server_id: int
+    creator_id: UUID | None
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    capacity: int | None
+    going_count: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    response: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: int
+    server_id: int
+    creator_id: UUID | None
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str | None
+    capacity: int | None
+    going_count: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class Rsvp:
+    event_id: int
+    user_id: UUID
+    response: str
+    responded_at: datetime
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+"""Default of `update()` arguments: leave the column as it is (None sets NULL)."""
+
+
+def _found(event: Event | None, event_id: int) -> Event:
+    if event is None:
+        raise NotFound(f"no event with id {event_id}", table="events")
+    return event
+
+
+def _full(exc: InvalidData) -> InvalidData | EventFull:
+    if exc.constraint != CAPACITY_RULE:
+        return exc
+    return EventFull(
+        "the event is full", constraint=CAPACITY_RULE, table="events", sqlstate=exc.sqlstate
+    )
+
+
+def create(
+    db: Db,
+    *,
+    server_id: int,
+    creator_id: UUID | None,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    description: str = "",
+    location: str | None = None,
+    capacity: int | None = None,
+) -> Event:
+    """Create a scheduled event; capacity None means unlimited.
+
+    InvalidData names the rule (events_starts_before_ends, events_capacity_positive ...).
+    """
+    params = {
+        "server_id": server_id,
+        "creator_id": creator_id,
+        "title": title,
+        "description": description,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "location": location,
+        "capacity": capacity,
+    }
+    found = queries.fetch_one(db, "events.insert", params, Event)
+    assert found is not None
+    return found
+
+
+def get(db: Db, event_id: int) -> Event:
+    """The event with this id; NotFound otherwise."""
+    return _found(queries.fetch_one(db, "events.get_by_id", {"id": event_id}, Event), event_id)
+
+
+def update(
+    db: Db,
+    event_id: int,
+    *,
+    title: str | _Unset = UNSET,
+    description: str | _Unset = UNSET,
+    starts_at: datetime | _Unset = UNSET,
+    ends_at: datetime | _Unset = UNSET,
+    location: str | _Unset | None = UNSET,
+    capacity: int | _Unset | None = UNSET,
+    status: str | _Unset = UNSET,
+) -> Event:
+    """Change only the fields given. Lowering capacity below the seats taken raises EventFull."""
+    fields: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "location": location,
+        "capacity": capacity,
+        "status": status,
+    }
+    params: dict[str, Any] = {"id": event_id}
+    for name, value in fields.items():
+        given = not isinstance(value, _Unset)
+        params[f"set_{name}"] = given
+        params[name] = value if given else None
+    try:
+        found = queries.fetch_one(db, "events.update", params, Event)
+    except InvalidData as exc:
+        raise _full(exc) from exc
+    return _found(found, event_id)
+
+
+def cancel(db: Db, event_id: int) -> Event:
+    """Mark the event cancelled; it leaves upcoming lists and takes no more answers."""
+    return update(db, event_id, status="cancelled")
+
+
+def delete(db: Db, event_id: int) -> None:
+    """Delete the event with its RSVPs; surveys about it keep existing without the link."""
+    if queries.execute(db, "events.delete", {"id": event_id}) == 0:
+        raise NotFound(f"no event with id {event_id}", table="events")
+
+
+def _after(cursor: str) -> dict[str, Any]:
+    starts_at, event_id = decode_cursor(cursor, 2)
+    try:
+        return {"after_starts_at": datetime.fromisoformat(starts_at), "after_id": int(event_id)}
+    except (TypeError, ValueError):
+        raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+
+
+def upcoming_for_server(
+    db: Db, server_id: int, *, cursor: str | None = None, limit: int = 50
+) -> Page[Event]:
+    """A server's scheduled events from now on, soonest first, one keyset page at a time."""
+    params: dict[str, Any] = {"server_id": server_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = queries.fetch_all(db, "events.upcoming_for_server_first_page", params, Event)
+    else:
+        params |= _after(cursor)
+        rows = queries.fetch_all(db, "events.upcoming_for_server_after", params, Event)
+    return _page(rows, limit)
+
+
+def upcoming_for_user(
+    db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 50
+) -> Page[UserEvent]:
+    """Scheduled events from now on across every server the user is a member of."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = queries.fetch_all(db, "events.upcoming_for_user_first_page", params, UserEvent)
+    else:
+        params |= _after(cursor)
+        rows = queries.fetch_all(db, "events.upcoming_for_user_after", params, UserEvent)
+    return _page(rows, limit)
+
+
+def _page(rows: list[R], limit: int) -> Page[R]:
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], encode_cursor([last.starts_at.isoformat(), last.id]))
+
+
+def search(db: Db, query: str, *, server_id: int | None = None, limit: int = 20) -> list[SearchHit]:
+    """Events matching a web-style query ("picnic -rain", "\"board games\""), best first.
+
+    Ranks title matches above description matches; all statuses are included.
+    """
+    params: dict[str, Any] = {"query": query, "limit": check_limit(limit)}
+    if server_id is None:
+        return queries.fetch_all(db, "events.search", params, SearchHit)
+    params["server_id"] = server_id
+    return queries.fetch_all(db, "events.search_in_server", params, SearchHit)
+
+
+def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
+    """Answer an event (or change the answer). Atomic on its own: no transaction needed.
+
+    Raises EventFull when "going" would exceed capacity, InvalidData
+    (event_rsvps_event_scheduled) for a cancelled or completed event, and
+    ReferenceMissing for an unknown event or user. Nothing is written on error.
+    """
+    if response not in RESPONSES:
+        raise InvalidData(
+            f"response must be one of {', '.join(RESPONSES)}, not {response!r}",
+            column="response",
+        )
+    params = {"event_id": event_id, "user_id": user_id, "response": response}
+    try:
+        found = queries.fetch_one(db, "events.upsert_rsvp", params, Rsvp)
+    except InvalidData as exc:
+        raise _full(exc) from exc
+    assert found is not None
+    return found
+
+
+def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
+    """Remove the user's answer; NotFound if there was none."""
+    params = {"event_id": event_id, "user_id": user_id}
+    if queries.execute(db, "events.delete_rsvp", params) == 0:
+        raise NotFound(f"user {user_id} has not answered event {event_id}", table="event_rsvps")
+
+
+def rsvps(db: Db, event_id: int, response: str = "going") -> list[Rsvp]:
+    """The answers with this response, in the order they were given."""
+    params = {"event_id": event_id, "response": response}
+    return queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
+
+
+def rsvp_counts(db: Db, event_id: int) -> dict[str, int]:
+    """Number of answers per response (every response present, zero when none)."""
+    counts = dict.fromkeys(RESPONSES, 0)
+    for response, n in queries.fetch_tuples(db, "events.count_rsvps", {"event_id": event_id}):
+        counts[response] = int(n)
+    return counts

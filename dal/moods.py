@@ -1,0 +1,177 @@
+"""Moods: a person's mood entries, monthly-partitioned (queries in `sql/moods.sql`).
+
+Partitions are `moods_yYYYYmMM` (UTC months) plus `moods_default`, which
+takes any row no month covers. Call `ensure_partitions()` from a monthly job
+(the migration already made last month through three months ahead); a month
+created after rows for it landed in the default partition takes those rows
+over in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final
+from uuid import UUID
+
+from dal import queries
+from dal.db import Db, transaction
+from dal.errors import InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+MOODS: Final = (
+    "joyful",
+    "content",
+    "calm",
+    "neutral",
+    "tired",
+    "anxious",
+    "stressed",
+    "sad",
+    "angry",
+    "lonely",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mood:
+    id: int
+    user_id: UUID
+    recorded_at: datetime
+    mood: str
+    intensity: int
+    notes: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DailyAverage:
+    day: date
+    entries: int
+    average_intensity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    name: str
+    bounds: str  # "FOR VALUES FROM (...) TO (...)" or "DEFAULT"
+    index_count: int
+
+
+def record(
+    db: Db,
+    user_id: UUID,
+    *,
+    mood: str,
+    intensity: int,
+    notes: str | None = None,
+    recorded_at: datetime | None = None,
+) -> Mood:
+    """Record a mood (now, unless recorded_at is given; it must be timezone-aware).
+
+    InvalidData names the rule: moods_mood_valid, moods_intensity_range, moods_notes_length.
+    """
+    if recorded_at is not None and recorded_at.tzinfo is None:
+        raise InvalidData("recorded_at must be timezone-aware", column="recorded_at")
+    params = {
+        "user_id": user_id,
+        "recorded_at": recorded_at,
+        "mood": mood,
+        "intensity": intensity,
+        "notes": notes,
+    }
+    found = queries.fetch_one(db, "moods.insert", params, Mood)
+    assert found is not None
+    return found
+
+
+def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
+    """One of the user's moods by its key; NotFound otherwise (also for another's mood)."""
+    params = {"id": mood_id, "recorded_at": recorded_at, "user_id": user_id}
+    found = queries.fetch_one(db, "moods.get", params, Mood)
+    if found is None:
+        raise NotFound(f"no mood {mood_id} at {recorded_at} for this user", table="moods")
+    return found
+
+
+def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> None:
+    params = {"id": mood_id, "recorded_at": recorded_at, "user_id": user_id}
+    if queries.execute(db, "moods.delete", params) == 0:
+        raise NotFound(f"no mood {mood_id} at {recorded_at} for this user", table="moods")
+
+
+def _period(since: datetime, until: datetime) -> None:
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidData("since and until must be timezone-aware", column="since")
+    if since >= until:
+        raise InvalidData("since must be before until", column="since")
+
+
+def history(
+    db: Db,
+    user_id: UUID,
+    *,
+    since: datetime,
+    until: datetime,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Mood]:
+    """The user's moods in [since, until), newest first, one keyset page at a time.
+
+    Only the partitions overlapping the period are read.
+    """
+    _period(since, until)
+    params: dict[str, Any] = {
+        "user_id": user_id,
+        "since": since,
+        "until": until,
+        "limit": check_limit(limit) + 1,
+    }
+    if cursor is None:
+        rows = queries.fetch_all(db, "moods.list_first_page", params, Mood)
+    else:
+        recorded_at, mood_id = decode_cursor(cursor, 2)
+        try:
+            params["before_recorded_at"] = datetime.fromisoformat(recorded_at)
+            params["before_id"] = int(mood_id)
+        except (TypeError, ValueError):
+            raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+        rows = queries.fetch_all(db, "moods.list_page_after", params, Mood)
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], encode_cursor([last.recorded_at.isoformat(), last.id]))
+
+
+def daily_averages(
+    db: Db, user_id: UUID, *, since: datetime, until: datetime, time_zone: str = "UTC"
+) -> list[DailyAverage]:
+    """Per day (in `time_zone`) of [since, until): the number of entries and mean intensity.
+
+    Days without entries are left out. An unknown time zone raises InvalidData.
+    """
+    _period(since, until)
+    params = {"user_id": user_id, "since": since, "until": until, "time_zone": time_zone}
+    return queries.fetch_all(db, "moods.daily_averages", params, DailyAverage)
+
+
+def ensure_partitions(db: Db, months_ahead: int = 3, start: date | None = None) -> list[str]:
+    """Create the month partitions from `start` (default: this UTC month) through
+
+    `months_ahead` months later, each with its named index; returns the names
+    created (existing ones are skipped). Rows waiting in moods_default for a
+    new month move into it. Safe to run concurrently (an advisory lock
+    serialises callers) and to repeat.
+    """
+    if not 0 <= months_ahead <= 120:
+        raise InvalidData("months_ahead must be between 0 and 120", column="months_ahead")
+    with transaction(db) as conn:
+        first = start or queries.fetch_value(conn, "moods.current_month", {})
+        params = {"from_month": first, "months_ahead": months_ahead}
+        return [row[0] for row in queries.fetch_tuples(conn, "moods.ensure_partitions", params)]
+
+
+def partitions(db: Db) -> list[Partition]:
+    """The partitions of moods, by name, with their bounds and number of indexes."""
+    return queries.fetch_all(db, "moods.list_partitions", {}, Partition)

@@ -1,0 +1,161 @@
+"""Recommendations for a person and their feedback (queries in `sql/recommendations.sql`).
+
+A recommendation may answer one mood, referenced by the mood's key
+(mood_id, mood_recorded_at). There is no foreign key into the partitioned
+moods table (see migration 0023): `create()` checks that the mood exists and
+belongs to the same user, and raises ReferenceMissing otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+from uuid import UUID
+
+from dal import queries
+from dal.db import Db
+from dal.errors import InvalidData, NotFound, ReferenceMissing
+from dal.pagination import check_limit
+
+KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "social", "professional")
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    id: int
+    user_id: UUID
+    mood_id: int | None
+    mood_recorded_at: datetime | None
+    kind: str
+    content: str
+    relevance_score: float
+    created_at: datetime
+    expires_at: datetime | None
+    dismissed: bool
+    dismissed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    id: int
+    user_id: UUID
+    recommendation_id: int
+    rating: int
+    comment: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KindRating:
+    kind: str
+    ratings: int
+    average_rating: Decimal
+
+
+def create(
+    db: Db,
+    user_id: UUID,
+    *,
+    kind: str,
+    content: str,
+    relevance_score: float,
+    expires_at: datetime | None = None,
+    mood: tuple[int, datetime] | None = None,
+) -> Recommendation:
+    """Recommend something to a user, optionally in answer to one of their moods.
+
+    `mood` is the mood's key (id, recorded_at). InvalidData names the rule
+    (recommendations_relevance_score_range, recommendations_kind_valid,
+    recommendations_expires_after_created ...); ReferenceMissing when the user,
+    or the mood for this user, does not exist.
+    """
+    params = {
+        "user_id": user_id,
+        "kind": kind,
+        "content": content,
+        "relevance_score": relevance_score,
+        "expires_at": expires_at,
+    }
+    if mood is None:
+        found = queries.fetch_one(db, "recommendations.insert", params, Recommendation)
+        assert found is not None
+        return found
+    params |= {"mood_id": mood[0], "mood_recorded_at": mood[1]}
+    found = queries.fetch_one(db, "recommendations.insert_for_mood", params, Recommendation)
+    if found is None:
+        raise ReferenceMissing(
+            f"user {user_id} has no mood {mood[0]} recorded at {mood[1]}",
+            table="recommendations",
+            column="mood_id",
+        )
+    return found
+
+
+def get(db: Db, recommendation_id: int) -> Recommendation:
+    found = queries.fetch_one(
+        db, "recommendations.get_by_id", {"id": recommendation_id}, Recommendation
+    )
+    if found is None:
+        raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
+    return found
+
+
+def active(db: Db, user_id: UUID, *, limit: int = 20) -> list[Recommendation]:
+    """The user's recommendations that are neither dismissed nor expired, most relevant first."""
+    params = {"user_id": user_id, "limit": check_limit(limit)}
+    return queries.fetch_all(db, "recommendations.list_active", params, Recommendation)
+
+
+def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendation:
+    """Hide a recommendation from the user's active list; NotFound unless it is theirs."""
+    params = {"id": recommendation_id, "user_id": user_id}
+    found = queries.fetch_one(db, "recommendations.dismiss", params, Recommendation)
+    if found is None:
+        raise NotFound(
+            f"user {user_id} has no recommendation {recommendation_id}", table="recommendations"
+        )
+    return found
+
+
+def delete(db: Db, recommendation_id: int) -> None:
+    if queries.execute(db, "recommendations.delete", {"id": recommendation_id}) == 0:
+        raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
+
+
+def give_feedback(
+    db: Db, user_id: UUID, recommendation_id: int, *, rating: int, comment: str | None = None
+) -> Feedback:
+    """Rate a recommendation made for this user, once.
+
+    Conflict feedback_user_id_recommendation_id_key on a second rating;
+    InvalidData feedback_rating_range; ReferenceMissing
+    feedback_recommendation_id_fkey when the recommendation is not this user's.
+    """
+    params = {
+        "user_id": user_id,
+        "recommendation_id": recommendation_id,
+        "rating": rating,
+        "comment": comment,
+    }
+    found = queries.fetch_one(db, "recommendations.insert_feedback", params, Feedback)
+    assert found is not None
+    return found
+
+
+def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
+    params = {"user_id": user_id, "recommendation_id": recommendation_id}
+    found = queries.fetch_one(db, "recommendations.get_feedback", params, Feedback)
+    if found is None:
+        raise NotFound("no feedback from this user on that recommendation", table="feedback")
+    return found
+
+
+def rating_by_kind(db: Db, *, since: datetime) -> list[KindRating]:
+    """Average rating (and number of ratings) per recommendation kind, for feedback since a time."""
+    if since.tzinfo is None:
+        raise InvalidData("since must be timezone-aware", column="since")
+    return queries.fetch_all(
+        db, "recommendations.rating_by_kind_since", {"since": since}, KindRating
+    )

@@ -1,0 +1,186 @@
+"""Servers (communities) and their members (queries in `sql/servers.sql`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+from dal import queries
+from dal.db import Db, transaction
+from dal.errors import Conflict, InvalidData, NotFound
+
+ROLES: Final = ("owner", "admin", "moderator", "member")
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    id: int
+    snowflake_id: int
+    name: str
+    owner_id: UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    server_id: int
+    user_id: UUID
+    role: str
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A server seen from one of its members."""
+
+    id: int
+    snowflake_id: int
+    name: str
+    owner_id: UUID
+    created_at: datetime
+    updated_at: datetime
+    role: str
+
+
+def _found(server: Server | None, server_id: int) -> Server:
+    if server is None:
+        raise NotFound(f"no server with id {server_id}", table="servers")
+    return server
+
+
+def _member_role(role: str) -> str:
+    # "owner" comes only with ownership (create / transfer_ownership), so a
+    # server always has exactly one owner member.
+    if role not in ROLES or role == "owner":
+        raise InvalidData(
+            f"role must be one of admin, moderator, member, not {role!r}", column="role"
+        )
+    return role
+
+
+def create(db: Db, *, snowflake_id: int, name: str, owner_id: UUID) -> Server:
+    """Create a server and make its owner a member with role owner, atomically.
+
+    Raises Conflict (servers_snowflake_id_key), InvalidData
+    (servers_name_length ...) or ReferenceMissing (servers_owner_id_fkey).
+    """
+    params = {"snowflake_id": snowflake_id, "name": name, "owner_id": owner_id}
+    with transaction(db) as conn:
+        server = queries.fetch_one(conn, "servers.insert", params, Server)
+        assert server is not None  # INSERT ... RETURNING always returns the row
+        member = {"server_id": server.id, "user_id": owner_id, "role": "owner"}
+        queries.execute(conn, "servers.add_member", member)
+        return server
+
+
+def get(db: Db, server_id: int) -> Server:
+    """The server with this id; NotFound otherwise."""
+    found = queries.fetch_one(db, "servers.get_by_id", {"id": server_id}, Server)
+    return _found(found, server_id)
+
+
+def get_by_snowflake_id(db: Db, snowflake_id: int) -> Server:
+    """The server with this external snowflake id; NotFound otherwise."""
+    found = queries.fetch_one(
+        db, "servers.get_by_snowflake_id", {"snowflake_id": snowflake_id}, Server
+    )
+    if found is None:
+        raise NotFound(f"no server with snowflake id {snowflake_id}", table="servers")
+    return found
+
+
+def rename(db: Db, server_id: int, name: str) -> Server:
+    """Change the server's name."""
+    params = {"id": server_id, "name": name}
+    return _found(queries.fetch_one(db, "servers.rename", params, Server), server_id)
+
+
+def delete(db: Db, server_id: int) -> None:
+    """Delete the server with its members, events, RSVPs and surveys."""
+    if queries.execute(db, "servers.delete", {"id": server_id}) == 0:
+        raise NotFound(f"no server with id {server_id}", table="servers")
+
+
+def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member") -> Member:
+    """Add a member, or change the role of an existing non-owner member.
+
+    ReferenceMissing (server_members_server_id_fkey / _user_id_fkey) if either is missing.
+    """
+    params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
+    with transaction(db) as conn:
+        current = queries.fetch_one(conn, "servers.get_member", params, Member)
+        if current is not None and current.role == "owner":
+            raise Conflict(
+                "the owner's role changes only by transferring ownership",
+                table="server_members",
+                column="role",
+            )
+        member = queries.fetch_one(conn, "servers.add_member", params, Member)
+        assert member is not None
+        return member
+
+
+def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
+    """Change a member's role (admin, moderator or member); NotFound if not a member."""
+    params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
+    with transaction(db) as conn:
+        current = get_member(conn, server_id, user_id)
+        if current.role == "owner":
+            raise Conflict(
+                "the owner's role changes only by transferring ownership",
+                table="server_members",
+                column="role",
+            )
+        member = queries.fetch_one(conn, "servers.set_member_role", params, Member)
+        assert member is not None
+        return member
+
+
+def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
+    """One membership; NotFound when the user is not a member."""
+    params = {"server_id": server_id, "user_id": user_id}
+    found = queries.fetch_one(db, "servers.get_member", params, Member)
+    if found is None:
+        raise NotFound(
+            f"user {user_id} is not a member of server {server_id}", table="server_members"
+        )
+    return found
+
+
+def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
+    """Remove a member; the owner cannot leave (transfer ownership first)."""
+    params = {"server_id": server_id, "user_id": user_id}
+    with transaction(db) as conn:
+        if queries.execute(conn, "servers.remove_member", params) == 1:
+            return
+        member = get_member(conn, server_id, user_id)  # NotFound when not a member
+        raise Conflict(
+            f"user {member.user_id} owns server {server_id}: transfer ownership first",
+            table="server_members",
+        )
+
+
+def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
+    """Make an existing member the owner; the previous owner becomes an admin."""
+    with transaction(db) as conn:
+        server = get(conn, server_id)
+        get_member(conn, server_id, new_owner_id)  # must already be a member
+        params = {"id": server_id, "owner_id": new_owner_id}
+        updated = _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
+        for user_id, role in ((server.owner_id, "admin"), (new_owner_id, "owner")):
+            member = {"server_id": server_id, "user_id": user_id, "role": role}
+            queries.execute(conn, "servers.set_member_role", member)
+        return updated
+
+
+def members(db: Db, server_id: int) -> list[Member]:
+    """A server's members in join order."""
+    return queries.fetch_all(db, "servers.list_members", {"server_id": server_id}, Member)
+
+
+def for_user(db: Db, user_id: UUID) -> list[Membership]:
+    """The servers a user belongs to, by name, with the user's role in each."""
+    return queries.fetch_all(db, "servers.list_for_user", {"user_id": user_id}, Membership)

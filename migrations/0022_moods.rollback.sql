@@ -1,0 +1,8 @@
+-- Rollback of 0022_moods: drops the partitioned table with every partition
+-- (the sequence is owned by it and goes too), then the partition functions.
+
+DROP TABLE moods;
+
+DROP FUNCTION moods_ensure_partitions(date, integer);
+
+DROP FUNCTION moods_create_partition(date);

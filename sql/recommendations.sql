@@ -1,0 +1,72 @@
+-- Recommendations and feedback on them. Rows map to dal.recommendations.Recommendation / Feedback.
+
+-- name: insert
+-- Create a recommendation with no mood reference.
+INSERT INTO recommendations (user_id, kind, content, relevance_score, expires_at)
+VALUES (%(user_id)s, %(kind)s, %(content)s, %(relevance_score)s, %(expires_at)s)
+RETURNING id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+          created_at, expires_at, dismissed, dismissed_at;
+
+-- name: insert_for_mood
+-- Create a recommendation answering one of the same user's moods; no row if that mood is missing.
+INSERT INTO recommendations (user_id, mood_id, mood_recorded_at, kind, content,
+                             relevance_score, expires_at)
+SELECT m.user_id, m.id, m.recorded_at, %(kind)s, %(content)s, %(relevance_score)s,
+       %(expires_at)s
+  FROM moods m
+ WHERE m.id = %(mood_id)s AND m.recorded_at = %(mood_recorded_at)s
+   AND m.user_id = %(user_id)s
+RETURNING id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+          created_at, expires_at, dismissed, dismissed_at;
+
+-- name: get_by_id
+-- One recommendation by primary key.
+SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+       created_at, expires_at, dismissed, dismissed_at
+  FROM recommendations
+ WHERE id = %(id)s;
+
+-- name: list_active
+-- A user's recommendations not dismissed nor expired, most relevant first
+-- (recommendations_user_id_relevance_idx).
+SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+       created_at, expires_at, dismissed, dismissed_at
+  FROM recommendations
+ WHERE user_id = %(user_id)s AND NOT dismissed
+   AND (expires_at IS NULL OR expires_at > now())
+ ORDER BY relevance_score DESC, id
+ LIMIT %(limit)s;
+
+-- name: dismiss
+-- Dismiss one of a user's recommendations (idempotent: keeps the first dismissal time).
+UPDATE recommendations
+   SET dismissed = true, dismissed_at = coalesce(dismissed_at, now())
+ WHERE id = %(id)s AND user_id = %(user_id)s
+RETURNING id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+          created_at, expires_at, dismissed, dismissed_at;
+
+-- name: delete
+-- Delete a recommendation with its feedback.
+DELETE FROM recommendations WHERE id = %(id)s;
+
+-- name: insert_feedback
+-- A user's rating of a recommendation made for them (once: feedback_user_id_recommendation_id_key).
+INSERT INTO feedback (user_id, recommendation_id, rating, comment)
+VALUES (%(user_id)s, %(recommendation_id)s, %(rating)s, %(comment)s)
+RETURNING id, user_id, recommendation_id, rating, comment, created_at;
+
+-- name: get_feedback
+-- A user's feedback on one recommendation (feedback_user_id_recommendation_id_key).
+SELECT id, user_id, recommendation_id, rating, comment, created_at
+  FROM feedback
+ WHERE user_id = %(user_id)s AND recommendation_id = %(recommendation_id)s;
+
+-- name: rating_by_kind_since
+-- Average rating and count per recommendation kind for feedback given since a time
+-- (feedback_created_at_idx, then recommendations_pkey).
+SELECT r.kind, count(*) AS ratings, round(avg(f.rating), 2) AS average_rating
+  FROM feedback f
+  JOIN recommendations r ON r.id = f.recommendation_id
+ WHERE f.created_at >= %(since)s
+ GROUP BY r.kind
+ ORDER BY r.kind;

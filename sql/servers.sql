@@ -1,0 +1,72 @@
+-- Servers (communities) and their members. Rows map to dal.servers.Server / Member.
+
+-- name: insert
+-- Create a server; the DAL adds the owner as a member in the same transaction.
+INSERT INTO servers (snowflake_id, name, owner_id)
+VALUES (%(snowflake_id)s, %(name)s, %(owner_id)s)
+RETURNING id, snowflake_id, name, owner_id, created_at, updated_at;
+
+-- name: get_by_id
+-- One server by primary key.
+SELECT id, snowflake_id, name, owner_id, created_at, updated_at
+  FROM servers
+ WHERE id = %(id)s;
+
+-- name: get_by_snowflake_id
+-- One server by its external snowflake id (servers_snowflake_id_key).
+SELECT id, snowflake_id, name, owner_id, created_at, updated_at
+  FROM servers
+ WHERE snowflake_id = %(snowflake_id)s;
+
+-- name: rename
+-- Change a server's name.
+UPDATE servers SET name = %(name)s WHERE id = %(id)s
+RETURNING id, snowflake_id, name, owner_id, created_at, updated_at;
+
+-- name: set_owner
+-- Hand a server to another user (the DAL also updates both memberships).
+UPDATE servers SET owner_id = %(owner_id)s WHERE id = %(id)s
+RETURNING id, snowflake_id, name, owner_id, created_at, updated_at;
+
+-- name: delete
+-- Delete a server; members, events and surveys cascade.
+DELETE FROM servers WHERE id = %(id)s;
+
+-- name: add_member
+-- Add a member (or change their role when already one); returns the membership.
+INSERT INTO server_members (server_id, user_id, role)
+VALUES (%(server_id)s, %(user_id)s, %(role)s)
+ON CONFLICT ON CONSTRAINT server_members_pkey DO UPDATE SET role = EXCLUDED.role
+RETURNING server_id, user_id, role, joined_at;
+
+-- name: set_member_role
+-- Change a member's role.
+UPDATE server_members SET role = %(role)s
+ WHERE server_id = %(server_id)s AND user_id = %(user_id)s
+RETURNING server_id, user_id, role, joined_at;
+
+-- name: get_member
+-- One membership (server_members_pkey).
+SELECT server_id, user_id, role, joined_at
+  FROM server_members
+ WHERE server_id = %(server_id)s AND user_id = %(user_id)s;
+
+-- name: remove_member
+-- Remove a member who is not the owner (the owner leaves by handing the server over).
+DELETE FROM server_members
+ WHERE server_id = %(server_id)s AND user_id = %(user_id)s AND role <> 'owner';
+
+-- name: list_members
+-- A server's members in join order (server_members_pkey, then a small sort).
+SELECT server_id, user_id, role, joined_at
+  FROM server_members
+ WHERE server_id = %(server_id)s
+ ORDER BY joined_at, user_id;
+
+-- name: list_for_user
+-- The servers a user belongs to, with their role (server_members_user_id_idx).
+SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role
+  FROM server_members m
+  JOIN servers s ON s.id = m.server_id
+ WHERE m.user_id = %(user_id)s
+ ORDER BY s.name, s.id;

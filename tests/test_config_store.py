@@ -1,0 +1,109 @@
+"""App config, feature flags with deterministic rollout, user settings with defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+
+from dal import InvalidData, NotFound, ReferenceMissing
+from dal import config_store as cfg
+from tests.community_helpers import count, user
+
+Conn = psycopg.Connection[Any]
+
+
+def test_config_get_set_delete(conn: Conn) -> None:
+    entry = cfg.set(
+        conn,
+        "mail.sender",
+        {"name": "Team", "address": "team@example.com"},
+        description="From header",
+    )
+    assert cfg.get(conn, "mail.sender") == {"name": "Team", "address": "team@example.com"}
+    changed = cfg.set(conn, "mail.sender", "noreply@example.com")
+    assert (changed.value, changed.description) == ("noreply@example.com", "From header")
+    assert changed.updated_at >= entry.updated_at
+    cfg.set(conn, "limits.upload_mb", 25)
+    assert [e.key for e in cfg.all_entries(conn)] == ["limits.upload_mb", "mail.sender"]
+    cfg.delete(conn, "mail.sender")
+    with pytest.raises(NotFound):
+        cfg.get(conn, "mail.sender")
+    with pytest.raises(NotFound):
+        cfg.delete(conn, "mail.sender")
+    assert cfg.get_or(conn, "mail.sender", None) is None
+    with pytest.raises(InvalidData) as caught:
+        cfg.set(conn, "Bad Key!", 1)
+    assert caught.value.constraint == "app_config_key_format"
+    assert count(conn, "app_config") == 1
+
+
+def test_flag_constraints(conn: Conn) -> None:
+    for pct in (-1, 101):
+        with pytest.raises(InvalidData) as caught:
+            cfg.set_flag(conn, "new-ui", enabled=True, rollout_percentage=pct)
+        assert caught.value.constraint == "feature_flags_rollout_percentage_range"
+    with pytest.raises(InvalidData) as name:
+        cfg.set_flag(conn, "New UI", enabled=True)
+    assert name.value.constraint == "feature_flags_name_format"
+    assert count(conn, "feature_flags") == 0
+
+
+def test_rollout_is_deterministic_and_monotonic(conn: Conn) -> None:
+    people = [UUID(int=i * 7919 + 1) for i in range(400)]
+    assert not cfg.is_enabled(conn, "unknown", people[0])
+    cfg.set_flag(conn, "new-ui", enabled=True, rollout_percentage=0)
+    assert not any(cfg.is_enabled(conn, "new-ui", p) for p in people)
+    previous: set[UUID] = set()
+    for pct in (10, 25, 50, 100):
+        cfg.set_flag(conn, "new-ui", enabled=True, rollout_percentage=pct)
+        on = {p for p in people if cfg.is_enabled(conn, "new-ui", p)}
+        assert on == {p for p in people if cfg.is_enabled(conn, "new-ui", p)}  # same answer
+        assert previous <= on  # raising the percentage only adds users
+        assert abs(len(on) - 4 * pct) <= 40  # roughly pct% of 400
+        previous = on
+    assert len(previous) == 400
+    cfg.set_flag(conn, "new-ui", enabled=False, rollout_percentage=100)
+    assert not any(cfg.is_enabled(conn, "new-ui", p) for p in people)
+    # The bucket is a pure function of (flag, user): fixed across processes and servers.
+    assert cfg.bucket("new-ui", UUID(int=1)) == cfg.bucket("new-ui", UUID(int=1))
+    # Each flag picks its own half of the users, not always the same people.
+    assert {p for p in people if cfg.bucket("a", p) < 50} != {
+        p for p in people if cfg.bucket("b", p) < 50
+    }
+    assert cfg.get_flag(conn, "new-ui").rollout_percentage == 100
+    cfg.delete_flag(conn, "new-ui")
+    with pytest.raises(NotFound):
+        cfg.get_flag(conn, "new-ui")
+
+
+def test_user_settings_fall_back_to_defaults(conn: Conn) -> None:
+    person, other = user(conn), user(conn)
+    cfg.set(conn, "user.theme", "light")
+    cfg.set(conn, "user.digest", {"daily": True})
+    cfg.set(conn, "site.name", "Community")  # not a user default
+    assert cfg.get_user_setting(conn, person.id, "theme") == cfg.Setting("theme", "light", True)
+    cfg.set_user_setting(conn, person.id, "theme", "dark")
+    cfg.set_user_setting(conn, person.id, "language", "fr")
+    assert cfg.get_user_setting(conn, person.id, "theme") == cfg.Setting("theme", "dark", False)
+    assert cfg.get_user_setting(conn, other.id, "theme").value == "light"
+    assert cfg.user_settings(conn, person.id) == [
+        cfg.Setting("digest", {"daily": True}, True),
+        cfg.Setting("language", "fr", False),
+        cfg.Setting("theme", "dark", False),
+    ]
+    cfg.reset_user_setting(conn, person.id, "theme")
+    assert cfg.get_user_setting(conn, person.id, "theme").is_default
+    with pytest.raises(NotFound):
+        cfg.get_user_setting(conn, person.id, "missing")
+    with pytest.raises(NotFound):
+        cfg.reset_user_setting(conn, person.id, "theme")
+    with pytest.raises(ReferenceMissing) as caught:
+        cfg.set_user_setting(conn, uuid4(), "theme", "dark")
+    assert caught.value.constraint == "user_settings_user_id_fkey"
+    with pytest.raises(InvalidData) as key:
+        cfg.set_user_setting(conn, person.id, "Theme!", "dark")
+    assert key.value.constraint == "user_settings_key_format"
+    assert count(conn, "user_settings") == 1

@@ -1,0 +1,302 @@
+"""Servers, members, events and RSVPs against a real database."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+import pytest
+
+from dal import (
+    Conflict,
+    InvalidData,
+    NotFound,
+    ReferenceMissing,
+    StillReferenced,
+    events,
+    queries,
+    servers,
+)
+from dal import users as users_mod
+from dal.config import Settings
+from dal.db import open_pool
+from tests.community_helpers import count, event, now, server, user
+
+Conn = psycopg.Connection[Any]
+
+
+def test_create_server_makes_owner_a_member(conn: Conn) -> None:
+    owner = user(conn)
+    srv = server(conn, owner, snowflake_id=175928847299117063, name="Gophers")
+    assert servers.get(conn, srv.id) == srv
+    assert servers.get_by_snowflake_id(conn, 175928847299117063) == srv
+    (member,) = servers.members(conn, srv.id)
+    assert (member.user_id, member.role) == (owner.id, "owner")
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "constraint"),
+    [
+        ({"snowflake_id": 0}, InvalidData, "servers_snowflake_id_positive"),
+        ({"name": "  "}, InvalidData, "servers_name_length"),
+        ({"name": "x" * 101}, InvalidData, "servers_name_length"),
+    ],
+)
+def test_server_checks(
+    conn: Conn, fields: dict[str, Any], error: type[Exception], constraint: str
+) -> None:
+    owner = user(conn)
+    base: dict[str, Any] = {"snowflake_id": 1, "name": "ok", "owner_id": owner.id}
+    with pytest.raises(error) as caught:
+        servers.create(conn, **(base | fields))
+    assert getattr(caught.value, "constraint", None) == constraint
+    assert count(conn, "servers") == 0
+    assert count(conn, "server_members") == 0
+
+
+def test_server_unique_snowflake_and_owner_must_exist(conn: Conn) -> None:
+    srv = server(conn)
+    with pytest.raises(Conflict) as caught:
+        server(conn, snowflake_id=srv.snowflake_id)
+    assert caught.value.constraint == "servers_snowflake_id_key"
+    with pytest.raises(ReferenceMissing) as missing:
+        servers.create(conn, snowflake_id=99, name="x", owner_id=uuid4())
+    assert missing.value.constraint == "servers_owner_id_fkey"
+    assert count(conn, "servers") == 1
+    assert count(conn, "server_members") == 1
+
+
+def test_owner_cannot_be_deleted_while_owning(conn: Conn) -> None:
+    owner = user(conn)
+    server(conn, owner)
+    with pytest.raises(StillReferenced) as caught:
+        users_mod.hard_delete(conn, owner.id)
+    assert caught.value.constraint == "servers_owner_id_fkey"
+    assert count(conn, "users") == 1
+
+
+def test_membership_management(conn: Conn) -> None:
+    owner, alice, bob = user(conn), user(conn), user(conn)
+    srv = server(conn, owner)
+    servers.add_member(conn, srv.id, alice.id)
+    assert servers.set_role(conn, srv.id, alice.id, "moderator").role == "moderator"
+    with pytest.raises(InvalidData) as bad_role:
+        servers.add_member(conn, srv.id, bob.id, "king")
+    assert bad_role.value.column == "role"
+    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+        # The CHECK backs the DAL's own validation up.
+        conn.execute("UPDATE server_members SET role = 'king' WHERE user_id = %s", [alice.id])
+    assert caught.value.diag.constraint_name == "server_members_role_valid"
+    with pytest.raises(Conflict):
+        servers.remove_member(conn, srv.id, owner.id)
+    with pytest.raises(NotFound):
+        servers.remove_member(conn, srv.id, bob.id)
+    with pytest.raises(ReferenceMissing) as missing:
+        servers.add_member(conn, srv.id + 1000, bob.id)
+    assert missing.value.constraint == "server_members_server_id_fkey"
+    servers.transfer_ownership(conn, srv.id, alice.id)
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    assert roles == {owner.id: "admin", alice.id: "owner"}
+    assert servers.get(conn, srv.id).owner_id == alice.id
+    servers.remove_member(conn, srv.id, owner.id)
+    assert [m.name for m in servers.for_user(conn, alice.id)] == [srv.name]
+    assert servers.for_user(conn, owner.id) == []
+
+
+def test_event_checks_each_name_their_rule(conn: Conn) -> None:
+    srv = server(conn)
+    start = now() + timedelta(days=1)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"ends_at": start}, "events_starts_before_ends"),
+        ({"ends_at": start - timedelta(hours=1)}, "events_starts_before_ends"),
+        ({"capacity": 0}, "events_capacity_positive"),
+        ({"title": " "}, "events_title_length"),
+        ({"title": "t" * 201}, "events_title_length"),
+        ({"location": ""}, "events_location_length"),
+        ({"description": "d" * 10001}, "events_description_length"),
+    ]
+    for fields, constraint in cases:
+        base: dict[str, Any] = {
+            "server_id": srv.id,
+            "creator_id": srv.owner_id,
+            "title": "Meetup",
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=1),
+        }
+        with pytest.raises(InvalidData) as caught:
+            events.create(conn, **(base | fields))
+        assert caught.value.constraint == constraint, fields
+        assert caught.value.table == "events"
+    with pytest.raises(InvalidData) as status:
+        events.update(conn, event(conn, srv).id, status="postponed")
+    assert status.value.constraint == "events_status_valid"
+    with pytest.raises(ReferenceMissing) as missing:
+        event(conn, srv, server_id=srv.id + 1000)
+    assert missing.value.constraint == "events_server_id_fkey"
+    assert count(conn, "events") == 1
+
+
+def test_update_and_delete_event(conn: Conn) -> None:
+    srv = server(conn)
+    ev = event(conn, srv, location="Library")
+    changed = events.update(conn, ev.id, title="Chess night", location=None)
+    assert (changed.title, changed.location, changed.starts_at) == (
+        "Chess night",
+        None,
+        ev.starts_at,
+    )
+    assert changed.updated_at >= ev.updated_at
+    events.delete(conn, ev.id)
+    with pytest.raises(NotFound):
+        events.get(conn, ev.id)
+    with pytest.raises(NotFound):
+        events.update(conn, ev.id, title="x")
+
+
+def test_upcoming_for_server_keyset_pages(conn: Conn) -> None:
+    srv, other = server(conn), server(conn)
+    made = [event(conn, srv, in_days=d, title=f"E{d}") for d in (5, 1, 3, 2, 4)]
+    event(conn, srv, in_days=-1, title="past")
+    events.cancel(conn, event(conn, srv, in_days=2.5, title="cancelled").id)
+    event(conn, other, in_days=1, title="elsewhere")
+    first = events.upcoming_for_server(conn, srv.id, limit=2)
+    assert [e.title for e in first.items] == ["E1", "E2"]
+    assert first.next_cursor is not None
+    second = events.upcoming_for_server(conn, srv.id, cursor=first.next_cursor, limit=2)
+    assert [e.title for e in second.items] == ["E3", "E4"]
+    assert second.next_cursor is not None
+    last = events.upcoming_for_server(conn, srv.id, cursor=second.next_cursor, limit=2)
+    assert [e.title for e in last.items] == ["E5"] and last.next_cursor is None
+    assert len(made) == 5
+    with pytest.raises(InvalidData):
+        events.upcoming_for_server(conn, srv.id, cursor="garbage")
+
+
+def test_upcoming_for_user_across_servers(conn: Conn) -> None:
+    me = user(conn)
+    mine, also_mine, not_mine = server(conn), server(conn), server(conn)
+    servers.add_member(conn, mine.id, me.id)
+    servers.add_member(conn, also_mine.id, me.id)
+    a = event(conn, mine, in_days=3, title="A")
+    event(conn, also_mine, in_days=1, title="B")
+    event(conn, not_mine, in_days=2, title="C")
+    event(conn, mine, in_days=-2, title="old")
+    events.rsvp(conn, a.id, me.id, "maybe")
+    page = events.upcoming_for_user(conn, me.id, limit=1)
+    assert [(e.title, e.response) for e in page.items] == [("B", None)]
+    assert page.next_cursor is not None
+    rest = events.upcoming_for_user(conn, me.id, cursor=page.next_cursor, limit=5)
+    assert [(e.title, e.response) for e in rest.items] == [("A", "maybe")]
+    assert rest.next_cursor is None
+
+
+def test_full_text_search_ranks_title_matches_first(conn: Conn) -> None:
+    srv, other = server(conn), server(conn)
+    event(conn, srv, title="Picnic in the park", description="Bring food")
+    event(conn, srv, title="Book club", description="After the picnic we read")
+    event(conn, other, title="Picnics for beginners")
+    event(conn, srv, title="Chess", description="Quiet games")
+    hits = events.search(conn, "picnic")
+    assert {h.title for h in hits} == {"Picnic in the park", "Book club", "Picnics for beginners"}
+    assert hits[-1].title == "Book club"  # description-only match ranks last
+    assert all(a.rank >= b.rank for a, b in itertools.pairwise(hits))
+    scoped = events.search(conn, "picnic -book", server_id=srv.id)
+    assert [h.title for h in scoped] == ["Picnic in the park"]
+    assert events.search(conn, "volcano") == []
+
+
+def test_rsvp_counts_and_capacity(conn: Conn) -> None:
+    srv = server(conn)
+    ev = event(conn, srv, capacity=2)
+    a, b, c = user(conn), user(conn), user(conn)
+    events.rsvp(conn, ev.id, a.id, "going")
+    events.rsvp(conn, ev.id, b.id, "going")
+    with pytest.raises(events.EventFull) as caught:
+        events.rsvp(conn, ev.id, c.id, "going")
+    assert caught.value.constraint == "events_capacity_not_exceeded"
+    assert count(conn, "event_rsvps") == 2
+    events.rsvp(conn, ev.id, c.id, "maybe")  # maybe takes no seat
+    events.rsvp(conn, ev.id, a.id, "declined")  # frees a seat
+    assert events.get(conn, ev.id).seats_left == 1
+    events.rsvp(conn, ev.id, c.id, "going")
+    assert events.rsvp_counts(conn, ev.id) == {"going": 2, "maybe": 0, "declined": 1}
+    assert {r.user_id for r in events.rsvps(conn, ev.id)} == {b.id, c.id}
+    with pytest.raises(events.EventFull):
+        events.update(conn, ev.id, capacity=1)
+    events.withdraw(conn, ev.id, b.id)
+    assert events.update(conn, ev.id, capacity=1).going_count == 1
+    with pytest.raises(NotFound):
+        events.withdraw(conn, ev.id, b.id)
+
+
+def test_rsvp_rules(conn: Conn) -> None:
+    srv = server(conn)
+    ev = event(conn, srv)
+    someone = user(conn)
+    with pytest.raises(InvalidData) as bad:
+        events.rsvp(conn, ev.id, someone.id, "perhaps")
+    assert bad.value.column == "response"
+    with pytest.raises(InvalidData) as check:  # the CHECK behind the DAL's own validation
+        queries.execute(
+            conn,
+            "events.upsert_rsvp",
+            {"event_id": ev.id, "user_id": someone.id, "response": "perhaps"},
+        )
+    assert check.value.constraint == "event_rsvps_response_valid"
+    with pytest.raises(ReferenceMissing) as missing:
+        events.rsvp(conn, ev.id + 999, someone.id, "going")
+    assert missing.value.constraint == "event_rsvps_event_id_fkey"
+    events.cancel(conn, ev.id)
+    with pytest.raises(InvalidData) as closed:
+        events.rsvp(conn, ev.id, someone.id, "going")
+    assert closed.value.constraint == "event_rsvps_event_scheduled"
+    assert count(conn, "event_rsvps") == 0
+    assert events.get(conn, ev.id).going_count == 0
+
+
+def test_deleting_event_cascades_rsvps(conn: Conn) -> None:
+    srv = server(conn)
+    ev = event(conn, srv, capacity=3)
+    events.rsvp(conn, ev.id, user(conn).id, "going")
+    servers.delete(conn, srv.id)
+    assert count(conn, "event_rsvps") == 0
+    assert count(conn, "events") == 0
+    assert count(conn, "server_members") == 0
+
+
+def test_capacity_holds_under_32_concurrent_goers(conn: Conn, db_url: str) -> None:
+    srv = server(conn)
+    ev = event(conn, srv, capacity=5)
+    people = [user(conn) for _ in range(32)]
+    pool = open_pool(db_url, Settings(pool_size=16, max_overflow=16))
+    start = threading.Barrier(len(people))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def go(person_id: Any) -> None:
+        start.wait()
+        try:
+            events.rsvp(pool, ev.id, person_id, "going")
+            result = "ok"
+        except events.EventFull:
+            result = "full"
+        except Exception as exc:  # anything else is a failure the assert below shows
+            result = repr(exc)
+        with lock:
+            outcomes.append(result)
+
+    try:
+        threads = [threading.Thread(target=go, args=(p.id,)) for p in people]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        pool.close()
+    assert sorted(outcomes) == ["full"] * 27 + ["ok"] * 5
+    assert events.get(conn, ev.id).going_count == 5
+    assert events.rsvp_counts(conn, ev.id)["going"] == 5

@@ -1,0 +1,230 @@
+"""Surveys: option rules per kind, answers checked by the database, windows, anonymity."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from dal import Conflict, InvalidData, ReferenceMissing, events, surveys
+from tests.community_helpers import count, event, now, server, user
+
+Conn = psycopg.Connection[Any]
+
+
+def open_survey(conn: Conn, **extra: Any) -> surveys.Survey:
+    srv = extra.pop("srv", None) or server(conn)
+    fields: dict[str, Any] = {
+        "server_id": srv.id,
+        "creator_id": srv.owner_id,
+        "title": "How was it?",
+        "opens_at": now() - timedelta(hours=1),
+        "closes_at": now() + timedelta(hours=1),
+    }
+    survey = surveys.create(conn, **(fields | extra))
+    return surveys.publish(conn, survey.id)
+
+
+def test_survey_rules(conn: Conn) -> None:
+    srv, elsewhere = server(conn), server(conn)
+    start = now()
+    base: dict[str, Any] = {"server_id": srv.id, "title": "Poll", "opens_at": start}
+    with pytest.raises(InvalidData) as window:
+        surveys.create(conn, **base, closes_at=start)
+    assert window.value.constraint == "surveys_opens_before_closes"
+    with pytest.raises(InvalidData) as title:
+        surveys.create(conn, **(base | {"title": ""}), closes_at=start + timedelta(days=1))
+    assert title.value.constraint == "surveys_title_length"
+    foreign_event = event(conn, elsewhere)
+    with pytest.raises(ReferenceMissing) as wrong_server:
+        surveys.create(conn, **base, closes_at=start + timedelta(days=1), event_id=foreign_event.id)
+    assert wrong_server.value.constraint == "surveys_event_id_fkey"
+    assert count(conn, "surveys") == 0
+    own_event = event(conn, srv)
+    linked = surveys.create(
+        conn, **base, closes_at=start + timedelta(days=1), event_id=own_event.id
+    )
+    events.delete(conn, own_event.id)
+    unlinked = surveys.get(conn, linked.id)
+    assert (unlinked.event_id, unlinked.server_id) == (None, srv.id)  # SET NULL (event_id) only
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("single_choice", ["only one"]),
+        ("single_choice", ["a", 2]),
+        ("multi_choice", {"a": 1}),
+        ("rating", {"min": 5, "max": 1}),
+        ("rating", {"min": 1}),
+        ("rating", {"min": 1, "max": 5, "step": 1}),
+        ("rating", {"min": 0.5, "max": 5}),
+        ("text", ["a", "b"]),
+    ],
+)
+def test_options_must_fit_the_kind(conn: Conn, kind: str, options: Any) -> None:
+    survey = open_survey(conn)
+    with pytest.raises(InvalidData) as caught:
+        surveys.add_question(conn, survey.id, position=1, kind=kind, prompt="Q?", options=options)
+    assert caught.value.constraint == "survey_questions_options_match_kind"
+    assert count(conn, "survey_questions") == 0
+
+
+def test_question_position_and_kind(conn: Conn) -> None:
+    survey = open_survey(conn)
+    surveys.add_question(conn, survey.id, position=1, kind="text", prompt="Why?")
+    with pytest.raises(Conflict) as taken:
+        surveys.add_question(conn, survey.id, position=1, kind="text", prompt="Again?")
+    assert taken.value.constraint == "survey_questions_survey_id_position_key"
+    with pytest.raises(InvalidData) as kind:
+        surveys.add_question(conn, survey.id, position=2, kind="essay", prompt="Hm?")
+    assert kind.value.constraint == "survey_questions_kind_valid"
+    with pytest.raises(InvalidData) as position:
+        surveys.add_question(conn, survey.id, position=0, kind="text", prompt="Zero?")
+    assert position.value.constraint == "survey_questions_position_positive"
+    assert [q.prompt for q in surveys.questions(conn, survey.id)] == ["Why?"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "good", "bad"),
+    [
+        ("single_choice", ["tea", "coffee"], "tea", ["water", ["tea"], 1]),
+        ("multi_choice", ["a", "b", "c"], ["a", "c"], [[], ["a", "a"], ["z"], "a", [1]]),
+        ("rating", {"min": 1, "max": 5}, 4, [0, 6, 2.5, "4"]),
+        ("text", None, "Lovely", ["", "   ", 3, ["x"]]),
+    ],
+)
+def test_answers_are_checked_against_the_kind(
+    conn: Conn, kind: str, options: Any, good: Any, bad: list[Any]
+) -> None:
+    survey = open_survey(conn)
+    q = surveys.add_question(conn, survey.id, position=1, kind=kind, prompt="?", options=options)
+    person = user(conn)
+    for value in bad:
+        with pytest.raises(InvalidData) as caught:
+            surveys.answer(conn, q.id, person.id, value)
+        assert caught.value.constraint == "survey_responses_answer_matches_kind", value
+    assert count(conn, "survey_responses") == 0
+    assert surveys.answer(conn, q.id, person.id, good).answer == good
+    with pytest.raises(Conflict) as twice:
+        surveys.answer(conn, q.id, person.id, good)
+    assert twice.value.constraint == "survey_responses_pkey"
+    assert count(conn, "survey_responses") == 1
+
+
+def test_answers_only_inside_the_open_window(conn: Conn) -> None:
+    srv = server(conn)
+    person = user(conn)
+    t = now()
+    cases = {
+        "future": (t + timedelta(hours=1), t + timedelta(hours=2), True),
+        "past": (t - timedelta(hours=2), t - timedelta(hours=1), True),
+        "draft": (t - timedelta(hours=1), t + timedelta(hours=1), False),
+    }
+    for label, (opens, closes, publish) in cases.items():
+        survey = surveys.create(
+            conn, server_id=srv.id, title=label, opens_at=opens, closes_at=closes
+        )
+        if publish:
+            surveys.publish(conn, survey.id)
+        q = surveys.add_question(conn, survey.id, position=1, kind="text", prompt="?")
+        with pytest.raises(InvalidData) as caught:
+            surveys.answer(conn, q.id, person.id, "hello")
+        assert caught.value.constraint == "survey_responses_within_window", label
+    assert count(conn, "survey_responses") == 0
+    # Moving a window to include now opens it; cancelling closes it again.
+    survey = surveys.for_server(conn, srv.id)[-1]
+    assert survey.title == "past"
+    surveys.set_window(conn, survey.id, t - timedelta(hours=1), t + timedelta(hours=1))
+    (q,) = surveys.questions(conn, survey.id)
+    surveys.answer(conn, q.id, person.id, "made it")
+    surveys.cancel(conn, survey.id)
+    with pytest.raises(InvalidData):
+        surveys.answer(conn, q.id, user(conn).id, "too late")
+    assert count(conn, "survey_responses") == 1
+
+
+def test_answer_all_is_all_or_nothing(conn: Conn) -> None:
+    survey = open_survey(conn)
+    q1 = surveys.add_question(
+        conn, survey.id, position=1, kind="rating", prompt="Rate", options={"min": 1, "max": 5}
+    )
+    q2 = surveys.add_question(
+        conn, survey.id, position=2, kind="single_choice", prompt="Pick", options=["x", "y"]
+    )
+    person = user(conn)
+    with pytest.raises(InvalidData):
+        surveys.answer_all(conn, person.id, {q1.id: 5, q2.id: "nope"})
+    assert count(conn, "survey_responses") == 0
+    assert len(surveys.answer_all(conn, person.id, {q1.id: 5, q2.id: "x"})) == 2
+
+
+def _fill(conn: Conn, survey: surveys.Survey) -> tuple[list[surveys.Question], list[Any]]:
+    qs = [
+        surveys.add_question(
+            conn, survey.id, position=1, kind="single_choice", prompt="Day?", options=["sat", "sun"]
+        ),
+        surveys.add_question(
+            conn,
+            survey.id,
+            position=2,
+            kind="multi_choice",
+            prompt="Food?",
+            options=["pizza", "salad", "soup"],
+        ),
+        surveys.add_question(
+            conn, survey.id, position=3, kind="rating", prompt="Fun?", options={"min": 1, "max": 5}
+        ),
+        surveys.add_question(conn, survey.id, position=4, kind="text", prompt="Notes?"),
+    ]
+    people = [user(conn) for _ in range(3)]
+    answers = [
+        ("sat", ["pizza", "soup"], 5, "great"),
+        ("sat", ["pizza"], 4, None),
+        ("sun", ["salad", "pizza"], 3, "ok"),
+    ]
+    for person, values in zip(people, answers, strict=True):
+        surveys.answer_all(
+            conn, person.id, {q.id: v for q, v in zip(qs, values, strict=True) if v is not None}
+        )
+    return qs, people
+
+
+def test_results_are_aggregated_per_question(conn: Conn) -> None:
+    survey = open_survey(conn)
+    _fill(conn, survey)
+    day, food, fun, notes = surveys.results(conn, survey.id)
+    assert (day.answers, day.option_counts) == (3, {"sat": 2, "sun": 1})
+    assert food.option_counts == {"pizza": 3, "salad": 1, "soup": 1}
+    assert fun.average_rating == pytest.approx(4.0)
+    assert (notes.answers, notes.option_counts, notes.average_rating) == (2, {}, None)
+    named = surveys.named_responses(conn, survey.id)
+    assert len(named) == 11
+    assert len({r.user_id for r in named}) == 3
+
+
+def test_anonymous_surveys_never_reveal_who_answered(conn: Conn) -> None:
+    survey = open_survey(conn, anonymous=True)
+    _, people = _fill(conn, survey)
+    results = surveys.results(conn, survey.id)
+    assert [r.answers for r in results] == [3, 3, 3, 2]
+    text = repr(results)
+    assert all(str(p.id) not in text for p in people)
+    assert all(not hasattr(r, "user_id") for r in results)
+    with pytest.raises(InvalidData) as caught:
+        surveys.named_responses(conn, survey.id)
+    assert caught.value.column == "anonymous"
+    # The query itself returns nothing for an anonymous survey, whoever calls it.
+    from dal import queries
+
+    rows = queries.fetch_all(
+        conn, "surveys.list_named_responses", {"survey_id": survey.id}, surveys.Response
+    )
+    assert rows == []
+    # And it can never be made named after the fact.
+    with pytest.raises(psycopg.errors.CheckViolation) as irreversible:
+        conn.execute("UPDATE surveys SET anonymous = false WHERE id = %s", [survey.id])
+    assert irreversible.value.diag.constraint_name == "surveys_anonymity_irreversible"
+    assert surveys.get(conn, survey.id).anonymous
