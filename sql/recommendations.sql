@@ -27,8 +27,7 @@ SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
  WHERE id = %(id)s;
 
 -- name: list_active
--- A user's recommendations not dismissed nor expired, most relevant first
--- (recommendations_user_id_relevance_idx).
+-- A user's live recommendations, most relevant first (recommendations_user_id_relevance_idx).
 SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
        created_at, expires_at, dismissed, dismissed_at
   FROM recommendations
@@ -62,8 +61,7 @@ SELECT id, user_id, recommendation_id, rating, comment, created_at
  WHERE user_id = %(user_id)s AND recommendation_id = %(recommendation_id)s;
 
 -- name: rating_by_kind_since
--- Average rating and count per recommendation kind for feedback given since a time
--- (feedback_created_at_idx, then recommendations_pkey).
+-- Average rating and count per kind of the feedback given since a time (feedback_created_at_idx).
 SELECT r.kind, count(*) AS ratings, round(avg(f.rating), 2) AS average_rating
   FROM feedback f
   JOIN recommendations r ON r.id = f.recommendation_id

@@ -2,6 +2,17 @@
 -- Do not edit: change a migration, then regenerate. A test diffs this file
 -- against a freshly migrated database.
 
+CREATE FUNCTION public.bump_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.version := OLD.version + 1;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.bump_version() IS 'BEFORE UPDATE trigger: increments version, the optimistic-concurrency token.';
+
 CREATE FUNCTION public.event_rsvps_count_going() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -177,6 +188,17 @@ $$;
 
 COMMENT ON FUNCTION public.surveys_keep_anonymity() IS 'BEFORE UPDATE trigger on surveys: an anonymous survey stays anonymous.';
 
+CREATE FUNCTION public.task_dependencies_set_project_id() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.project_id := (SELECT project_id FROM tasks WHERE id = NEW.task_id);
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.task_dependencies_set_project_id() IS 'BEFORE INSERT/UPDATE trigger: copies the dependent task''s project for the same-project foreign keys.';
+
 CREATE TABLE public.app_config (
     key text NOT NULL,
     value jsonb NOT NULL,
@@ -186,6 +208,20 @@ CREATE TABLE public.app_config (
     CONSTRAINT app_config_description_length CHECK ((char_length(description) <= 1000)),
     CONSTRAINT app_config_key_format CHECK (((key ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'::text) AND (char_length(key) <= 200)))
 );
+
+CREATE TABLE public.categories (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    owner_id uuid NOT NULL,
+    name text NOT NULL,
+    colour text DEFAULT '#808080'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT categories_colour_format CHECK ((colour ~ '^#[0-9A-Fa-f]{6}$'::text)),
+    CONSTRAINT categories_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
+    CONSTRAINT categories_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
+);
+
+COMMENT ON COLUMN public.categories.colour IS 'Display colour as #rrggbb.';
 
 CREATE TABLE public.event_rsvps (
     event_id bigint NOT NULL,
@@ -301,6 +337,35 @@ CREATE TABLE public.moods_default (
     CONSTRAINT moods_mood_valid CHECK ((mood = ANY (ARRAY['joyful'::text, 'content'::text, 'calm'::text, 'neutral'::text, 'tired'::text, 'anxious'::text, 'stressed'::text, 'sad'::text, 'angry'::text, 'lonely'::text]))),
     CONSTRAINT moods_notes_length CHECK (((char_length(notes) >= 1) AND (char_length(notes) <= 2000)))
 );
+
+CREATE TABLE public.project_members (
+    project_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    access_level text DEFAULT 'read'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT project_members_access_level_valid CHECK ((access_level = ANY (ARRAY['read'::text, 'write'::text, 'admin'::text]))),
+    CONSTRAINT project_members_owner_has_admin_access CHECK (((role <> 'owner'::text) OR (access_level = 'admin'::text))),
+    CONSTRAINT project_members_role_valid CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])))
+);
+
+COMMENT ON COLUMN public.project_members.role IS 'What the person is in the project: owner/admin/member/viewer.';
+
+COMMENT ON COLUMN public.project_members.access_level IS 'What the person may do: read/write/admin.';
+
+CREATE TABLE public.projects (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    owner_id uuid NOT NULL,
+    name text NOT NULL,
+    git_url text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT projects_git_url_format CHECK (((char_length(git_url) <= 2048) AND (git_url ~ '^((https?|ssh|git)://[^[:space:]/]+/[^[:space:]]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^[:space:]]+)$'::text))),
+    CONSTRAINT projects_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT projects_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
+);
+
+COMMENT ON TABLE public.projects IS 'A body of work (usually one git repository) that tasks can belong to.';
 
 CREATE TABLE public.recommendations (
     id bigint NOT NULL,
@@ -424,6 +489,80 @@ ALTER TABLE public.surveys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.sync_history (
+    id bigint NOT NULL,
+    project_id uuid NOT NULL,
+    commit_sha text NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    error text,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT sync_history_commit_sha_format CHECK ((commit_sha ~ '^([0-9a-f]{40}|[0-9a-f]{64})$'::text)),
+    CONSTRAINT sync_history_error_only_on_failure CHECK (((error IS NULL) OR (status = 'failed'::text))),
+    CONSTRAINT sync_history_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT sync_history_finished_iff_done CHECK (((finished_at IS NOT NULL) = (status = ANY (ARRAY['succeeded'::text, 'failed'::text])))),
+    CONSTRAINT sync_history_status_valid CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'succeeded'::text, 'failed'::text])))
+);
+
+ALTER TABLE public.sync_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.sync_history_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.task_dependencies (
+    task_id uuid NOT NULL,
+    depends_on_id uuid NOT NULL,
+    project_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT task_dependencies_not_self CHECK ((task_id <> depends_on_id)),
+    CONSTRAINT task_dependencies_project_required CHECK ((project_id IS NOT NULL))
+);
+
+CREATE TABLE public.tasks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    owner_id uuid NOT NULL,
+    project_id uuid,
+    key text,
+    parent_id uuid,
+    category_id uuid,
+    title text NOT NULL,
+    description text,
+    status text DEFAULT 'pending'::text NOT NULL,
+    priority text DEFAULT 'medium'::text NOT NULL,
+    priority_rank smallint GENERATED ALWAYS AS (
+CASE priority
+    WHEN 'low'::text THEN 1
+    WHEN 'medium'::text THEN 2
+    WHEN 'high'::text THEN 3
+    ELSE 4
+END) STORED NOT NULL,
+    due_at timestamp with time zone,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tasks_data_is_object CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT tasks_due_at_finite CHECK (isfinite(due_at)),
+    CONSTRAINT tasks_key_format CHECK ((key ~ '^[^[:space:]]{1,100}$'::text)),
+    CONSTRAINT tasks_key_needs_project CHECK (((key IS NULL) OR (project_id IS NOT NULL))),
+    CONSTRAINT tasks_not_own_parent CHECK ((parent_id <> id)),
+    CONSTRAINT tasks_priority_valid CHECK ((priority = ANY (ARRAY['low'::text, 'medium'::text, 'high'::text, 'critical'::text]))),
+    CONSTRAINT tasks_status_valid CHECK ((status = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'done'::text, 'review'::text, 'deferred'::text, 'cancelled'::text, 'blocked'::text]))),
+    CONSTRAINT tasks_title_length CHECK (((char_length(title) >= 1) AND (char_length(title) <= 200))),
+    CONSTRAINT tasks_title_not_blank CHECK ((title ~ '[^[:space:]]'::text)),
+    CONSTRAINT tasks_version_positive CHECK ((version > 0))
+);
+
+COMMENT ON TABLE public.tasks IS 'Work items of a user, optionally in a project, nested as subtasks.';
+
+COMMENT ON COLUMN public.tasks.key IS 'Project-scoped id such as 12 or 12.3 (Task Master ids); NULL outside projects.';
+
+COMMENT ON COLUMN public.tasks.version IS 'Bumped on every update (trigger); optimistic concurrency token.';
+
 CREATE TABLE public.user_settings (
     user_id uuid NOT NULL,
     key text NOT NULL,
@@ -466,6 +605,12 @@ ALTER TABLE ONLY public.moods ALTER COLUMN id SET DEFAULT nextval('public.moods_
 ALTER TABLE ONLY public.app_config
     ADD CONSTRAINT app_config_pkey PRIMARY KEY (key);
 
+ALTER TABLE ONLY public.categories
+    ADD CONSTRAINT categories_id_owner_id_key UNIQUE (id, owner_id);
+
+ALTER TABLE ONLY public.categories
+    ADD CONSTRAINT categories_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.event_rsvps
     ADD CONSTRAINT event_rsvps_pkey PRIMARY KEY (event_id, user_id);
 
@@ -489,6 +634,12 @@ ALTER TABLE ONLY public.moods
 
 ALTER TABLE ONLY public.moods_default
     ADD CONSTRAINT moods_default_pkey PRIMARY KEY (id, recorded_at);
+
+ALTER TABLE ONLY public.project_members
+    ADD CONSTRAINT project_members_pkey PRIMARY KEY (project_id, user_id);
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.recommendations
     ADD CONSTRAINT recommendations_id_user_id_key UNIQUE (id, user_id);
@@ -517,11 +668,28 @@ ALTER TABLE ONLY public.survey_responses
 ALTER TABLE ONLY public.surveys
     ADD CONSTRAINT surveys_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.sync_history
+    ADD CONSTRAINT sync_history_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.task_dependencies
+    ADD CONSTRAINT task_dependencies_pkey PRIMARY KEY (task_id, depends_on_id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_id_project_id_key UNIQUE (id, project_id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_project_id_key_key UNIQUE (project_id, key);
+
 ALTER TABLE ONLY public.user_settings
     ADD CONSTRAINT user_settings_pkey PRIMARY KEY (user_id, key);
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+CREATE UNIQUE INDEX categories_owner_id_name_lower_key ON public.categories USING btree (owner_id, lower(name));
 
 CREATE INDEX event_rsvps_event_id_response_idx ON public.event_rsvps USING btree (event_id, response, responded_at);
 
@@ -541,6 +709,10 @@ CREATE INDEX moods_user_id_recorded_at_idx ON ONLY public.moods USING btree (use
 
 CREATE INDEX moods_default_user_id_recorded_at_idx ON public.moods_default USING btree (user_id, recorded_at, id) INCLUDE (intensity, mood);
 
+CREATE INDEX project_members_user_id_idx ON public.project_members USING btree (user_id) INCLUDE (project_id, role, access_level);
+
+CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (owner_id, created_at, id);
+
 CREATE INDEX recommendations_user_id_created_at_idx ON public.recommendations USING btree (user_id, created_at);
 
 CREATE INDEX recommendations_user_id_relevance_idx ON public.recommendations USING btree (user_id, relevance_score DESC, id) INCLUDE (expires_at) WHERE (NOT dismissed);
@@ -556,6 +728,30 @@ CREATE INDEX surveys_creator_id_idx ON public.surveys USING btree (creator_id) W
 CREATE INDEX surveys_event_id_idx ON public.surveys USING btree (event_id) WHERE (event_id IS NOT NULL);
 
 CREATE INDEX surveys_server_id_opens_at_idx ON public.surveys USING btree (server_id, opens_at DESC, id DESC);
+
+CREATE UNIQUE INDEX sync_history_one_unfinished_per_project_key ON public.sync_history USING btree (project_id) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+CREATE INDEX sync_history_project_id_started_at_idx ON public.sync_history USING btree (project_id, started_at, id) INCLUDE (status);
+
+CREATE INDEX task_dependencies_depends_on_id_idx ON public.task_dependencies USING btree (depends_on_id, task_id);
+
+CREATE INDEX task_dependencies_project_id_idx ON public.task_dependencies USING btree (project_id);
+
+CREATE INDEX tasks_category_id_idx ON public.tasks USING btree (category_id) WHERE (category_id IS NOT NULL);
+
+CREATE INDEX tasks_owner_id_created_at_idx ON public.tasks USING btree (owner_id, created_at, id);
+
+CREATE INDEX tasks_owner_id_due_at_idx ON public.tasks USING btree (owner_id, COALESCE(due_at, 'infinity'::timestamp with time zone), id);
+
+CREATE INDEX tasks_owner_id_due_at_open_idx ON public.tasks USING btree (owner_id, due_at, id) WHERE ((due_at IS NOT NULL) AND (status <> ALL (ARRAY['completed'::text, 'done'::text, 'cancelled'::text])));
+
+CREATE INDEX tasks_owner_id_priority_rank_idx ON public.tasks USING btree (owner_id, priority_rank, id);
+
+CREATE INDEX tasks_owner_id_status_idx ON public.tasks USING btree (owner_id, status);
+
+CREATE INDEX tasks_owner_id_updated_at_idx ON public.tasks USING btree (owner_id, updated_at, id);
+
+CREATE INDEX tasks_parent_id_idx ON public.tasks USING btree (parent_id) WHERE (parent_id IS NOT NULL);
 
 CREATE INDEX users_created_at_id_idx ON public.users USING btree (created_at, id);
 
@@ -573,11 +769,15 @@ ALTER INDEX public.moods_user_id_recorded_at_idx ATTACH PARTITION public.moods_d
 
 CREATE TRIGGER app_config_set_updated_at BEFORE UPDATE ON public.app_config FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
+CREATE TRIGGER categories_set_updated_at BEFORE UPDATE ON public.categories FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
 CREATE TRIGGER event_rsvps_count_going AFTER INSERT OR DELETE OR UPDATE ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_count_going();
 
 CREATE TRIGGER events_set_updated_at BEFORE UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 CREATE TRIGGER feature_flags_set_updated_at BEFORE UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER projects_set_updated_at BEFORE UPDATE ON public.projects FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 CREATE TRIGGER servers_set_updated_at BEFORE UPDATE ON public.servers FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
@@ -587,9 +787,18 @@ CREATE TRIGGER surveys_keep_anonymity BEFORE UPDATE OF anonymous ON public.surve
 
 CREATE TRIGGER surveys_set_updated_at BEFORE UPDATE ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
+CREATE TRIGGER task_dependencies_set_project_id BEFORE INSERT OR UPDATE OF task_id ON public.task_dependencies FOR EACH ROW EXECUTE FUNCTION public.task_dependencies_set_project_id();
+
+CREATE TRIGGER tasks_bump_version BEFORE UPDATE ON public.tasks FOR EACH ROW EXECUTE FUNCTION public.bump_version();
+
+CREATE TRIGGER tasks_set_updated_at BEFORE UPDATE ON public.tasks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
 CREATE TRIGGER user_settings_set_updated_at BEFORE UPDATE ON public.user_settings FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 CREATE TRIGGER users_set_updated_at BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+ALTER TABLE ONLY public.categories
+    ADD CONSTRAINT categories_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.event_rsvps
     ADD CONSTRAINT event_rsvps_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.events(id) ON DELETE CASCADE;
@@ -608,6 +817,15 @@ ALTER TABLE ONLY public.feedback
 
 ALTER TABLE public.moods
     ADD CONSTRAINT moods_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.project_members
+    ADD CONSTRAINT project_members_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.project_members
+    ADD CONSTRAINT project_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE RESTRICT;
 
 ALTER TABLE ONLY public.recommendations
     ADD CONSTRAINT recommendations_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
@@ -638,6 +856,30 @@ ALTER TABLE ONLY public.surveys
 
 ALTER TABLE ONLY public.surveys
     ADD CONSTRAINT surveys_server_id_fkey FOREIGN KEY (server_id) REFERENCES public.servers(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.sync_history
+    ADD CONSTRAINT sync_history_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.task_dependencies
+    ADD CONSTRAINT task_dependencies_depends_on_fkey FOREIGN KEY (depends_on_id, project_id) REFERENCES public.tasks(id, project_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.task_dependencies
+    ADD CONSTRAINT task_dependencies_task_fkey FOREIGN KEY (task_id, project_id) REFERENCES public.tasks(id, project_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_category_owner_fkey FOREIGN KEY (category_id, owner_id) REFERENCES public.categories(id, owner_id) ON DELETE SET NULL (category_id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.tasks(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_parent_same_project_fkey FOREIGN KEY (parent_id, project_id) REFERENCES public.tasks(id, project_id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.user_settings
     ADD CONSTRAINT user_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;

@@ -19,13 +19,46 @@ from typing import IO, Any
 from dal.seed.context import Context, seeded_uuid
 from dal.seed.step import Step
 
-WORDS = ["api", "billing", "search", "mobile", "infra", "docs", "auth", "reports", "ingest",
-         "gateway", "cli", "dashboard", "payments", "sync", "notifications", "ml"]
-VERBS = ["Implement", "Fix", "Refactor", "Document", "Test", "Review", "Design", "Migrate",
-         "Optimise", "Remove", "Add", "Investigate"]
+WORDS = [
+    "api",
+    "billing",
+    "search",
+    "mobile",
+    "infra",
+    "docs",
+    "auth",
+    "reports",
+    "ingest",
+    "gateway",
+    "cli",
+    "dashboard",
+    "payments",
+    "sync",
+    "notifications",
+    "ml",
+]
+VERBS = [
+    "Implement",
+    "Fix",
+    "Refactor",
+    "Document",
+    "Test",
+    "Review",
+    "Design",
+    "Migrate",
+    "Optimise",
+    "Remove",
+    "Add",
+    "Investigate",
+]
 CATEGORY_NAMES = ["Work", "Home", "Errands", "Health", "Learning", "Finance", "Side project"]
-STATUSES = (["pending"] * 35 + ["in_progress"] * 15 + ["done"] * 25 + ["completed"] * 5
-            + ["review", "deferred", "cancelled", "blocked"] * 5)
+STATUSES = (
+    ["pending"] * 35
+    + ["in_progress"] * 15
+    + ["done"] * 25
+    + ["completed"] * 5
+    + ["review", "deferred", "cancelled", "blocked"] * 5
+)
 PRIORITIES = ["low"] * 25 + ["medium"] * 45 + ["high"] * 22 + ["critical"] * 8
 SUBTASK_SHARE = 0.25  # of top-level project tasks that get subtasks
 DEPENDENCY_SHARE = 0.3  # of project tasks that depend on an earlier one
@@ -34,17 +67,37 @@ DEPENDENCY_SHARE = 0.3  # of project tasks that depend on an earlier one
 def steps(ctx: Context) -> list[Step]:
     p = ctx.profile
     return [
-        Step("projects", ("id", "owner_id", "name", "git_url", "created_at", "updated_at"),
-             p.projects, lambda: _projects(ctx)),
-        Step("project_members", ("project_id", "user_id", "role", "access_level", "created_at"),
-             p.projects * 3, lambda: _members(ctx)),
-        Step("categories", ("id", "owner_id", "name", "colour", "created_at", "updated_at"),
-             p.users * 2, lambda: _categories(ctx)),
+        Step(
+            "projects",
+            ("id", "owner_id", "name", "git_url", "created_at", "updated_at"),
+            p.projects,
+            lambda: _projects(ctx),
+        ),
+        Step(
+            "project_members",
+            ("project_id", "user_id", "role", "access_level", "created_at"),
+            p.projects * 3,
+            lambda: _members(ctx),
+        ),
+        Step(
+            "categories",
+            ("id", "owner_id", "name", "colour", "created_at", "updated_at"),
+            p.users * 2,
+            lambda: _categories(ctx),
+        ),
         Step("tasks", TASK_COLUMNS, p.tasks, lambda: _tasks(ctx)),
-        Step("task_dependencies", ("task_id", "depends_on_id", "created_at"),
-             int(p.tasks * DEPENDENCY_SHARE * 0.6), lambda: _dependencies(ctx)),
-        Step("sync_history", ("project_id", "commit_sha", "status", "error", "started_at",
-                              "finished_at"), p.projects * 5, lambda: _syncs(ctx)),
+        Step(
+            "task_dependencies",
+            ("task_id", "depends_on_id", "created_at"),
+            int(p.tasks * DEPENDENCY_SHARE * 0.6),
+            lambda: _dependencies(ctx),
+        ),
+        Step(
+            "sync_history",
+            ("project_id", "commit_sha", "status", "error", "started_at", "finished_at"),
+            p.projects * 5,
+            lambda: _syncs(ctx),
+        ),
     ]
 
 
@@ -60,8 +113,14 @@ def _projects(ctx: Context) -> Iterator[tuple[Any, ...]]:
         projects.append((project_id, owner))
         created = ctx.moment(rng, days_back=700)
         name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{n}"
-        yield (project_id, owner, name.replace("-", " ").title(),
-               f"https://git.example.com/team{n % 97}/{name}.git", created, created)
+        yield (
+            project_id,
+            owner,
+            name.replace("-", " ").title(),
+            f"https://git.example.com/team{n % 97}/{name}.git",
+            created,
+            created,
+        )
 
 
 def _members(ctx: Context) -> Iterator[tuple[Any, ...]]:
@@ -90,8 +149,20 @@ def _categories(ctx: Context) -> Iterator[tuple[Any, ...]]:
 
 
 TASK_COLUMNS = (
-    "id", "owner_id", "project_id", "key", "parent_id", "category_id", "title", "description",
-    "status", "priority", "due_at", "data", "created_at", "updated_at",
+    "id",
+    "owner_id",
+    "project_id",
+    "key",
+    "parent_id",
+    "category_id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "due_at",
+    "data",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -110,8 +181,7 @@ def _tasks(ctx: Context) -> Iterator[tuple[Any, ...]]:
     spool: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - read later
     ctx.shared["dependency_spool"] = spool
     owned: dict[uuid.UUID, list[uuid.UUID]] = ctx.shared["projects_by_owner"]
-    categories: dict[uuid.UUID, list[uuid.UUID]] = ctx.shared["categories_by_user"]
-    states: dict[uuid.UUID, _ProjectState] = {}
+    maker = _TaskMaker(ctx, rng, spool)
     counts = ctx.split(ctx.profile.tasks, len(ctx.user_ids), rng)
     for user, quota in zip(ctx.user_ids, counts, strict=True):
         made = 0
@@ -120,52 +190,66 @@ def _tasks(ctx: Context) -> Iterator[tuple[Any, ...]]:
             subtasks = 0
             if project is not None and rng.random() < SUBTASK_SHARE:
                 subtasks = min(rng.randint(1, 4), quota - made - 1)
-            parent = _task(ctx, rng, user, project, None, None, categories, states, spool)
-            yield parent[0]
+            row, parent = maker.make(user, project, None)
+            yield row
             for child in range(1, subtasks + 1):
-                yield _task(ctx, rng, user, project, parent[1], child, categories, states, spool)[0]
-            made += 1 + max(subtasks, 0)
+                yield maker.make(user, project, (parent, child))[0]
+            made += 1 + subtasks
     spool.flush()
 
 
-def _task(
-    ctx: Context,
-    rng: random.Random,
-    user: uuid.UUID,
-    project: uuid.UUID | None,
-    parent: tuple[uuid.UUID, str] | None,
-    child: int | None,
-    categories: dict[uuid.UUID, list[uuid.UUID]],
-    states: dict[uuid.UUID, _ProjectState],
-    spool: IO[str],
-) -> tuple[tuple[Any, ...], tuple[uuid.UUID, str]]:
-    task_id = seeded_uuid(rng)
-    key = None
-    if project is not None:
-        state = states.setdefault(project, _ProjectState())
-        if parent is None:
-            key = str(state.next_key)
-            state.next_key += 1
-        else:
-            key = f"{parent[1]}.{child}"
-        if state.recent and rng.random() < DEPENDENCY_SHARE:
-            depends_on = rng.choice(state.recent)
-            spool.write(f"{task_id}\t{depends_on}\t{ctx.now.isoformat()}\n")
-        if parent is None:
-            state.recent.append(task_id)
-    mine = categories.get(user)
-    category = rng.choice(mine) if mine and rng.random() < 0.4 else None
-    created = ctx.moment(rng, days_back=365)
-    due = ctx.moment(rng, days_back=60, days_ahead=90) if rng.random() < 0.6 else None
-    data = {"details": f"Notes {rng.getrandbits(32):08x}"} if rng.random() < 0.2 else {}
-    row = (
-        task_id, user, project, key, parent[0] if parent else None, category,
-        f"{rng.choice(VERBS)} {rng.choice(WORDS)} {rng.choice(WORDS)}",
-        "Generated task." if rng.random() < 0.5 else None,
-        rng.choice(STATUSES), rng.choice(PRIORITIES), due, json.dumps(data),
-        created, created + timedelta(hours=rng.uniform(0, 500)),
-    )
-    return row, (task_id, key or "")
+class _TaskMaker:
+    """Builds one task row at a time; remembers per-project keys and recent ids."""
+
+    def __init__(self, ctx: Context, rng: random.Random, spool: IO[str]) -> None:
+        self.ctx, self.rng, self.spool = ctx, rng, spool
+        self.categories: dict[uuid.UUID, list[uuid.UUID]] = ctx.shared["categories_by_user"]
+        self.states: dict[uuid.UUID, _ProjectState] = {}
+
+    def make(
+        self,
+        user: uuid.UUID,
+        project: uuid.UUID | None,
+        under: tuple[tuple[uuid.UUID, str], int] | None,
+    ) -> tuple[tuple[Any, ...], tuple[uuid.UUID, str]]:
+        """A task row (a subtask when `under` = ((parent id, parent key), child number))."""
+        ctx, rng = self.ctx, self.rng
+        task_id = seeded_uuid(rng)
+        key = None
+        if project is not None:
+            state = self.states.setdefault(project, _ProjectState())
+            if under is None:
+                key = str(state.next_key)
+                state.next_key += 1
+            else:
+                key = f"{under[0][1]}.{under[1]}"
+            if state.recent and rng.random() < DEPENDENCY_SHARE:
+                depends_on = rng.choice(state.recent)
+                self.spool.write(f"{task_id}\t{depends_on}\t{ctx.now.isoformat()}\n")
+            if under is None:
+                state.recent.append(task_id)
+        mine = self.categories.get(user)
+        category = rng.choice(mine) if mine and rng.random() < 0.4 else None
+        created = ctx.moment(rng, days_back=365)
+        due = ctx.moment(rng, days_back=60, days_ahead=90) if rng.random() < 0.6 else None
+        data = {"details": f"Notes {rng.getrandbits(32):08x}"} if rng.random() < 0.2 else {}
+        row = (
+            task_id,
+            user,
+            project,
+            key,
+            under[0][0] if under else None,
+            category,
+            f"{rng.choice(VERBS)} {rng.choice(WORDS)} {rng.choice(WORDS)}",
+            "Generated task." if rng.random() < 0.5 else None,
+            rng.choice(STATUSES),
+            rng.choice(PRIORITIES),
+            due,
+            json.dumps(data),
+            created,
+            created + timedelta(hours=rng.uniform(0, 500)),
+        )
+        return row, (task_id, key or "")
 
 
 def _dependencies(ctx: Context) -> Iterator[tuple[str, ...]]:
@@ -189,6 +273,11 @@ def _syncs(ctx: Context) -> Iterator[tuple[Any, ...]]:
                 yield project_id, sha, "running", None, started, None
                 break
             failed = rng.random() < 0.1
-            yield (project_id, sha, "failed" if failed else "succeeded",
-                   "merge conflict in tasks.json" if failed else None,
-                   started, started + timedelta(seconds=rng.uniform(1, 600)))
+            yield (
+                project_id,
+                sha,
+                "failed" if failed else "succeeded",
+                "merge conflict in tasks.json" if failed else None,
+                started,
+                started + timedelta(seconds=rng.uniform(1, 600)),
+            )
