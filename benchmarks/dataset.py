@@ -25,19 +25,3 @@ def load(conn: psycopg.Connection[Any], profile: Profile, *, progress: bool = Fa
     seed.PROFILES[profile.name] = profile
     seed.seed(conn, profile.name, progress=progress)
     conn.execute("VACUUM ANALYZE")  # all-visible pages: index-only scans as in production
-
-
-def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    """Ids and values the cases use: the heaviest user and friends."""
-    row = conn.execute(
-        """SELECT id, email, username, created_at, password_hash
-             FROM users WHERE status = 'active' ORDER BY created_at LIMIT 1 OFFSET 10"""
-    ).fetchone()
-    assert row is not None
-    return {
-        "user_id": row[0],
-        "user_email": row[1],
-        "username": row[2],
-        "user_created_at": row[3],
-        "password_hash": row[4],
-    }

@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks import dataset, plans
 from benchmarks.cases import CASES, EXEMPT
+from benchmarks.cases import sample as draw_sample
 from dal import queries
 from tests.fix_db import create_database, drop_database
 
@@ -32,7 +33,7 @@ def plan_conn(
 
 @pytest.fixture(scope="module")
 def sample(plan_conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    return dataset.sample(plan_conn)
+    return draw_sample(plan_conn)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,21 @@
+"""What a plan check states: parameters drawn from the data, expected indexes, a buffer bound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Sample = Mapping[str, Any]  # interesting ids and values read from the loaded data set
+
+
+@dataclass(frozen=True)
+class Case:
+    params: Callable[[Sample], dict[str, Any]]
+    indexes: tuple[str, ...]
+    max_buffers: int = 64
+
+
+def same(params: dict[str, Any]) -> Callable[[Sample], dict[str, Any]]:
+    """Parameters that do not depend on the data."""
+    return lambda _sample: params
