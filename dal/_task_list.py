@@ -48,6 +48,8 @@ SORT_KEYS: Final[dict[str, Term]] = {
     "created": TASKS.created_at,  # tasks_owner_id_created_at_idx
     "updated": TASKS.updated_at,  # tasks_owner_id_updated_at_idx
 }
+# Mirrors the generated column tasks.priority_rank (migration 0004).
+PRIORITY_RANK: Final = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 DEFAULT_DESCENDING: Final = {"due": False, "priority": True, "created": True, "updated": True}
 
 
@@ -86,8 +88,10 @@ def build(
         params["statuses"] = sorted(filters.statuses)
         where.append(TASKS.status == _ANY(Parameter("%(statuses)s")))
     if filters.priorities:
-        params["priorities"] = sorted(filters.priorities)
-        where.append(TASKS.priority == _ANY(Parameter("%(priorities)s")))
+        # Filter on the generated rank, not the text: the rank is a column of
+        # tasks_owner_id_priority_rank_idx, so the scan skips other priorities.
+        params["priority_ranks"] = sorted({PRIORITY_RANK.get(p, 0) for p in filters.priorities})
+        where.append(TASKS.priority_rank == _ANY(Parameter("%(priority_ranks)s")))
     if filters.category_id is not None:
         params["category_id"] = filters.category_id
         where.append(TASKS.category_id == Parameter("%(category_id)s"))

@@ -29,7 +29,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from dal import queries
-from dal._task_list import DEFAULT_DESCENDING, SORT_KEYS, Filters, build
+from dal._task_list import DEFAULT_DESCENDING, PRIORITY_RANK, SORT_KEYS, Filters, build
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, connection, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
@@ -39,8 +39,7 @@ STATUSES: Final = (
     "pending", "in_progress", "completed", "done", "review", "deferred", "cancelled", "blocked",
 )  # fmt: skip
 CLOSED_STATUSES: Final = frozenset({"completed", "done", "cancelled"})
-PRIORITIES: Final = ("low", "medium", "high", "critical")
-PRIORITY_RANK: Final = {name: rank for rank, name in enumerate(PRIORITIES, start=1)}
+PRIORITIES: Final = tuple(PRIORITY_RANK)  # low, medium, high, critical
 
 __all__ = [
     "CLOSED_STATUSES",
