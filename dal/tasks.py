@@ -44,6 +44,7 @@ PRIORITIES: Final = tuple(PRIORITY_RANK)  # low, medium, high, critical
 __all__ = [
     "CLOSED_STATUSES",
     "PRIORITIES",
+    "PRIORITY_RANK",
     "STATUSES",
     "UNSET",
     "Filters",
