@@ -29,3 +29,17 @@ def bench_meta(pg_admin: str) -> Iterator[dict[str, Any]]:
     path = RESULTS / "meta.json"
     old = json.loads(path.read_text()) if path.exists() else {}
     path.write_text(json.dumps(old | meta, indent=2))
+
+
+@pytest.fixture(scope="session")
+def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
+    """One loaded database shared by the speed suites."""
+    from benchmarks import dataset
+    from tests.fix_db import create_database, drop_database
+
+    name = "dal_bench_speed"
+    url = create_database(pg_admin, name, template=template_db)
+    with psycopg.connect(url, autocommit=True) as conn:
+        dataset.load(conn, dataset.bench_profile())
+    yield url
+    drop_database(pg_admin, name)

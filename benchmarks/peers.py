@@ -44,3 +44,22 @@ def engine(conninfo: str) -> Engine:
 
 def reflected(eng: Engine, name: str) -> Table:
     return Table(name, MetaData(), autoload_with=eng)
+
+
+class OrmTask(Base):
+    __tablename__ = "tasks"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    project_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    key: Mapped[str | None]
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    title: Mapped[str]
+    description: Mapped[str | None]
+    status: Mapped[str]
+    priority: Mapped[str]
+    due_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

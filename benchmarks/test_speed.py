@@ -16,19 +16,8 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from benchmarks import dataset, peers
+from benchmarks import peers
 from dal import users
-from tests.fix_db import create_database, drop_database
-
-
-@pytest.fixture(scope="module")
-def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
-    name = "dal_bench_speed"
-    url = create_database(pg_admin, name, template=template_db)
-    with psycopg.connect(url, autocommit=True) as conn:
-        dataset.load(conn, dataset.bench_profile())
-    yield url
-    drop_database(pg_admin, name)
 
 
 @pytest.fixture(scope="module")

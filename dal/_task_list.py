@@ -20,6 +20,7 @@ indexes; due dates are finite by constraint, so the cursor can hold
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +71,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the SQL text depends on: which filters are present, the sort, the cursor kind."""
+
+    statuses: bool
+    priorities: bool
+    category: bool
+    project: bool
+    due_before: bool
+    due_after: bool
+    title: bool
+    sort: str
+    descending: bool
+    after: str | None  # None: first page; "key": after a key value; "null": after a NULL due
+
+
 def build(
     owner_id: UUID,
     filters: Filters,
@@ -80,49 +97,74 @@ def build(
     limit: int,
 ) -> tuple[LiteralString, dict[str, Any]]:
     """The SQL text and its parameters. `after` is (sort key value, id) of the last row
-    seen; a sort key of None stands for a NULL due date."""
+    seen; a sort key of None stands for a NULL due date. The text is built once per
+    shape (pypika is slow next to a query) and reused."""
     params: dict[str, Any] = {"owner_id": owner_id, "limit": limit}
-    where: list[Criterion] = [TASKS.owner_id == Parameter("%(owner_id)s")]
-
     if filters.statuses:
         params["statuses"] = sorted(filters.statuses)
-        where.append(TASKS.status == _ANY(Parameter("%(statuses)s")))
     if filters.priorities:
-        # Filter on the generated rank, not the text: the rank is a column of
-        # tasks_owner_id_priority_rank_idx, so the scan skips other priorities.
         params["priority_ranks"] = sorted({PRIORITY_RANK.get(p, 0) for p in filters.priorities})
-        where.append(TASKS.priority_rank == _ANY(Parameter("%(priority_ranks)s")))
     if filters.category_id is not None:
         params["category_id"] = filters.category_id
-        where.append(TASKS.category_id == Parameter("%(category_id)s"))
     if filters.project_id is not None:
         params["project_id"] = filters.project_id
-        where.append(TASKS.project_id == Parameter("%(project_id)s"))
     if filters.due_before is not None:
         params["due_before"] = filters.due_before
-        where.append(TASKS.due_at < Parameter("%(due_before)s"))
     if filters.due_after is not None:
         params["due_after"] = filters.due_after
-        where.append(TASKS.due_at >= Parameter("%(due_after)s"))
     if filters.title_contains:
         params["title_pattern"] = f"%{_escape_like(filters.title_contains)}%"
+    cursor_kind = None
+    if after is not None:
+        after_key, params["after_id"] = after
+        cursor_kind = "null" if after_key is None else "key"
+        if after_key is not None:
+            params["after_key"] = after_key
+    shape = _Shape(
+        statuses="statuses" in params,
+        priorities="priority_ranks" in params,
+        category="category_id" in params,
+        project="project_id" in params,
+        due_before="due_before" in params,
+        due_after="due_after" in params,
+        title="title_pattern" in params,
+        sort=sort,
+        descending=descending,
+        after=cursor_kind,
+    )
+    return _sql(shape), params
+
+
+@functools.lru_cache(maxsize=512)
+def _sql(shape: _Shape) -> LiteralString:
+    where: list[Criterion] = [TASKS.owner_id == Parameter("%(owner_id)s")]
+    if shape.statuses:
+        where.append(TASKS.status == _ANY(Parameter("%(statuses)s")))
+    if shape.priorities:
+        # Filter on the generated rank, not the text: the rank is a column of
+        # tasks_owner_id_priority_rank_idx, so the scan skips other priorities.
+        where.append(TASKS.priority_rank == _ANY(Parameter("%(priority_ranks)s")))
+    if shape.category:
+        where.append(TASKS.category_id == Parameter("%(category_id)s"))
+    if shape.project:
+        where.append(TASKS.project_id == Parameter("%(project_id)s"))
+    if shape.due_before:
+        where.append(TASKS.due_at < Parameter("%(due_before)s"))
+    if shape.due_after:
+        where.append(TASKS.due_at >= Parameter("%(due_after)s"))
+    if shape.title:
         pattern = Parameter("%(title_pattern)s")
         where.append(BasicCriterion(Matching.ilike, TASKS.title, pattern))
 
-    key = SORT_KEYS[sort]
-    if after is not None:
-        after_key, params["after_id"] = after
-        bound: Term
-        if after_key is None:  # only the due sort has NULL keys
-            bound = _INFINITY
-        else:
-            params["after_key"] = after_key
-            bound = Parameter("%(after_key)s")
+    key = SORT_KEYS[shape.sort]
+    if shape.after is not None:
+        # only the due sort has NULL keys, which sort as 'infinity'
+        bound = _INFINITY if shape.after == "null" else Parameter("%(after_key)s")
         start = Tuple(bound, Parameter("%(after_id)s"))
         row = Tuple(key, TASKS.id)
-        where.append(row < start if descending else row > start)
+        where.append(row < start if shape.descending else row > start)
 
-    order = Order.desc if descending else Order.asc
+    order = Order.desc if shape.descending else Order.asc
     query = Query.from_(TASKS).select(*(TASKS.field(c) for c in COLUMNS))
     for criterion in where:
         query = query.where(criterion)
@@ -130,4 +172,4 @@ def build(
     query = query.limit(Parameter("%(limit)s"))  # type: ignore[arg-type]  # renders as-is
     # Only constant identifiers and placeholders reach the text: values are in params.
     text: LiteralString = query.get_sql()
-    return text, params
+    return text

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID
 
-from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from dal import queries
@@ -259,7 +258,7 @@ def list_for_user(
         limit=check_limit(limit) + 1,
     )
     with connection(db) as conn, translating(params):
-        rows = conn.cursor(row_factory=class_row(Task)).execute(text, params).fetchall()
+        rows = conn.cursor(row_factory=queries.dataclass_row(Task)).execute(text, params).fetchall()
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]
