@@ -9,6 +9,7 @@ pure Python. `apply` is the database half: `import_taskmaster`, `import_speckit`
 from dal.importers.apply import (
     ImportResult,
     export_taskmaster,
+    find_project,
     import_speckit,
     import_taskmaster,
     resolve_owner,
@@ -28,6 +29,7 @@ __all__ = [
     "ImportedTask",
     "TaskFileError",
     "export_taskmaster",
+    "find_project",
     "import_speckit",
     "import_taskmaster",
     "load_path",

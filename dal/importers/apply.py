@@ -160,6 +160,15 @@ def _export_order(task: _stored.StoredTask) -> tuple[bool, float, Any]:
     )
 
 
+def find_project(db: Db, *, name: str, owner: str) -> Project:
+    """The project `name` of `owner` (a username or an email); NotFound if there is none."""
+    with transaction(db) as conn:
+        found = _find_project(conn, resolve_owner(conn, owner).id, name, create=False)
+    if found is None:
+        raise NotFound(f"{owner!r} has no project named {name!r}", table="projects")
+    return found
+
+
 def resolve_owner(db: Db, owner: str) -> User:
     """The user named by a username or an email; NotFound with a clear message."""
     by_email = "@" in owner
