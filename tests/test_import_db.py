@@ -353,3 +353,19 @@ def test_the_real_561_task_file_imports_fast_and_round_trips(conn: Conn, owner: 
     assert result.project is not None
     exported = export_taskmaster(conn, result.project.id)
     assert exported["tasks"] == json.loads(path.read_text(encoding="utf-8"))["tasks"]
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"{EXAMPLES} not present")
+def test_the_real_tagged_and_speckit_files(conn: Conn, owner: str) -> None:
+    path = EXAMPLES / "taskmaster-tagged.json"
+    results = import_taskmaster(conn, path, project="wars", owner=owner, tag=ALL_TAGS)
+    assert [r.created for r in results] == [0, 12 + 78, 26 + 148, 14 + 70]
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for result in results:
+        assert result.project is not None and result.tag is not None
+        exported = export_taskmaster(conn, result.project.id, tag=result.tag)
+        assert exported[result.tag]["tasks"] == doc[result.tag]["tasks"]
+    spec = import_speckit(conn, EXAMPLES / "speckit-tasks.md", project="spec", owner=owner)
+    assert spec.created == 94
+    again = import_speckit(conn, EXAMPLES / "speckit-tasks.md", project="spec", owner=owner)
+    assert again.unchanged == 94
