@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from dal import health, migrate, schema, seed, server
 from dal.config import Settings, describe, parse_duration_ms
@@ -131,6 +132,89 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a task file (dal.importers.import_taskmaster / import_speckit)."""
+    from dal import importers
+
+    options = {
+        "project": args.project,
+        "owner": args.owner,
+        "prune": args.prune,
+        "dry_run": args.dry_run,
+    }
+    with connect(_conninfo(settings), autocommit=True) as conn:
+        if args.format == "speckit":
+            results = [importers.import_speckit(conn, args.path, **options)]
+        else:
+            results = importers.import_taskmaster(conn, args.path, tag=args.tag, **options)
+    for result in results:
+        if args.dry_run:
+            print(f"project {result.project_name}{'' if result.project else ' (new)'}:")
+            print("\n".join(f"  {line}" for line in result.plan.lines()))
+        else:
+            print(result.summary())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a project's tasks as Task Master JSON (dal.importers.export_taskmaster)."""
+    import json
+
+    from dal import importers
+
+    with connect(_conninfo(settings), autocommit=True) as conn:
+        project = importers.find_project(conn, name=args.project, owner=args.owner)
+        doc = importers.export_taskmaster(conn, project.id, tag=args.tag)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_import_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = "load a task file into a project (idempotent; one transaction)"
+    formats = sub.add_parser("import", help=text, description=text).add_subparsers(
+        dest="format", required=True, metavar="FORMAT"
+    )
+    for name, what in (
+        ("taskmaster", "Task Master tasks.json (legacy or tagged) or task_NNN.txt file(s)"),
+        ("speckit", "spec-kit tasks.md checklist"),
+    ):
+        command = formats.add_parser(name, help=what, description=f"import a {what}")
+        command.set_defaults(func=cmd_import)
+        command.add_argument("path", type=Path, metavar="PATH")
+        _project_options(command)
+        if name == "taskmaster":
+            command.add_argument(
+                "--tag",
+                help="tag to import (default master, else the first with tasks); "
+                "'*' imports every tag into its own project NAME:TAG",
+            )
+        command.add_argument(
+            "--prune", action="store_true", help="delete tasks the file no longer has"
+        )
+        command.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    text = "write a project's tasks to a file"
+    targets = sub.add_parser("export", help=text, description=text).add_subparsers(
+        dest="format", required=True, metavar="FORMAT"
+    )
+    command = targets.add_parser("taskmaster", help="Task Master tasks.json")
+    command.set_defaults(func=cmd_export)
+    _project_options(command)
+    command.add_argument("--tag", help="write the tagged format with this tag")
+    command.add_argument("--output", type=Path, help="file to write (default: standard output)")
+
+
+def _project_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--project", required=True, metavar="NAME", help="project name")
+    command.add_argument(
+        "--owner", required=True, metavar="USER", help="the owner's username or email"
+    )
+
+
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     return _print_health(_conninfo(settings), settings)
 
@@ -231,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_cmd.add_argument(
         "--profile", default="ci", choices=["ci", "small", "large"], help="data set (default ci)"
     )
+    _add_import_commands(sub)
     add("health", cmd_health, "connectivity, latency, version, migration head, row counts")
     server_cmd = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL")
     server_cmd.add_argument("action", choices=["start", "stop", "status"])

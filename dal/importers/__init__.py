@@ -1,10 +1,19 @@
 """Importers: Task Master and spec-kit task files to a neutral model, and back.
 
-This package is pure Python (no database): parsers (`taskmaster`, `speckit`) produce
-`model.ImportFile`s, `plan` diffs them against a project's existing tasks, `export`
-writes them back as Task Master JSON. The database applier builds on `plan`.
+Parsers (`taskmaster`, `speckit`) produce `model.ImportFile`s, `plan` diffs them
+against a project's existing tasks, `export` writes them back as Task Master JSON; all
+pure Python. `apply` is the database half: `import_taskmaster`, `import_speckit` and
+`export_taskmaster` read and write a project's tasks in one transaction.
 """
 
+from dal.importers.apply import (
+    ImportResult,
+    export_taskmaster,
+    find_project,
+    import_speckit,
+    import_taskmaster,
+    resolve_owner,
+)
 from dal.importers.export import to_taskmaster_json
 from dal.importers.model import ImportedTask, ImportFile, TaskFileError
 from dal.importers.plan import ExistingTask, ImportPlan, plan_import
@@ -16,11 +25,17 @@ __all__ = [
     "ExistingTask",
     "ImportFile",
     "ImportPlan",
+    "ImportResult",
     "ImportedTask",
     "TaskFileError",
+    "export_taskmaster",
+    "find_project",
+    "import_speckit",
+    "import_taskmaster",
     "load_path",
     "parse_speckit",
     "parse_taskmaster",
     "plan_import",
+    "resolve_owner",
     "to_taskmaster_json",
 ]

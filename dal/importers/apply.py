@@ -1,0 +1,382 @@
+"""Import task files into a project's tasks, and export a project back to Task Master JSON.
+
+The parsers validate the whole file first (a `TaskFileError` means nothing was read
+from or written to the database). Then, in ONE transaction for all tags of the file:
+find or create the project, read its keyed tasks, diff them (`plan_import`) and write
+only the difference with a few set-based statements. Re-importing the same file
+writes nothing; tasks the file no longer has are reported and deleted only with
+``prune=True``. Tasks of the project without a key (created by hand) are left alone.
+
+With ``tag="*"`` every tag of a Task Master file goes to its own project named
+``"<project>:<tag>"`` (an untagged file or task_NNN.txt files count as tag ``master``);
+otherwise the chosen tag (by default ``master``, else the first tag that has tasks)
+goes to ``project``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from dal import projects, queries, users
+from dal.db import Conn, Db, transaction
+from dal.errors import DalError, InvalidData, NotFound
+from dal.importers import _stored
+from dal.importers._graph import find_cycle, natural_key
+from dal.importers._order import Position, place
+from dal.importers.export import to_taskmaster_json
+from dal.importers.model import ImportedTask, ImportFile, TaskFileError
+from dal.importers.plan import ExistingTask, ImportPlan, plan_import
+from dal.importers.speckit import parse_speckit
+from dal.importers.taskmaster import ALL_TAGS, load_path
+from dal.projects import Project
+from dal.users import User
+
+_MOVED: Final = -1
+"""ExistingTask.position for a task that must be re-placed: never a file position."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What one import did (or, for a dry run, would do) to one project."""
+
+    project_name: str
+    project: Project | None
+    """None only for a dry run into a project that does not exist yet."""
+    tag: str | None
+    plan: ImportPlan
+    dry_run: bool
+    pruned: bool
+
+    @property
+    def created(self) -> int:
+        return len(self.plan.create)
+
+    @property
+    def updated(self) -> int:
+        return len(self.plan.update)
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.plan.unchanged)
+
+    @property
+    def deleted(self) -> int:
+        return len(self.plan.delete) if self.pruned and not self.dry_run else 0
+
+    @property
+    def would_delete(self) -> int:
+        """Tasks only in the project, kept because the import did not prune (or was dry)."""
+        return len(self.plan.delete) - self.deleted
+
+    def summary(self) -> str:
+        """One line, e.g. "project demo: 2 created, 1 updated, 40 unchanged"."""
+        if self.dry_run:
+            new = " (new)" if self.project is None else ""
+            return f"project {self.project_name}{new}: {self.plan.summary()}"
+        parts = [
+            f"{self.created} created",
+            f"{self.updated} updated",
+            f"{self.unchanged} unchanged",
+        ]
+        if self.deleted:
+            parts.append(f"{self.deleted} deleted")
+        if self.would_delete:
+            parts.append(f"{self.would_delete} only in the project (delete with --prune)")
+        return f"project {self.project_name}: {', '.join(parts)}"
+
+
+def import_taskmaster(
+    db: Db,
+    path: Path,
+    *,
+    project: str,
+    owner: str,
+    tag: str | None = None,
+    prune: bool = False,
+    dry_run: bool = False,
+) -> list[ImportResult]:
+    """Import a Task Master `tasks.json` (legacy or tagged), a `task_NNN.txt` file or a
+    directory of them; one result per imported tag (see the module docstring).
+
+    `owner` is a username or an email. Raises `TaskFileError` (an InvalidData) for a
+    file that cannot be imported and NotFound for an unknown owner; nothing is written
+    then, nor on any other error.
+    """
+    files = load_path(path, tag=tag)
+    targets = [(_project_name(project, file, tag), file) for file in files]
+    return _import(db, str(path), targets, owner=owner, prune=prune, dry_run=dry_run)
+
+
+def import_speckit(
+    db: Db,
+    path: Path,
+    *,
+    project: str,
+    owner: str,
+    prune: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import a spec-kit `tasks.md` checklist into `project`; same guarantees as above."""
+    file = parse_speckit(_read(path), filename=str(path))
+    if not file.tasks:
+        raise TaskFileError(
+            str(path), "has no task lines ('- [ ] T001 ...'): is it a spec-kit tasks.md?"
+        )
+    [result] = _import(db, str(path), [(project, file)], owner=owner, prune=prune, dry_run=dry_run)
+    return result
+
+
+def export_taskmaster(db: Db, project_id: UUID, *, tag: str | None = None) -> dict[str, Any]:
+    """The project's keyed tasks as a Task Master document: legacy ``{"tasks": [...]}``,
+    or tagged ``{tag: {"tasks": [...]}}`` when `tag` is given.
+
+    The file-level ``metadata`` object is not stored by the import, so it is not written.
+    """
+    stored = _stored.read_project(db, project_id)
+    ranked = sorted(stored.values(), key=_export_order)
+    tasks = tuple(_stored.to_imported(task, index) for index, task in enumerate(ranked))
+    file = ImportFile(
+        source_format="taskmaster-json-legacy" if tag is None else "taskmaster-json-tagged",
+        tag=tag,
+        metadata=None,
+        tasks=tasks,
+    )
+    return to_taskmaster_json(file)
+
+
+def _export_order(task: _stored.StoredTask) -> tuple[bool, float, Any]:
+    """Stored position first; tasks without one (made by hand) last, by key."""
+    position = task.position
+    return (
+        position is None,
+        0.0 if position is None else float(position),
+        natural_key(task.task.key),
+    )
+
+
+def find_project(db: Db, *, name: str, owner: str) -> Project:
+    """The project `name` of `owner` (a username or an email); NotFound if there is none."""
+    with transaction(db) as conn:
+        found = _find_project(conn, resolve_owner(conn, owner).id, name, create=False)
+    if found is None:
+        raise NotFound(f"{owner!r} has no project named {name!r}", table="projects")
+    return found
+
+
+def resolve_owner(db: Db, owner: str) -> User:
+    """The user named by a username or an email; NotFound with a clear message."""
+    by_email = "@" in owner
+    try:
+        return users.get_by_email(db, owner) if by_email else users.get_by_username(db, owner)
+    except NotFound:
+        what = "email" if by_email else "username"
+        raise NotFound(f"owner {owner!r}: no user with that {what}", table="users") from None
+
+
+def _project_name(project: str, file: ImportFile, tag: str | None) -> str:
+    return f"{project}:{file.tag or 'master'}" if tag == ALL_TAGS else project
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise TaskFileError(str(path), f"cannot be read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise TaskFileError(str(path), f"is not UTF-8 text (byte {exc.start})") from exc
+
+
+def _import(
+    db: Db,
+    filename: str,
+    targets: Sequence[tuple[str, ImportFile]],
+    *,
+    owner: str,
+    prune: bool,
+    dry_run: bool,
+) -> list[ImportResult]:
+    for _, file in targets:
+        _check_storable(file, filename)
+    with transaction(db) as conn:
+        owner_id = resolve_owner(conn, owner).id
+        return [
+            _import_one(conn, filename, owner_id, name, file, prune=prune, dry_run=dry_run)
+            for name, file in targets
+        ]
+
+
+def _import_one(
+    conn: Conn,
+    filename: str,
+    owner_id: UUID,
+    name: str,
+    file: ImportFile,
+    *,
+    prune: bool,
+    dry_run: bool,
+) -> ImportResult:
+    project = _find_project(conn, owner_id, name, create=not dry_run)
+    stored: dict[str, _stored.StoredTask] = {}
+    if project is not None:
+        if not dry_run:  # the same lock dal.dependencies.add takes: no edge sneaks in
+            queries.execute(conn, "dependencies.lock_project_graph", {"project_id": project.id})
+        stored = _stored.read_project(conn, project.id)
+    positions, moved = place(
+        [task.key for task in file.tasks], {key: s.position for key, s in stored.items()}
+    )
+    plan = plan_import(file.tasks, _existing(stored, file.tasks, moved))
+    _check_cycles(file, stored, plan, prune, filename)
+    if not dry_run:
+        assert project is not None
+        _write(conn, project.id, owner_id, plan, positions, prune=prune)
+    return ImportResult(name, project, file.tag, plan, dry_run=dry_run, pruned=prune)
+
+
+def _find_project(conn: Conn, owner_id: UUID, name: str, *, create: bool) -> Project | None:
+    params = {"owner_id": owner_id, "name": name}
+    if create:  # two imports creating one project at once would make two
+        queries.execute(conn, "importing.lock_project_name", params)
+    found = queries.fetch_all(conn, "importing.find_projects", params, Project)
+    if len(found) > 1:
+        raise InvalidData(
+            f"the owner has {len(found)} projects named {name!r}; rename all but one first",
+            table="projects",
+        )
+    if found:
+        return found[0]
+    return projects.create(conn, owner_id=owner_id, name=name) if create else None
+
+
+def _existing(
+    stored: dict[str, _stored.StoredTask], tasks: Iterable[ImportedTask], moved: set[str]
+) -> dict[str, ExistingTask]:
+    """Stored tasks for `plan_import`: a moved task compares as changed ("position")."""
+    new_position = {task.key: task.position for task in tasks}
+    out: dict[str, ExistingTask] = {}
+    for key, item in stored.items():
+        position = None
+        if key in new_position:
+            position = _MOVED if key in moved else new_position[key]
+        out[key] = replace(item.task, position=position)
+    return out
+
+
+def _check_storable(file: ImportFile, filename: str) -> None:
+    """PostgreSQL text cannot hold NUL: name the task rather than fail mid-write."""
+    for task in file.tasks:
+        if _has_nul([task.title, task.description, task.data]):
+            raise TaskFileError(
+                filename, "contains a NUL character (\\u0000), which PostgreSQL text cannot hold",
+                task=task.key, tag=file.tag,
+            )  # fmt: skip
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _check_cycles(
+    file: ImportFile,
+    stored: dict[str, _stored.StoredTask],
+    plan: ImportPlan,
+    prune: bool,
+    filename: str,
+) -> None:
+    """One check of the project's whole graph after the import, instead of one per edge.
+
+    The parser already rejected cycles in the file and file tasks depend only on file
+    tasks, so this guards the invariant rather than expecting to fire.
+    """
+    edges = {task.key: task.depends_on for task in file.tasks}
+    if not prune:
+        kept = set(plan.delete)
+        edges |= {key: s.task.depends_on for key, s in stored.items() if key in kept}
+    cycle = find_cycle(edges)
+    if cycle is not None:
+        raise TaskFileError(
+            filename,
+            f"would make a dependency cycle in the project: {' → '.join(cycle)}",
+            task=cycle[0],
+            tag=file.tag,
+        )
+
+
+def _write(
+    conn: Conn,
+    project_id: UUID,
+    owner_id: UUID,
+    plan: ImportPlan,
+    positions: dict[str, Position],
+    *,
+    prune: bool,
+) -> None:
+    project = {"project_id": project_id}
+    for level in _by_depth(plan.create):
+        params = project | {"owner_id": owner_id} | _columns(level, positions)
+        _expect(queries.execute(conn, "importing.insert_tasks", params), len(level), "new tasks")
+    changed = [new for _, new in plan.update]
+    if changed:
+        params = project | _columns(changed, positions)
+        _expect(queries.execute(conn, "importing.update_tasks", params), len(changed), "updates")
+    added = [(task.key, dep) for task in plan.create for dep in task.depends_on]
+    removed: list[tuple[str, str]] = []
+    for old, new in plan.update:
+        added += [(new.key, dep) for dep in new.depends_on if dep not in old.depends_on]
+        removed += [(new.key, dep) for dep in old.depends_on if dep not in new.depends_on]
+    if removed:
+        queries.execute(conn, "importing.delete_dependencies", project | _edges(removed))
+    if added:
+        count = queries.execute(conn, "importing.insert_dependencies", project | _edges(added))
+        _expect(count, len(added), "new dependencies")
+    if prune and plan.delete:
+        queries.execute(conn, "importing.delete_tasks", project | {"keys": plan.delete})
+
+
+def _by_depth(tasks: list[ImportedTask]) -> list[list[ImportedTask]]:
+    """New tasks in batches whose parents exist once the batches before them are in."""
+    depth: dict[str, int] = {}
+    levels: list[list[ImportedTask]] = []
+    for task in tasks:  # parents come before their subtasks
+        level = depth[task.parent_key] + 1 if task.parent_key in depth else 0
+        depth[task.key] = level
+        if level == len(levels):
+            levels.append([])
+        levels[level].append(task)
+    return levels
+
+
+def _columns(tasks: list[ImportedTask], positions: dict[str, Position]) -> dict[str, list[Any]]:
+    return {
+        "keys": [task.key for task in tasks],
+        "parent_keys": [task.parent_key for task in tasks],
+        "titles": [task.title for task in tasks],
+        "descriptions": [task.description for task in tasks],
+        "statuses": [task.status for task in tasks],
+        "priorities": [task.priority or _stored.DEFAULT_PRIORITY for task in tasks],
+        "data": [Jsonb(_stored.to_row_data(task, positions[task.key])) for task in tasks],
+    }
+
+
+def _edges(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    return {
+        "task_keys": [task for task, _ in pairs],
+        "depends_on_keys": [dep for _, dep in pairs],
+    }
+
+
+def _expect(count: int, wanted: int, what: str) -> None:
+    """A batch that touched fewer rows than planned means the project changed under us."""
+    if count != wanted:
+        raise DalError(f"import: expected {wanted} {what}, wrote {count}; nothing was written")
