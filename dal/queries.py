@@ -15,7 +15,6 @@ required. DAL functions call `fetch_one`, `fetch_all`, `fetch_value` or
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -101,7 +100,6 @@ def load(directory: Path) -> dict[str, Query]:
 QUERIES: dict[str, Query] = load(sql_dir())
 
 
-@functools.cache
 def dataclass_row(cls: type[T]) -> BaseRowFactory[T]:
     """Rows as `cls` instances, built positionally when the columns match its fields.
 
