@@ -66,6 +66,7 @@ def test_plan(
         expect_indexes=case.indexes,
         max_buffers=case.max_buffers,
         table_rows=plans.table_rows(plan_conn),
+        page_size=case.max_sort_rows or plans.PAGE_SIZE,
     )
     report[name] = {"summary": summary.line(), "problems": found, "buffer_bound": case.max_buffers}
     assert not found, f"{name}: {found}\n{summary.line()}"

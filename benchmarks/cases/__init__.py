@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.cases import identity, tracking
+from benchmarks.cases import identity, importing, tracking
 from benchmarks.cases.base import Case, Sample
 
-AREAS: list[ModuleType] = [identity, tracking]
+AREAS: list[ModuleType] = [identity, tracking, importing]
 
 CASES: dict[str, Case] = {}
 EXEMPT: dict[str, str] = {}

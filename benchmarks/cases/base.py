@@ -14,6 +14,9 @@ class Case:
     params: Callable[[Sample], dict[str, Any]]
     indexes: tuple[str, ...]
     max_buffers: int = 64
+    # Rows a Sort may take. The default is one page: where a query has an index
+    # order it must use it. Set it only where no index order can exist, and say why.
+    max_sort_rows: int | None = None
 
 
 def same(params: dict[str, Any]) -> Callable[[Sample], dict[str, Any]]:

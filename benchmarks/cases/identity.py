@@ -95,12 +95,4 @@ EXEMPT: dict[str, str] = {
     "users.count_all": "the health report counts whole tables on purpose",
     # The task-file importer runs once per file, keyed by project (tasks_project_id_key_key);
     # its speed is asserted by tests/test_import_db.py on a real 561-task file.
-    "importing.lock_project_name": "import: an advisory lock, no table read",
-    "importing.find_projects": "import: once per file, an owner's few projects",
-    "importing.project_tasks": "import: once per file, reads the whole project on purpose",
-    "importing.insert_tasks": "import: a batch INSERT keyed by project; parent by key",
-    "importing.update_tasks": "import: once per file, a batch UPDATE keyed by project",
-    "importing.insert_dependencies": "import: once per file, a batch INSERT keyed by project",
-    "importing.delete_dependencies": "import: once per file, a batch DELETE keyed by project",
-    "importing.delete_tasks": "import: only with --prune, a batch DELETE keyed by project",
 }
