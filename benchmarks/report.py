@@ -116,6 +116,7 @@ def build() -> str:
             f"| {target.label} | {means[target.subject] * 1e6:.1f} µs | "
             f"{means[target.peer] * 1e6:.1f} µs | {ratio:.2f}x | {goal} | {met} |"
         )
+    out += _depth(means, meta) + _bulk(meta)
     floor = meta.get("pgbench_tps")
     if floor:
         out += [
@@ -136,6 +137,51 @@ def build() -> str:
         problems = "; ".join(result["problems"]) or "none"
         out.append(f"| `{name}` | {result['summary']} | {result['buffer_bound']} | {problems} |")
     return "\n".join(out) + "\n"
+
+
+def _depth(means: dict[str, float], meta: dict[str, Any]) -> list[str]:
+    first = means.get("test_depth_keyset_first_page")
+    deep = means.get("test_depth_keyset_deep_page")
+    offset = means.get("test_depth_offset_deep_page")
+    if not (first and deep and offset):
+        return []
+    depth = meta.get("keyset_depth", "?")
+    verdict = "yes" if deep / first <= 1.5 else "NO"
+    return [
+        "",
+        f"Keyset against OFFSET, a user's tasks newest first, 50 rows at depth {depth}:",
+        "",
+        "| page | mean | vs first page |",
+        "|---|---|---|",
+        f"| keyset, first page | {first * 1e6:.0f} µs | 1.00x |",
+        f"| keyset, at depth | {deep * 1e6:.0f} µs | {deep / first:.2f}x "
+        f"(target <= 1.5x: {verdict}) |",
+        f"| OFFSET, at depth | {offset * 1e6:.0f} µs | {offset / first:.2f}x |",
+    ]
+
+
+def _bulk(meta: dict[str, Any]) -> list[str]:
+    bulk = meta.get("bulk")
+    if not bulk:
+        return []
+    rows = bulk["rows"]
+    seeder = rows / bulk["seeder_seconds"]
+    raw = rows / bulk["raw_copy_seconds"]
+    verdict = "yes" if seeder / raw >= 0.7 else "NO"
+    return [
+        "",
+        f"Bulk load of the whole data set ({rows:,} rows, every table, indexes and triggers on):",
+        "",
+        "| loader | rows/s | vs raw COPY |",
+        "|---|---|---|",
+        f"| raw COPY of the same rows | {raw:,.0f} | 1.00x |",
+        f"| the seeder (generates as it goes) | {seeder:,.0f} | {seeder / raw:.2f}x "
+        f"(target >= 0.7x: {verdict}) |",
+        f"| executemany INSERT (tasks) | {bulk['executemany_rows_per_second']:,.0f} | "
+        f"{bulk['executemany_rows_per_second'] / raw:.2f}x |",
+        "",
+        f"Peak memory of the seeding process: {bulk['seeder_peak_rss_mb']:.0f} MB (bound 500 MB).",
+    ]
 
 
 def main() -> None:
