@@ -33,6 +33,12 @@ _DROP_LINE = re.compile(
 )
 
 
+# PostgreSQL 18 names NOT NULL constraints, and pg_dump prints the name where it
+# differs from the default (partitions inherit their parent's). Older servers have
+# no such names: drop them so one snapshot fits every supported server.
+_NAMED_NOT_NULL = re.compile(r"CONSTRAINT \w+_not_null NOT NULL")
+
+
 def snapshot_path() -> Path:
     from dal.queries import sql_dir
 
@@ -55,7 +61,11 @@ def dump(conninfo: str) -> str:
 
 def normalise(text: str) -> str:
     """Drop what varies between runs and servers; collapse blank lines."""
-    kept = [line.rstrip() for line in text.splitlines() if not _DROP_LINE.match(line)]
+    kept = [
+        _NAMED_NOT_NULL.sub("NOT NULL", line.rstrip())
+        for line in text.splitlines()
+        if not _DROP_LINE.match(line)
+    ]
     out: list[str] = []
     for line in kept:
         if line == "" and (not out or out[-1] == ""):

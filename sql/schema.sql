@@ -326,13 +326,13 @@ CREATE SEQUENCE public.moods_id_seq
 ALTER SEQUENCE public.moods_id_seq OWNED BY public.moods.id;
 
 CREATE TABLE public.moods_default (
-    id bigint DEFAULT nextval('public.moods_id_seq'::regclass) CONSTRAINT moods_id_not_null NOT NULL,
-    user_id uuid CONSTRAINT moods_user_id_not_null NOT NULL,
-    recorded_at timestamp with time zone DEFAULT now() CONSTRAINT moods_recorded_at_not_null NOT NULL,
-    mood text CONSTRAINT moods_mood_not_null NOT NULL,
-    intensity smallint CONSTRAINT moods_intensity_not_null NOT NULL,
+    id bigint DEFAULT nextval('public.moods_id_seq'::regclass) NOT NULL,
+    user_id uuid NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    mood text NOT NULL,
+    intensity smallint NOT NULL,
     notes text,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT moods_created_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT moods_intensity_range CHECK (((intensity >= 1) AND (intensity <= 10))),
     CONSTRAINT moods_mood_valid CHECK ((mood = ANY (ARRAY['joyful'::text, 'content'::text, 'calm'::text, 'neutral'::text, 'tired'::text, 'anxious'::text, 'stressed'::text, 'sad'::text, 'angry'::text, 'lonely'::text]))),
     CONSTRAINT moods_notes_length CHECK (((char_length(notes) >= 1) AND (char_length(notes) <= 2000)))

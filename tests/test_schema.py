@@ -30,3 +30,8 @@ def test_normalise_drops_what_varies() -> None:
         "ALTER TABLE ONLY public.t ALTER COLUMN id SET (pg_attver=1234);\n\n\n\\unrestrict abc123\n"
     )
     assert schema.normalise(raw) == "CREATE TABLE public.t (\n    id integer\n);\n"
+
+
+def test_named_not_null_constraints_are_normalised() -> None:
+    pg18 = "    id bigint CONSTRAINT moods_id_not_null NOT NULL,\n"
+    assert schema.normalise(pg18) == "    id bigint NOT NULL,\n"
