@@ -33,5 +33,5 @@ def test_normalise_drops_what_varies() -> None:
 
 
 def test_named_not_null_constraints_are_normalised() -> None:
-    pg18 = "    id bigint CONSTRAINT moods_id_not_null NOT NULL,\n"
-    assert schema.normalise(pg18) == "    id bigint NOT NULL,\n"
+    pg18 = "CREATE TABLE t (\n    id bigint CONSTRAINT t_id_not_null NOT NULL\n);\n"
+    assert schema.normalise(pg18) == "CREATE TABLE t (\n    id bigint NOT NULL\n);\n"
