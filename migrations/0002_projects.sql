@@ -11,6 +11,9 @@
 -- purpose, never disappear as a side effect. Memberships go with either side.
 -- depends: 0001_users
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE projects (
     id          uuid        NOT NULL DEFAULT gen_random_uuid(),
     owner_id    uuid        NOT NULL,

@@ -7,6 +7,9 @@
 -- task's owner: the database, not the application, guarantees it.
 -- depends: 0002_projects
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE categories (
     id          uuid        NOT NULL DEFAULT gen_random_uuid(),
     owner_id    uuid        NOT NULL,

@@ -24,6 +24,9 @@
 --   (due dates must be finite, so the two never meet).
 -- depends: 0003_categories
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE FUNCTION bump_version() RETURNS trigger
     LANGUAGE plpgsql AS
 $$

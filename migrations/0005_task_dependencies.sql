@@ -9,6 +9,9 @@
 -- when an edge is added, under a per-project advisory lock.
 -- depends: 0004_tasks
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE FUNCTION task_dependencies_set_project_id() RETURNS trigger
     LANGUAGE plpgsql AS
 $$

@@ -7,6 +7,9 @@
 -- lower-case, SHA-1 (40) or SHA-256 (64) hex.
 -- depends: 0005_task_dependencies
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE sync_history (
     id           bigint      GENERATED ALWAYS AS IDENTITY,
     project_id   uuid        NOT NULL,
