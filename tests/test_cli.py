@@ -89,3 +89,19 @@ def _as_url(conninfo: str) -> str:
     query = f"?host={host}" if host.startswith("/") else ""
     netloc = "" if query else f"{host}:{parts.get('port', 5432)}"
     return f"postgresql://{user}@{netloc}/{parts['dbname']}{query}"
+
+
+def test_demo_starts_an_embedded_server_and_stops_it(tmp_path: Path) -> None:
+    """The first README command, with no DATABASE_URL: a private server, reused, stopped."""
+    data_dir = tmp_path / "pgdata"
+    env = {"DAL_DATA_DIR": str(data_dir)}
+    first = run("demo", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "applying 0001_users" in first.stdout
+    assert "seed: dev profile loaded" in first.stdout
+    assert "server:     18." in first.stdout
+    assert not (data_dir / "postmaster.pid").exists(), "the server was left running"
+    again = run("demo", env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "migrations: 0 applied this run" in again.stdout
+    assert "seed: the database already has data; skipped" in again.stdout
