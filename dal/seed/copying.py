@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
 
@@ -35,7 +36,8 @@ def copy_rows(
         leave=True,
         mininterval=0.5,
     )
-    with bar, conn.cursor() as cur, cur.copy(statement) as copy:
+    # A queued writer sends to the server from a thread while this one generates rows.
+    with bar, conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         for row in rows:
             copy.write_row(row)
             written += 1
