@@ -10,6 +10,7 @@ inserting.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -54,13 +55,17 @@ def add(db: Db, task_id: UUID, depends_on_id: UUID) -> Dependency:
         if task.project_id is not None:
             lock = {"project_id": task.project_id}
             queries.execute(conn, "dependencies.lock_project_graph", lock)
-        if task_id != depends_on_id:
-            found = queries.fetch_value(
-                conn, "dependencies.path_between", {"from_id": depends_on_id, "to_id": task_id}
-            )
-            if found is not None:
-                path: list[UUID] = [task_id, *found]
-                by_id = {t.id: t for t in (tasks.get(conn, i) for i in set(path))}
+        if task_id != depends_on_id and task.project_id is not None:
+            # UNION visits each task once: linear in the graph, whatever its shape.
+            reach = {"from_id": depends_on_id, "to_id": task_id}
+            if queries.fetch_value(conn, "dependencies.reaches", reach):
+                path = [task_id, *_path(conn, task.project_id, depends_on_id, task_id)]
+                by_id = {
+                    t.id: t
+                    for t in queries.fetch_all(
+                        conn, "tasks.list_for_project", {"project_id": task.project_id}, Task
+                    )
+                }
                 chain = " -> ".join(_label(by_id[i]) for i in path)
                 raise DependencyCycle(
                     f"task {_label(task)} cannot depend on {_label(depends_on)}: "
@@ -71,6 +76,32 @@ def add(db: Db, task_id: UUID, depends_on_id: UUID) -> Dependency:
         edge = queries.fetch_one(conn, "dependencies.insert", params, Dependency)
     assert edge is not None
     return edge
+
+
+def _path(conn: Db, project_id: UUID, start: UUID, goal: UUID) -> list[UUID]:
+    """The shortest chain of dependencies from `start` to `goal` (breadth-first)."""
+    edges = queries.fetch_all(
+        conn, "dependencies.list_for_project", {"project_id": project_id}, Dependency
+    )
+    waits_for: dict[UUID, list[UUID]] = {}
+    for edge in edges:
+        waits_for.setdefault(edge.task_id, []).append(edge.depends_on_id)
+    came_from: dict[UUID, UUID | None] = {start: None}
+    frontier = deque([start])
+    while frontier:
+        current = frontier.popleft()
+        if current == goal:
+            break
+        for nxt in waits_for.get(current, ()):
+            if nxt not in came_from:
+                came_from[nxt] = current
+                frontier.append(nxt)
+    path: list[UUID] = []
+    step: UUID | None = goal
+    while step is not None:
+        path.append(step)
+        step = came_from.get(step)
+    return path[::-1]
 
 
 def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:

@@ -4,23 +4,18 @@
 -- Serialise dependency changes within one project (transaction-scoped advisory lock).
 SELECT pg_advisory_xact_lock(hashtextextended('task_dependencies:' || %(project_id)s::text, 0));
 
--- name: path_between
--- The shortest dependency path from one task to another, as task ids (task_dependencies_pkey), or no row.
-WITH RECURSIVE reach (id, path) AS (
-    SELECT d.depends_on_id, ARRAY[d.task_id, d.depends_on_id]
+-- name: reaches
+-- Whether one task waits, directly or not, for another; each task visited once (task_dependencies_pkey).
+WITH RECURSIVE reach (id) AS (
+    SELECT d.depends_on_id
       FROM task_dependencies AS d
      WHERE d.task_id = %(from_id)s
-    UNION ALL
-    SELECT d.depends_on_id, r.path || d.depends_on_id
+    UNION
+    SELECT d.depends_on_id
       FROM reach AS r
       JOIN task_dependencies AS d ON d.task_id = r.id
-     WHERE d.depends_on_id <> ALL(r.path)
 )
-SELECT path
-  FROM reach
- WHERE id = %(to_id)s
- ORDER BY cardinality(path)
- LIMIT 1;
+SELECT EXISTS (SELECT 1 FROM reach WHERE id = %(to_id)s);
 
 -- name: insert
 -- Record that task_id depends on depends_on_id; a trigger fills project_id.

@@ -92,3 +92,21 @@ def test_importer_style_insert_fills_the_project(conn: Conn) -> None:
     )
     row = conn.execute("SELECT project_id FROM task_dependencies").fetchone()
     assert row is not None and row[0] == a.project_id
+
+
+def test_cycle_check_stays_linear_on_a_dense_graph(conn: Conn) -> None:
+    """Each task depends on the two before it: paths grow like Fibonacci, visits do not."""
+    owner = user(conn)
+    made = project(conn, owner)
+    chain = [
+        tasks.create(conn, owner_id=owner.id, project_id=made.id, key=str(n), title=f"t{n}")
+        for n in range(1, 61)
+    ]
+    for n in range(2, 60):
+        dependencies.add(conn, chain[n].id, chain[n - 1].id)
+        dependencies.add(conn, chain[n].id, chain[n - 2].id)
+    with pytest.raises(DependencyCycle) as caught:
+        dependencies.add(conn, chain[0].id, chain[59].id)  # 2**40 paths would take hours
+    assert caught.value.path[0] == chain[0].id
+    assert caught.value.path[-1] == chain[0].id
+    assert len(caught.value.path) <= 32  # the shortest chain back, not any chain

@@ -172,10 +172,10 @@ CASES: dict[str, Case] = {
         200,  # an index-only scan over the owner's entries: a few thousand tuples
     ),
     # dependencies
-    "dependencies.path_between": Case(
+    "dependencies.reaches": Case(
         lambda s: {"from_id": s["dep_task"], "to_id": s["task_id"]},
-        ("task_dependencies_pkey",),
-        200,  # walks the dependency graph reachable from one task
+        (EDGE,),
+        200,  # walks the dependency graph reachable from one task, each task once
     ),
     "dependencies.delete": Case(
         lambda s: {"task_id": s["dep_task"], "depends_on_id": s["dep_on"]},
