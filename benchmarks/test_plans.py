@@ -66,6 +66,12 @@ def test_plan(
         expect_indexes=case.indexes,
         max_buffers=case.max_buffers,
         table_rows=plans.table_rows(plan_conn),
+        page_size=case.max_sorted,
     )
-    report[name] = {"summary": summary.line(), "problems": found, "buffer_bound": case.max_buffers}
+    report[name] = {
+        "summary": summary.line(),
+        "problems": found,
+        "buffer_bound": case.max_buffers,
+        "sort_bound": case.max_sorted,
+    }
     assert not found, f"{name}: {found}\n{summary.line()}"
