@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.cases import identity
+from benchmarks.cases import community, configuration, identity, wellbeing
 from benchmarks.cases.base import Case, Sample
 
-AREAS: list[ModuleType] = [identity]
+AREAS: list[ModuleType] = [identity, community, wellbeing, configuration]
 
 CASES: dict[str, Case] = {}
 EXEMPT: dict[str, str] = {}

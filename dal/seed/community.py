@@ -91,8 +91,8 @@ PLACES = ["Main hall", "Room 2", "Library", "Park pavilion", "Online", "Cafe Cen
 CAPACITIES = [10, 20, 25, 30, 50, 100, 200]
 MEMBERSHIPS_PER_USER = 3  # servers a user belongs to, on average
 MAX_RSVPS = 300
-MAX_RESPONDENTS = 80
-EVENTS_PER_SURVEY = 20
+MAX_RESPONDENTS = 40
+EVENTS_PER_SURVEY = 5
 
 SERVER_COLUMNS = ("id", "snowflake_id", "name", "owner_id", "created_at", "updated_at")
 EVENT_COLUMNS = (
