@@ -102,8 +102,10 @@ PAGE = 51  # the DAL asks for one row more than a page of 50
 # Pair tables index both (a, b) and (b, a): for a lookup by both columns either is right.
 MEMBER_KEY = "server_members_pkey|server_members_user_id_idx"
 RSVP_KEY = "event_rsvps_pkey|event_rsvps_user_id_idx"
+# PostgreSQL 18 may also find one (event, user) answer by skip scan of the attendee index.
+RSVP_PROBE = f"{RSVP_KEY}|event_rsvps_event_id_response_idx"
 EVENT_KEY = "events_pkey|events_id_server_id_key"  # (id) and (id, server_id): both unique
-USER_UPCOMING = ("server_members_user_id_idx", "events_server_id_status_starts_at_idx", RSVP_KEY)
+USER_UPCOMING = ("server_members_user_id_idx", "events_server_id_status_starts_at_idx", RSVP_PROBE)
 
 CASES: dict[str, Case] = {
     # servers: tiny at ci (one page, read whole: see the module doc); members by key
