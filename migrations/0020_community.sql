@@ -105,10 +105,13 @@ COMMENT ON COLUMN events.going_count IS
 COMMENT ON COLUMN events.search IS
     'Full-text document: title (weight A) and description (weight B), English configuration.';
 
--- A server's upcoming events in time order (keyset on starts_at, id); only
--- scheduled events are listed, so the index leaves the others out.
-CREATE INDEX events_server_id_starts_at_idx ON events (server_id, starts_at, id)
-    WHERE status = 'scheduled';
+-- A server's scheduled events in time order (keyset on starts_at, id): status
+-- is a key column, so the upcoming lists read only scheduled rows, in order,
+-- and a user's upcoming events take each server's next keys index-only. Not
+-- partial, because it is also the index on server_id that the ON DELETE
+-- CASCADE from servers and search within one server need.
+CREATE INDEX events_server_id_status_starts_at_idx
+    ON events (server_id, status, starts_at, id);
 CREATE INDEX events_search_idx ON events USING gin (search);
 CREATE INDEX events_creator_id_idx ON events (creator_id);
 
@@ -130,8 +133,10 @@ CREATE TABLE event_rsvps (
         REFERENCES users (id) ON DELETE CASCADE
 );
 
--- Who is going / maybe to an event (attendee lists, per-response counts).
-CREATE INDEX event_rsvps_event_id_response_idx ON event_rsvps (event_id, response, responded_at);
+-- Who is going / maybe to an event (attendee lists in answer order, with user_id
+-- as the tie-break so the list needs no sort; per-response counts index-only).
+CREATE INDEX event_rsvps_event_id_response_idx
+    ON event_rsvps (event_id, response, responded_at, user_id);
 -- A user's answers (and the user side of the FK).
 CREATE INDEX event_rsvps_user_id_idx ON event_rsvps (user_id, event_id);
 

@@ -31,8 +31,9 @@ CREATE TABLE recommendations (
     dismissed        boolean          NOT NULL DEFAULT false,
     dismissed_at     timestamptz,
     CONSTRAINT recommendations_pkey PRIMARY KEY (id),
-    -- Target of feedback's composite FK.
-    CONSTRAINT recommendations_id_user_id_key UNIQUE (id, user_id),
+    -- Target of feedback's composite FK; kind is INCLUDEd so ratings by kind look
+    -- each rated recommendation up index-only.
+    CONSTRAINT recommendations_id_user_id_key UNIQUE (id, user_id) INCLUDE (kind),
     CONSTRAINT recommendations_kind_valid CHECK (kind IN (
         'activity', 'article', 'breathing', 'meditation', 'music', 'social', 'professional')),
     CONSTRAINT recommendations_content_length
@@ -75,7 +76,9 @@ CREATE TABLE feedback (
         REFERENCES recommendations (id, user_id) ON DELETE CASCADE
 );
 
--- Ratings over a period, by kind (index-only over recent feedback), and the
--- recommendation side of the FK.
-CREATE INDEX feedback_created_at_idx ON feedback (created_at) INCLUDE (recommendation_id, rating);
+-- Ratings over a period, by kind: index-only over the period's feedback, each
+-- joined index-only to its recommendation's kind (recommendations_id_user_id_key).
+CREATE INDEX feedback_created_at_idx
+    ON feedback (created_at) INCLUDE (recommendation_id, user_id, rating);
+-- The recommendation side of the FK.
 CREATE INDEX feedback_recommendation_id_idx ON feedback (recommendation_id);

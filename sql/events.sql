@@ -35,7 +35,7 @@ RETURNING id, server_id, creator_id, title, description, starts_at, ends_at, loc
 DELETE FROM events WHERE id = %(id)s;
 
 -- name: upcoming_for_server_first_page
--- A server's scheduled events from now on, soonest first (events_server_id_starts_at_idx).
+-- A server's scheduled events from now on, soonest first (events_server_id_status_starts_at_idx).
 SELECT id, server_id, creator_id, title, description, starts_at, ends_at, location,
        capacity, going_count, status, created_at, updated_at
   FROM events
@@ -44,7 +44,7 @@ SELECT id, server_id, creator_id, title, description, starts_at, ends_at, locati
  LIMIT %(limit)s;
 
 -- name: upcoming_for_server_after
--- The page after a (starts_at, id) cursor (events_server_id_starts_at_idx).
+-- The page after a (starts_at, id) cursor (events_server_id_status_starts_at_idx).
 SELECT id, server_id, creator_id, title, description, starts_at, ends_at, location,
        capacity, going_count, status, created_at, updated_at
   FROM events
@@ -55,30 +55,55 @@ SELECT id, server_id, creator_id, title, description, starts_at, ends_at, locati
 
 -- name: upcoming_for_user_first_page
 -- Scheduled events from now on in every server the user belongs to, with their answer.
+-- Each server gives at most a page of keys (index-only on
+-- events_server_id_status_starts_at_idx), the soonest page of those is kept (a top-N
+-- of servers x limit keys: no index orders several servers' events), then the rows.
+WITH page AS (
+    SELECT k.starts_at, k.id
+      FROM server_members m
+     CROSS JOIN LATERAL (
+           SELECT e.starts_at, e.id
+             FROM events e
+            WHERE e.server_id = m.server_id AND e.status = 'scheduled'
+              AND e.starts_at >= now()
+            ORDER BY e.starts_at, e.id
+            LIMIT %(limit)s) AS k
+     WHERE m.user_id = %(user_id)s
+     ORDER BY k.starts_at, k.id
+     LIMIT %(limit)s
+)
 SELECT e.id, e.server_id, e.creator_id, e.title, e.description, e.starts_at, e.ends_at,
        e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at,
        r.response
-  FROM server_members m
-  JOIN events e ON e.server_id = m.server_id
-               AND e.status = 'scheduled' AND e.starts_at >= now()
-  LEFT JOIN event_rsvps r ON r.event_id = e.id AND r.user_id = m.user_id
- WHERE m.user_id = %(user_id)s
- ORDER BY e.starts_at, e.id
- LIMIT %(limit)s;
+  FROM page p
+  JOIN events e ON e.id = p.id
+  LEFT JOIN event_rsvps r ON r.event_id = p.id AND r.user_id = %(user_id)s
+ ORDER BY p.starts_at, p.id;
 
 -- name: upcoming_for_user_after
--- The page after a (starts_at, id) cursor of a user's upcoming events.
+-- The page after a (starts_at, id) cursor of a user's upcoming events (as above).
+WITH page AS (
+    SELECT k.starts_at, k.id
+      FROM server_members m
+     CROSS JOIN LATERAL (
+           SELECT e.starts_at, e.id
+             FROM events e
+            WHERE e.server_id = m.server_id AND e.status = 'scheduled'
+              AND e.starts_at >= now()
+              AND (e.starts_at, e.id) > (%(after_starts_at)s, %(after_id)s)
+            ORDER BY e.starts_at, e.id
+            LIMIT %(limit)s) AS k
+     WHERE m.user_id = %(user_id)s
+     ORDER BY k.starts_at, k.id
+     LIMIT %(limit)s
+)
 SELECT e.id, e.server_id, e.creator_id, e.title, e.description, e.starts_at, e.ends_at,
        e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at,
        r.response
-  FROM server_members m
-  JOIN events e ON e.server_id = m.server_id
-               AND e.status = 'scheduled' AND e.starts_at >= now()
-               AND (e.starts_at, e.id) > (%(after_starts_at)s, %(after_id)s)
-  LEFT JOIN event_rsvps r ON r.event_id = e.id AND r.user_id = m.user_id
- WHERE m.user_id = %(user_id)s
- ORDER BY e.starts_at, e.id
- LIMIT %(limit)s;
+  FROM page p
+  JOIN events e ON e.id = p.id
+  LEFT JOIN event_rsvps r ON r.event_id = p.id AND r.user_id = %(user_id)s
+ ORDER BY p.starts_at, p.id;
 
 -- name: search
 -- Full-text search over title and description, best match first (events_search_idx).

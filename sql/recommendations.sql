@@ -62,9 +62,14 @@ SELECT id, user_id, recommendation_id, rating, comment, created_at
 
 -- name: rating_by_kind_since
 -- Average rating and count per kind of the feedback given since a time (feedback_created_at_idx).
-SELECT r.kind, count(*) AS ratings, round(avg(f.rating), 2) AS average_rating
-  FROM feedback f
-  JOIN recommendations r ON r.id = f.recommendation_id
- WHERE f.created_at >= %(since)s
- GROUP BY r.kind
- ORDER BY r.kind;
+-- Each rating looks its kind up by key (index-only on recommendations_id_user_id_key): the
+-- cost follows the period's feedback, never the whole history of recommendations.
+SELECT k.kind, count(*) AS ratings, round(avg(k.rating), 2) AS average_rating
+  FROM (SELECT f.rating,
+               (SELECT r.kind
+                  FROM recommendations r
+                 WHERE r.id = f.recommendation_id AND r.user_id = f.user_id) AS kind
+          FROM feedback f
+         WHERE f.created_at >= %(since)s) AS k
+ GROUP BY k.kind
+ ORDER BY k.kind;

@@ -642,7 +642,7 @@ ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.recommendations
-    ADD CONSTRAINT recommendations_id_user_id_key UNIQUE (id, user_id);
+    ADD CONSTRAINT recommendations_id_user_id_key UNIQUE (id, user_id) INCLUDE (kind);
 
 ALTER TABLE ONLY public.recommendations
     ADD CONSTRAINT recommendations_pkey PRIMARY KEY (id);
@@ -691,7 +691,7 @@ ALTER TABLE ONLY public.users
 
 CREATE UNIQUE INDEX categories_owner_id_name_lower_key ON public.categories USING btree (owner_id, lower(name));
 
-CREATE INDEX event_rsvps_event_id_response_idx ON public.event_rsvps USING btree (event_id, response, responded_at);
+CREATE INDEX event_rsvps_event_id_response_idx ON public.event_rsvps USING btree (event_id, response, responded_at, user_id);
 
 CREATE INDEX event_rsvps_user_id_idx ON public.event_rsvps USING btree (user_id, event_id);
 
@@ -699,9 +699,9 @@ CREATE INDEX events_creator_id_idx ON public.events USING btree (creator_id);
 
 CREATE INDEX events_search_idx ON public.events USING gin (search);
 
-CREATE INDEX events_server_id_starts_at_idx ON public.events USING btree (server_id, starts_at, id) WHERE (status = 'scheduled'::text);
+CREATE INDEX events_server_id_status_starts_at_idx ON public.events USING btree (server_id, status, starts_at, id);
 
-CREATE INDEX feedback_created_at_idx ON public.feedback USING btree (created_at) INCLUDE (recommendation_id, rating);
+CREATE INDEX feedback_created_at_idx ON public.feedback USING btree (created_at) INCLUDE (recommendation_id, user_id, rating);
 
 CREATE INDEX feedback_recommendation_id_idx ON public.feedback USING btree (recommendation_id);
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.cases import identity, importing, tracking
+from benchmarks.cases import community, configuration, identity, importing, tracking, wellbeing
 from benchmarks.cases.base import Case, Sample
 
-AREAS: list[ModuleType] = [identity, tracking, importing]
+AREAS: list[ModuleType] = [identity, tracking, importing, community, wellbeing, configuration]
 
 CASES: dict[str, Case] = {}
 EXEMPT: dict[str, str] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -11,14 +11,20 @@ from psycopg import sql
 from dal.db import Db, transaction
 from dal.errors import DalError, InvalidData
 from dal.migrate import BOOKKEEPING_TABLES
-from dal.seed import identity, tracking
+from dal.seed import community, configuration, identity, tracking, wellbeing
 from dal.seed.context import Context
 from dal.seed.copying import copy_rows
 from dal.seed.profiles import PROFILES
 from dal.seed.step import Step
 
 # Each area contributes steps; the order of this list is the foreign-key order.
-AREAS: list[Callable[[Context], list[Step]]] = [identity.steps, tracking.steps]
+AREAS: list[Callable[[Context], list[Step]]] = [
+    identity.steps,
+    tracking.steps,
+    community.steps,
+    wellbeing.steps,
+    configuration.steps,
+]
 
 
 def table_names(conn: psycopg.Connection[Any]) -> list[str]:
@@ -49,6 +55,8 @@ def seed(db: Db, profile: str, *, seed: int = 42, progress: bool = True) -> dict
             raise DalError("the database already holds users: run `dal reset` before seeding")
         for area in AREAS:
             for step in area(ctx):
+                if step.before is not None:
+                    step.before(conn)
                 counts[step.table] = counts.get(step.table, 0) + copy_rows(
                     conn,
                     step.table,
@@ -57,9 +65,26 @@ def seed(db: Db, profile: str, *, seed: int = 42, progress: bool = True) -> dict
                     total=step.expected_rows,
                     progress=progress,
                 )
+                if step.after is not None:
+                    step.after(conn)
+                _advance_sequences(conn, step.table, step.columns)
         for table in counts:  # fresh statistics, so the first queries get the right plans
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
     return counts
+
+
+def _advance_sequences(conn: psycopg.Connection[Any], table: str, columns: Sequence[str]) -> None:
+    """Move the sequence behind any identity/serial column the seed filled explicitly past
+    the largest value copied, so the application's next INSERT gets a fresh id."""
+    for column in columns:
+        found = conn.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column]).fetchone()
+        if found is None or found[0] is None:
+            continue
+        conn.execute(
+            sql.SQL("SELECT setval({}, coalesce(max({}), 0) + 1, false) FROM {}").format(
+                sql.Literal(found[0]), sql.Identifier(column), sql.Identifier(table)
+            )
+        )
 
 
 def reset(db: Db) -> list[str]:

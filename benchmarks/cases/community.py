@@ -1,0 +1,299 @@
+"""Plan checks of the servers, events and surveys queries.
+
+At the `ci` profile servers has only 50 rows (500 at `large`): one heap page,
+which the planner rightly reads whole, so server point lookups are checked for
+their buffers only. Everything else (members, events, RSVPs, surveys'
+questions and answers) is checked for its index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from benchmarks.cases.base import Case, same
+
+
+def _one(conn: psycopg.Connection[Any], query: str) -> tuple[Any, ...]:
+    row = conn.execute(query).fetchone()
+    assert row is not None, query
+    return tuple(row)
+
+
+def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """The busiest server, a plain member of it, its most answered event, the user in
+    the most servers, page cursors 20 rows in, and the most answered named survey."""
+    server_id, snowflake_id = _one(
+        conn,
+        """SELECT s.id, s.snowflake_id FROM servers s
+            ORDER BY (SELECT count(*) FROM events e WHERE e.server_id = s.id) DESC, s.id
+            LIMIT 1""",
+    )
+    (member_id,) = _one(
+        conn,
+        f"""SELECT user_id FROM server_members WHERE server_id = {server_id} AND role = 'member'
+             ORDER BY user_id LIMIT 1""",
+    )
+    event_id, response, rsvp_user_id = _one(
+        conn,
+        """SELECT r.event_id, 'going', min(r.user_id::text)::uuid
+             FROM event_rsvps r JOIN events e ON e.id = r.event_id AND e.status = 'scheduled'
+            GROUP BY r.event_id ORDER BY count(*) DESC, r.event_id LIMIT 1""",
+    )
+    (user_id,) = _one(
+        conn,
+        """SELECT user_id FROM server_members GROUP BY user_id
+            ORDER BY count(*) DESC, user_id LIMIT 1""",
+    )
+    server_after = _one(
+        conn,
+        f"""SELECT starts_at, id FROM events
+             WHERE server_id = {server_id} AND status = 'scheduled' AND starts_at >= now()
+             ORDER BY starts_at, id OFFSET 20 LIMIT 1""",
+    )
+    user_after = _one(
+        conn,
+        f"""SELECT e.starts_at, e.id FROM events e
+             WHERE e.status = 'scheduled' AND e.starts_at >= now()
+               AND e.server_id IN (SELECT server_id FROM server_members
+                                    WHERE user_id = '{user_id}')
+             ORDER BY e.starts_at, e.id OFFSET 20 LIMIT 1""",
+    )
+    (survey_id,) = _one(
+        conn,
+        """SELECT q.survey_id FROM survey_questions q
+             JOIN surveys s ON s.id = q.survey_id AND NOT s.anonymous
+             JOIN survey_responses r ON r.question_id = q.id
+            GROUP BY q.survey_id ORDER BY count(*) DESC, q.survey_id LIMIT 1""",
+    )
+    (question_id,) = _one(
+        conn,
+        f"SELECT min(id) FROM survey_questions WHERE survey_id = {survey_id}",
+    )
+    return {
+        "community_server_id": server_id,
+        "community_snowflake_id": snowflake_id,
+        "community_member_id": member_id,
+        "community_event_id": event_id,
+        "community_rsvp_user_id": rsvp_user_id,
+        "community_response": response,
+        "community_user_id": user_id,
+        "community_server_after": server_after,
+        "community_user_after": user_after,
+        "community_survey_id": survey_id,
+        "community_question_id": question_id,
+    }
+
+
+def _server(s: Any) -> dict[str, Any]:
+    return {"id": s["community_server_id"]}
+
+
+def _membership(s: Any) -> dict[str, Any]:
+    return {"server_id": s["community_server_id"], "user_id": s["community_member_id"]}
+
+
+def _survey(s: Any) -> dict[str, Any]:
+    return {"survey_id": s["community_survey_id"]}
+
+
+PAGE = 51  # the DAL asks for one row more than a page of 50
+# Pair tables index both (a, b) and (b, a): for a lookup by both columns either is right.
+MEMBER_KEY = "server_members_pkey|server_members_user_id_idx"
+RSVP_KEY = "event_rsvps_pkey|event_rsvps_user_id_idx"
+# PostgreSQL 18 may also find one (event, user) answer by skip scan of the attendee index.
+RSVP_PROBE = f"{RSVP_KEY}|event_rsvps_event_id_response_idx"
+EVENT_KEY = "events_pkey|events_id_server_id_key"  # (id) and (id, server_id): both unique
+USER_UPCOMING = ("server_members_user_id_idx", "events_server_id_status_starts_at_idx", RSVP_PROBE)
+
+CASES: dict[str, Case] = {
+    # servers: tiny at ci (one page, read whole: see the module doc); members by key
+    "servers.get_by_id": Case(_server, (), 4),
+    "servers.get_by_snowflake_id": Case(
+        lambda s: {"snowflake_id": s["community_snowflake_id"]}, (), 4
+    ),
+    "servers.rename": Case(lambda s: {**_server(s), "name": "Renamed"}, (), 24),
+    "servers.set_owner": Case(
+        lambda s: {**_server(s), "owner_id": s["community_member_id"]}, (), 24
+    ),
+    "servers.get_member": Case(_membership, (MEMBER_KEY,), 8),
+    "servers.set_member_role": Case(
+        lambda s: {**_membership(s), "role": "moderator"}, (MEMBER_KEY,), 24
+    ),
+    "servers.remove_member": Case(_membership, (MEMBER_KEY,), 24),
+    "servers.list_members": Case(
+        lambda s: {"server_id": s["community_server_id"]},
+        ("server_members_pkey",),
+        # The busiest server's whole member list (3,918 of 15,000 rows at ci), sorted by
+        # join time: the DAL returns every member in one call (no page, so no LIMIT the
+        # sort could stop at). ~20 index pages plus the heap pages they point to.
+        100,
+        max_sort_rows=5_000,
+    ),
+    "servers.list_for_user": Case(
+        lambda s: {"user_id": s["community_user_id"]},
+        ("server_members_user_id_idx",),
+        # index-only over the user's ~10 memberships, then servers (one page) joined
+        24,
+    ),
+    # events
+    "events.get_by_id": Case(lambda s: {"id": s["community_event_id"]}, (EVENT_KEY,), 8),
+    "events.update": Case(
+        lambda s: {
+            "id": s["community_event_id"],
+            **{
+                f"set_{f}": False
+                for f in (
+                    "title",
+                    "description",
+                    "starts_at",
+                    "ends_at",
+                    "location",
+                    "capacity",
+                    "status",
+                )
+            },
+            **dict.fromkeys(
+                ("title", "description", "starts_at", "ends_at", "location", "capacity", "status")
+            ),
+        },
+        (EVENT_KEY,),
+        80,  # the new row version's entries in every index (incl. the GIN one)
+    ),
+    "events.upcoming_for_server_first_page": Case(
+        lambda s: {"server_id": s["community_server_id"], "limit": PAGE},
+        ("events_server_id_status_starts_at_idx",),
+        64,  # 51 heap rows, one page each at worst, plus the index path
+    ),
+    "events.upcoming_for_server_after": Case(
+        lambda s: {
+            "server_id": s["community_server_id"],
+            "after_starts_at": s["community_server_after"][0],
+            "after_id": s["community_server_after"][1],
+            "limit": PAGE,
+        },
+        ("events_server_id_status_starts_at_idx",),
+        64,
+    ),
+    "events.upcoming_for_user_first_page": Case(
+        lambda s: {"user_id": s["community_user_id"], "limit": PAGE},
+        USER_UPCOMING,
+        # ~11 servers x a few index-only pages for the keys, then 51 events and 51 RSVP
+        # probes by key (3 pages each)
+        320,
+        # Each server gives at most a page of keys and a top-N keeps the soonest page:
+        # no index orders several servers' events, so the sort takes servers x 51 keys
+        # (11 servers for this user: 561), whatever the number of events.
+        max_sort_rows=600,
+    ),
+    "events.upcoming_for_user_after": Case(
+        lambda s: {
+            "user_id": s["community_user_id"],
+            "after_starts_at": s["community_user_after"][0],
+            "after_id": s["community_user_after"][1],
+            "limit": PAGE,
+        },
+        USER_UPCOMING,
+        320,
+        max_sort_rows=600,
+    ),
+    "events.search": Case(
+        same({"query": "python workshop", "limit": 20}),
+        ("events_search_idx",),
+        # GIN posting lists of both words plus the matching events' heap pages
+        120,
+        # Ranking is inherent to full-text search: every match is ranked before the
+        # LIMIT (no index yields ts_rank order). Two words match ~40 events at ci.
+        max_sort_rows=100,
+    ),
+    "events.search_in_server": Case(
+        lambda s: {"query": "python", "server_id": s["community_server_id"], "limit": 20},
+        ("events_search_idx",),
+        # the bitmaps of one word and of the server, and the heap pages they hit
+        150,
+        # Every match in the server is ranked (inherent, as above): one common word in
+        # the busiest server matches ~140 events at ci.
+        max_sort_rows=300,
+    ),
+    "events.upsert_rsvp": Case(
+        lambda s: {
+            "event_id": s["community_event_id"],
+            "user_id": s["community_rsvp_user_id"],
+            "response": "maybe",
+        },
+        (),  # the arbiter index event_rsvps_pkey is no plan node
+        60,  # conflict check, the row's index entries and the trigger's event lookup
+    ),
+    "events.delete_rsvp": Case(
+        lambda s: {"event_id": s["community_event_id"], "user_id": s["community_rsvp_user_id"]},
+        (RSVP_KEY,),
+        24,
+    ),
+    "events.list_rsvps": Case(
+        lambda s: {"event_id": s["community_event_id"], "response": s["community_response"]},
+        ("event_rsvps_event_id_response_idx",),
+        # one event's "going" list (capacity-bound: 200 at most), in index order
+        24,
+    ),
+    "events.count_rsvps": Case(
+        lambda s: {"event_id": s["community_event_id"]},
+        ("event_rsvps_event_id_response_idx",),
+        24,  # index-only over one event's answers (a few hundred entries at most)
+    ),
+    # surveys
+    "surveys.get_by_id": Case(lambda s: {"id": s["community_survey_id"]}, (), 8),
+    "surveys.set_status": Case(
+        lambda s: {"id": s["community_survey_id"], "status": "published"}, (), 40
+    ),
+    "surveys.set_window": Case(
+        lambda s: {
+            "id": s["community_survey_id"],
+            "opens_at": "2025-01-01T00:00:00Z",
+            "closes_at": "2025-02-01T00:00:00Z",
+        },
+        (),
+        24,
+    ),
+    "surveys.list_for_server": Case(
+        lambda s: {"server_id": s["community_server_id"], "limit": PAGE},
+        ("surveys_server_id_opens_at_idx",),
+        64,  # 51 heap rows, one page each at worst, plus the index path
+    ),
+    "surveys.list_questions": Case(_survey, ("survey_questions_survey_id_position_key",), 8),
+    "surveys.list_named_responses": Case(
+        _survey,
+        ("survey_questions_survey_id_position_key", "survey_responses_pkey"),
+        # every answer of the survey: at most 40 respondents x 6 questions here
+        300,
+        # The DAL returns the whole survey ordered by question then time: answers of
+        # several questions interleave, so no index order exists; bounded by the answers.
+        max_sort_rows=240,
+    ),
+    "surveys.question_totals": Case(
+        _survey,
+        ("survey_questions_survey_id_position_key", "survey_responses_pkey"),
+        300,  # reads every answer of the survey (<= 240): an aggregate over all of them
+    ),
+    "surveys.option_counts": Case(
+        _survey,
+        ("survey_questions_survey_id_position_key", "survey_responses_pkey"),
+        300,
+        # grouping (question, option) pairs joined to the answers that picked them:
+        # an aggregate over the survey's answers, no index order to use
+        max_sort_rows=400,
+    ),
+}
+
+EXEMPT: dict[str, str] = {
+    "servers.insert": "a single-row INSERT: no read path to plan",
+    "servers.delete": "deletes by primary key; its cost is the cascades, which EXPLAIN hides",
+    "servers.add_member": "a single-row INSERT ... ON CONFLICT on server_members_pkey",
+    "events.insert": "a single-row INSERT: no read path to plan",
+    "events.delete": "deletes by primary key; its cost is the cascades, which EXPLAIN hides",
+    "surveys.insert": "a single-row INSERT: no read path to plan",
+    "surveys.delete": "deletes by primary key; its cost is the cascades, which EXPLAIN hides",
+    "surveys.insert_question": "a single-row INSERT: no read path to plan",
+    "surveys.delete_question": "deletes by primary key; answers cascade by their primary key",
+    "surveys.insert_response": "a single-row INSERT (its trigger reads two rows by key)",
+}
