@@ -125,14 +125,22 @@ def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> Da
         if field is not None and not state:
             return InvalidData(f"{field} must not contain a NUL byte", column=field)
         return InvalidData(first_line, **where)
-    if (
-        isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
-        or state.startswith("08")
-        or state in _CONNECTION_LOST
-    ):
+    if state[:2] in _BY_CLASS:
+        return _BY_CLASS[state[:2]](first_line, **where)
+    lost_client_side = not state and isinstance(
+        exc, psycopg.OperationalError | psycopg.InterfaceError
+    )
+    if lost_client_side or state.startswith("08") or state in _CONNECTION_LOST:
         return ConnectionLost(f"database connection lost: {first_line}", **where)
     return DalError(first_line, **where)
 
+
+# SQLSTATE classes that are not about the connection, though psycopg raises them
+# as OperationalError: they must not be mistaken for a lost connection and retried.
+_BY_CLASS: dict[str, type[DalError]] = {
+    "53": Unavailable,  # insufficient resources: disk full, out of memory, no connection slot
+    "54": InvalidData,  # program limit exceeded: e.g. a value too big to index
+}
 
 _BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type[DalError]]] = [
     ((pge.UniqueViolation, pge.ExclusionViolation), Conflict),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import psycopg
@@ -123,3 +124,15 @@ def test_other_exceptions_become_dal_errors() -> None:
     assert "boom" in err.message
     same = Conflict("x")
     assert translate(same) is same
+
+
+def test_server_side_operational_errors_are_not_connection_lost(
+    scratch: psycopg.Connection[Any],
+) -> None:
+    """Only a broken connection is worth retrying; a deterministic failure is not."""
+    scratch.execute("CREATE TABLE wide (v text CONSTRAINT wide_v_key UNIQUE)")
+    big = secrets.token_hex(6_000)  # incompressible and too big for a btree row
+    err = raised(scratch, "INSERT INTO wide VALUES (%(v)s)", {"v": big})
+    assert type(err) is InvalidData
+    assert (err.sqlstate or "").startswith("54")
+    assert not isinstance(err, ConnectionLost)
