@@ -96,9 +96,21 @@ def _backend(conninfo: str, lock_timeout_ms: int) -> Any:
 
 
 @contextmanager
+def _bookkeeping_errors() -> Iterator[None]:
+    """Errors of the migration machinery itself (not of a migration) as MigrationError."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        err = translate(exc)
+        raise MigrationError(
+            f"cannot read or record migrations: {err.message}", sqlstate=err.sqlstate
+        ) from exc
+
+
+@contextmanager
 def _session(conninfo: str, lock_timeout_ms: int) -> Iterator[Any]:
     """Hold the migration advisory lock and a yoyo backend for the block."""
-    with connect(conninfo, autocommit=True) as guard:
+    with _bookkeeping_errors(), connect(conninfo, autocommit=True) as guard:
         got = guard.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY]).fetchone()
         if not got or not got[0]:
             raise MigrationError(
@@ -179,7 +191,7 @@ def _record(conn: psycopg.Connection[Any], migrations: Any) -> None:
 def status(conninfo: str, directory: Path | None = None) -> list[MigrationState]:
     """Every migration file, in order, with whether it is applied and unchanged."""
     migrations = _read_migrations(directory or default_directory())
-    with connect(conninfo, autocommit=True) as conn:
+    with _bookkeeping_errors(), connect(conninfo, autocommit=True) as conn:
         applied = _applied(conn)
     _check(migrations, applied, drift=False)
     states = []

@@ -75,9 +75,17 @@ def _server_user(data_dir: Path) -> str | None:
 def ensure_database(admin_conninfo: str, name: str) -> str:
     """Create database `name` on the server if missing; return a conninfo for it."""
     with connect(admin_conninfo, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if exists.fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.errors.DuplicateDatabase:
+            pass  # another process created it between our check and our CREATE
+        except psycopg.Error as exc:
+            raise Unavailable(
+                f"cannot create database {name!r} on {describe(admin_conninfo)}: "
+                f"{str(exc).strip().splitlines()[0]}"
+            ) from exc
     return psycopg.conninfo.make_conninfo(admin_conninfo, dbname=name)
 
 
