@@ -8,16 +8,20 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from dal import seed
 from dal.errors import DalError, InvalidData
 from dal.seed.context import Context
+from tests.factories import count as rows
 from tests.fix_db import create_database, drop_database
 
 
 def fingerprint(conn: psycopg.Connection[Any], table: str) -> str:
     row = conn.execute(
-        f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {table} t"
+        sql.SQL("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM {} t").format(
+            sql.Identifier(table)
+        )
     ).fetchone()
     assert row is not None
     return str(row[0])
@@ -28,8 +32,7 @@ def test_small_profile_loads_every_table(conn: psycopg.Connection[Any]) -> None:
     profile = seed.PROFILES["small"]
     assert counts["users"] == profile.users
     for table, count in counts.items():
-        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-        assert row == (count,), table
+        assert rows(conn, table) == count, table
         assert count > 0, f"{table} got no rows"
 
 
@@ -58,7 +61,7 @@ def test_reset_empties_and_seeding_twice_is_refused(conn: psycopg.Connection[Any
     emptied = seed.reset(conn)
     assert "users" in emptied
     for table in emptied:
-        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+        assert rows(conn, table) == 0
 
 
 def test_unknown_profile_is_invalid(conn: psycopg.Connection[Any]) -> None:

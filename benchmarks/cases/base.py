@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import psycopg
 
 Sample = Mapping[str, Any]  # interesting ids and values read from the loaded data set
 
@@ -22,3 +24,14 @@ class Case:
 def same(params: dict[str, Any]) -> Callable[[Sample], dict[str, Any]]:
     """Parameters that do not depend on the data."""
     return lambda _sample: params
+
+
+def one(
+    conn: psycopg.Connection[Any],
+    query: Any,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
+) -> tuple[Any, ...]:
+    """The single row a sampling query must find."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, query
+    return tuple(row)

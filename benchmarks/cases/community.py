@@ -12,64 +12,61 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.cases.base import Case, same
-
-
-def _one(conn: psycopg.Connection[Any], query: str) -> tuple[Any, ...]:
-    row = conn.execute(query).fetchone()
-    assert row is not None, query
-    return tuple(row)
+from benchmarks.cases.base import Case, one, same
 
 
 def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """The busiest server, a plain member of it, its most answered event, the user in
     the most servers, page cursors 20 rows in, and the most answered named survey."""
-    server_id, snowflake_id = _one(
+    server_id, snowflake_id = one(
         conn,
         """SELECT s.id, s.snowflake_id FROM servers s
             ORDER BY (SELECT count(*) FROM events e WHERE e.server_id = s.id) DESC, s.id
             LIMIT 1""",
     )
-    (member_id,) = _one(
+    (member_id,) = one(
         conn,
-        f"""SELECT user_id FROM server_members WHERE server_id = {server_id} AND role = 'member'
+        """SELECT user_id FROM server_members WHERE server_id = %s AND role = 'member'
              ORDER BY user_id LIMIT 1""",
+        [server_id],
     )
-    event_id, response, rsvp_user_id = _one(
+    event_id, response, rsvp_user_id = one(
         conn,
         """SELECT r.event_id, 'going', min(r.user_id::text)::uuid
              FROM event_rsvps r JOIN events e ON e.id = r.event_id AND e.status = 'scheduled'
             GROUP BY r.event_id ORDER BY count(*) DESC, r.event_id LIMIT 1""",
     )
-    (user_id,) = _one(
+    (user_id,) = one(
         conn,
         """SELECT user_id FROM server_members GROUP BY user_id
             ORDER BY count(*) DESC, user_id LIMIT 1""",
     )
-    server_after = _one(
+    server_after = one(
         conn,
-        f"""SELECT starts_at, id FROM events
-             WHERE server_id = {server_id} AND status = 'scheduled' AND starts_at >= now()
+        """SELECT starts_at, id FROM events
+             WHERE server_id = %s AND status = 'scheduled' AND starts_at >= now()
              ORDER BY starts_at, id OFFSET 20 LIMIT 1""",
+        [server_id],
     )
-    user_after = _one(
+    user_after = one(
         conn,
-        f"""SELECT e.starts_at, e.id FROM events e
+        """SELECT e.starts_at, e.id FROM events e
              WHERE e.status = 'scheduled' AND e.starts_at >= now()
-               AND e.server_id IN (SELECT server_id FROM server_members
-                                    WHERE user_id = '{user_id}')
+               AND e.server_id IN (SELECT server_id FROM server_members WHERE user_id = %s)
              ORDER BY e.starts_at, e.id OFFSET 20 LIMIT 1""",
+        [user_id],
     )
-    (survey_id,) = _one(
+    (survey_id,) = one(
         conn,
         """SELECT q.survey_id FROM survey_questions q
              JOIN surveys s ON s.id = q.survey_id AND NOT s.anonymous
              JOIN survey_responses r ON r.question_id = q.id
             GROUP BY q.survey_id ORDER BY count(*) DESC, q.survey_id LIMIT 1""",
     )
-    (question_id,) = _one(
+    (question_id,) = one(
         conn,
-        f"SELECT min(id) FROM survey_questions WHERE survey_id = {survey_id}",
+        "SELECT min(id) FROM survey_questions WHERE survey_id = %s",
+        [survey_id],
     )
     return {
         "community_server_id": server_id,

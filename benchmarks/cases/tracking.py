@@ -6,47 +6,41 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.cases.base import Case
-
-
-def _one(conn: psycopg.Connection[Any], query: Any, params: Any = None) -> tuple[Any, ...]:
-    row = conn.execute(query, params).fetchone()
-    assert row is not None, query
-    return tuple(row)
+from benchmarks.cases.base import Case, one
 
 
 def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """A heavy (not the heaviest) task owner, a big project, a dependency edge, a synced project."""
-    (owner,) = _one(
+    (owner,) = one(
         conn,
         "SELECT owner_id FROM tasks GROUP BY owner_id ORDER BY count(*) DESC, owner_id "
         "LIMIT 1 OFFSET 4",
     )
-    task_id, project_id = _one(
+    task_id, project_id = one(
         conn,
         "SELECT id, project_id FROM tasks WHERE owner_id = %s AND project_id IS NOT NULL "
         "ORDER BY id LIMIT 1",
         [owner],
     )
-    (big_project,) = _one(
+    (big_project,) = one(
         conn,
         "SELECT project_id FROM tasks WHERE project_id IS NOT NULL GROUP BY project_id "
         "ORDER BY count(*) DESC, project_id LIMIT 1 OFFSET 4",
     )
-    dep_task, dep_on = _one(
+    dep_task, dep_on = one(
         conn, "SELECT task_id, depends_on_id FROM task_dependencies ORDER BY 1, 2 LIMIT 1"
     )
-    category_id, category_owner = _one(
+    category_id, category_owner = one(
         conn,
         "SELECT c.id, c.owner_id FROM categories c WHERE c.owner_id = %s ORDER BY c.id LIMIT 1",
         [owner],
     )
-    member, member_project = _one(
+    member, member_project = one(
         conn,
         "SELECT user_id, min(project_id::text)::uuid FROM project_members GROUP BY user_id "
         "ORDER BY count(*) DESC, user_id LIMIT 1 OFFSET 20",  # busy, not the busiest
     )
-    sync_project, sync_id, sync_started = _one(
+    sync_project, sync_id, sync_started = one(
         conn,
         "SELECT project_id, max(id), max(started_at) FROM sync_history GROUP BY project_id "
         "ORDER BY count(*) DESC, project_id LIMIT 1",

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.cases.base import Case
+from benchmarks.cases.base import Case, one
 from dal.seed.context import EPOCH
 
 # The month six months before the seed's EPOCH, and its partition's indexes.
@@ -26,36 +26,30 @@ MOOD_KEY = f"{PARTITION}_pkey|{MOOD_BY_USER}"  # (id, recorded_at) or (user_id, 
 RECOMMENDATION_KEY = "recommendations_pkey|recommendations_id_user_id_key"
 
 
-def _one(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> tuple[Any, ...]:
-    row = conn.execute(query, params).fetchone()
-    assert row is not None, query
-    return tuple(row)
-
-
 def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     """The heaviest mood user, a mood of theirs in the month (and a cursor 30 rows
     into it), the user with the most live recommendations, a rated recommendation,
     and the last month of feedback."""
-    (user_id,) = _one(
+    (user_id,) = one(
         conn,
         """SELECT user_id FROM moods WHERE recorded_at >= %(since)s AND recorded_at < %(until)s
             GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1""",
         {"since": SINCE, "until": UNTIL},
     )
-    mood_id, recorded_at = _one(
+    mood_id, recorded_at = one(
         conn,
         """SELECT id, recorded_at FROM moods
             WHERE user_id = %(user)s AND recorded_at >= %(since)s AND recorded_at < %(until)s
             ORDER BY recorded_at DESC, id DESC OFFSET 30 LIMIT 1""",
         {"user": user_id, "since": SINCE, "until": UNTIL},
     )
-    (rec_user_id,) = _one(
+    (rec_user_id,) = one(
         conn,
         """SELECT user_id FROM recommendations WHERE NOT dismissed
             GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1""",
         {},
     )
-    fb_user_id, fb_recommendation_id, last_feedback = _one(
+    fb_user_id, fb_recommendation_id, last_feedback = one(
         conn,
         """SELECT user_id, recommendation_id, (SELECT max(created_at) FROM feedback)
              FROM feedback ORDER BY id LIMIT 1""",
