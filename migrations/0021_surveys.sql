@@ -18,6 +18,9 @@
 -- named (surveys_anonymity_irreversible), which would expose past answers.
 -- depends: 0020_community
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE surveys (
     id              bigint      GENERATED ALWAYS AS IDENTITY,
     -- CASCADE: a survey belongs to its server.

@@ -19,6 +19,9 @@
 -- moods_user_id_recorded_at_idx.
 -- depends: 0021_surveys
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE SEQUENCE moods_id_seq AS bigint;
 
 CREATE TABLE moods (

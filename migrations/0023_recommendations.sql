@@ -16,6 +16,9 @@
 -- recommendation was made for can rate it.
 -- depends: 0022_moods
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE recommendations (
     id               bigint           GENERATED ALWAYS AS IDENTITY,
     -- CASCADE: recommendations are personal and go with the account.

@@ -8,6 +8,9 @@
 -- the percentage only ever adds users.
 -- depends: 0023_recommendations
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE app_config (
     key             text        NOT NULL,
     value           jsonb       NOT NULL,
