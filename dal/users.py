@@ -106,16 +106,23 @@ def authenticate(db: Db, login: str, password: str) -> User | None:
     Takes the same time whether or not the login exists. On success stamps
     last_login_at and upgrades the hash if its parameters are outdated.
     """
+    # The KDF runs between two short statements, not inside a transaction: a
+    # deliberately slow hash must not hold a pooled connection in a transaction.
+    user = queries.fetch_one(db, "users.get_by_login", {"login": login}, User)
+    matches = passwords.verify(user.password_hash if user else None, password)
+    if user is None or user.password_hash is None or not matches:
+        return None
+    rehashed = (
+        passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
+    )
     with transaction(db) as conn:
-        user = queries.fetch_one(conn, "users.get_by_login", {"login": login}, User)
-        matches = passwords.verify(user.password_hash if user else None, password)
-        if user is None or user.password_hash is None or not matches:
-            return None
-        if passwords.needs_rehash(user.password_hash):
-            rehashed = {"id": user.id, "password_hash": passwords.hash_password(password)}
-            queries.execute(conn, "users.set_password_hash", rehashed)
+        if rehashed is not None:
+            params = {"id": user.id, "password_hash": rehashed}
+            queries.execute(conn, "users.set_password_hash", params)
         last_login = queries.fetch_value(conn, "users.touch_last_login", {"id": user.id})
-        return replace(user, last_login_at=last_login)
+    if last_login is None:  # deleted between the check and the stamp
+        return None
+    return replace(user, last_login_at=last_login)
 
 
 def update(

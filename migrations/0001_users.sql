@@ -43,7 +43,7 @@ CREATE TABLE users (
         CHECK (username ~ '^[A-Za-z0-9_.-]{3,40}$'),
     -- The hash is an encoded KDF string (salt and parameters inside), never a bare digest.
     CONSTRAINT users_password_hash_format
-        CHECK (password_hash ~ '^\$(argon2id|scrypt)\$'),
+        CHECK (password_hash ~ '^\$argon2id\$'),
     CONSTRAINT users_display_name_length
         CHECK (char_length(display_name) BETWEEN 1 AND 100),
     CONSTRAINT users_preferences_is_object
@@ -56,7 +56,7 @@ CREATE TABLE users (
 
 COMMENT ON TABLE users IS 'People who sign in; shared by every product area.';
 COMMENT ON COLUMN users.password_hash IS
-    'argon2id or scrypt encoded hash with its salt; NULL for accounts that only use OAuth.';
+    'argon2id encoded hash (salt and cost inside); NULL for accounts that only use OAuth.';
 
 CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
 CREATE UNIQUE INDEX users_username_lower_key ON users (lower(username));

@@ -588,7 +588,7 @@ CREATE TABLE public.users (
     CONSTRAINT users_email_format CHECK (((char_length(email) <= 254) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text))),
     CONSTRAINT users_github_id_positive CHECK ((github_id > 0)),
     CONSTRAINT users_gitlab_id_positive CHECK ((gitlab_id > 0)),
-    CONSTRAINT users_password_hash_format CHECK ((password_hash ~ '^\$(argon2id|scrypt)\$'::text)),
+    CONSTRAINT users_password_hash_format CHECK ((password_hash ~ '^\$argon2id\$'::text)),
     CONSTRAINT users_preferences_is_object CHECK ((jsonb_typeof(preferences) = 'object'::text)),
     CONSTRAINT users_status_valid CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text, 'deleted'::text]))),
     CONSTRAINT users_username_format CHECK ((username ~ '^[A-Za-z0-9_.-]{3,40}$'::text))
@@ -596,7 +596,7 @@ CREATE TABLE public.users (
 
 COMMENT ON TABLE public.users IS 'People who sign in; shared by every product area.';
 
-COMMENT ON COLUMN public.users.password_hash IS 'argon2id or scrypt encoded hash with its salt; NULL for accounts that only use OAuth.';
+COMMENT ON COLUMN public.users.password_hash IS 'argon2id encoded hash (salt and cost inside); NULL for accounts that only use OAuth.';
 
 ALTER TABLE ONLY public.moods ATTACH PARTITION public.moods_default DEFAULT;
 

@@ -195,3 +195,29 @@ def test_bad_cursor_and_limit(conn: psycopg.Connection[Any]) -> None:
     assert caught.value.column == "cursor"
     with pytest.raises(InvalidData):
         users.list_page(conn, limit=0)
+
+
+def test_only_argon2id_hashes_are_stored(conn: psycopg.Connection[Any]) -> None:
+    user = make(conn)
+    for bad in ("5e884898da28047151d0e56f8dc6292773603d0d", "$scrypt$ln=14,r=8,p=1$x$y"):
+        with pytest.raises(psycopg.errors.CheckViolation) as caught:
+            conn.execute("UPDATE users SET password_hash = %s WHERE id = %s", [bad, user.id])
+        assert caught.value.diag.constraint_name == "users_password_hash_format"
+
+
+def test_sign_in_upgrades_an_outdated_hash(conn: psycopg.Connection[Any]) -> None:
+    from dal import passwords
+
+    user = make(conn, password="s3cret-pass")
+    assert user.password_hash is not None
+    passwords.set_cost(time_cost=2, memory_cost_kib=2048)
+    try:
+        signed_in = users.authenticate(conn, "user0", "s3cret-pass")
+        stored = users.get(conn, user.id).password_hash
+    finally:
+        passwords.set_cost(time_cost=1, memory_cost_kib=1024)  # the suite's cost (fix_db)
+    assert signed_in is not None
+    assert stored is not None
+    assert stored != user.password_hash
+    assert "m=2048,t=2" in stored
+    assert users.authenticate(conn, "user0", "s3cret-pass") is not None
