@@ -25,3 +25,8 @@ def load(conn: psycopg.Connection[Any], profile: Profile, *, progress: bool = Fa
     seed.PROFILES[profile.name] = profile
     seed.seed(conn, profile.name, progress=progress)
     conn.execute("VACUUM ANALYZE")  # all-visible pages: index-only scans as in production
+
+
+def scale() -> float:
+    """How many times bigger than the `ci` data set the benchmark data set is."""
+    return bench_profile().tasks / PROFILES["large"].scaled(0.1).tasks

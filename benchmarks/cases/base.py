@@ -19,6 +19,17 @@ class Case:
     # Rows a Sort may take. The default is one page: where a query has an index
     # order it must use it. Set it only where no index order can exist, and say why.
     max_sort_rows: int | None = None
+    # True where the work is inherently a share of the data (ranked full-text matches,
+    # one user's unpaginated memberships, a period's ratings): the bounds, stated for
+    # the `ci` data set, then grow with the data set (x10 at `large`). Otherwise a
+    # bound holds at any size: that is what an index is for.
+    grows_with_data: bool = False
+
+    def bounds(self, scale: float) -> tuple[int, int | None]:
+        """(max buffers, max sorted rows) at a data set `scale` times the ci one."""
+        factor = max(1.0, scale) if self.grows_with_data else 1.0
+        sort = None if self.max_sort_rows is None else round(self.max_sort_rows * factor)
+        return round(self.max_buffers * factor), sort
 
 
 def same(params: dict[str, Any]) -> Callable[[Sample], dict[str, Any]]:

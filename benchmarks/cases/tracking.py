@@ -94,7 +94,11 @@ CASES: dict[str, Case] = {
     ),
     "projects.delete": Case(lambda s: {"id": s["big_project"]}, ("projects_pkey",), WRITE),
     "projects.list_for_user": Case(
-        lambda s: {"user_id": s["member"]}, ("project_members_user_id_idx",), 64
+        lambda s: {"user_id": s["member"]},
+        ("project_members_user_id_idx",),
+        64,  # a busy member's projects: one heap page each
+        max_sort_rows=50,  # a page at ci, growing with the data set
+        grows_with_data=True,  # unpaginated: every project of the member
     ),
     "projects.get_member": Case(
         lambda s: {"project_id": s["member_project"], "user_id": s["member"]},
