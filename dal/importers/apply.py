@@ -33,7 +33,7 @@ from dal.importers.export import to_taskmaster_json
 from dal.importers.model import ImportedTask, ImportFile, TaskFileError
 from dal.importers.plan import ExistingTask, ImportPlan, plan_import
 from dal.importers.speckit import parse_speckit
-from dal.importers.taskmaster import ALL_TAGS, load_path
+from dal.importers.taskmaster import ALL_TAGS, load_path, read_text
 from dal.projects import Project
 from dal.users import User
 
@@ -123,7 +123,7 @@ def import_speckit(
     dry_run: bool = False,
 ) -> ImportResult:
     """Import a spec-kit `tasks.md` checklist into `project`; same guarantees as above."""
-    file = parse_speckit(_read(path), filename=str(path))
+    file = parse_speckit(read_text(path), filename=str(path))
     if not file.tasks:
         raise TaskFileError(
             str(path), "has no task lines ('- [ ] T001 ...'): is it a spec-kit tasks.md?"
@@ -181,15 +181,6 @@ def resolve_owner(db: Db, owner: str) -> User:
 
 def _project_name(project: str, file: ImportFile, tag: str | None) -> str:
     return f"{project}:{file.tag or 'master'}" if tag == ALL_TAGS else project
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise TaskFileError(str(path), f"cannot be read: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise TaskFileError(str(path), f"is not UTF-8 text (byte {exc.start})") from exc
 
 
 def _import(

@@ -67,7 +67,7 @@ def load_path(path: Path, *, tag: str | None = None) -> list[ImportFile]:
     `task_001_<tag>.txt` files to <tag> (as `task-master generate` names them).
     """
     if not path.is_dir():
-        return parse_taskmaster(_read(path), filename=str(path), tag=tag)
+        return parse_taskmaster(read_text(path), filename=str(path), tag=tag)
     groups: dict[str | None, list[tuple[int, Path]]] = {}
     for child in path.iterdir():
         match = _TEXT_FILE.fullmatch(child.name)
@@ -80,7 +80,7 @@ def load_path(path: Path, *, tag: str | None = None) -> list[ImportFile]:
     for name in names:
         raw: list[Any] = []
         for _, child in sorted(groups[name]):
-            raw += text_to_raw(_read(child), filename=str(child))
+            raw += text_to_raw(read_text(child), filename=str(child))
         context = _Context(str(path), name, hints=False)
         files.append(_build(raw, context, "taskmaster-text", None))
     return files
@@ -99,7 +99,8 @@ def _pick_text_tag(
     raise TaskFileError(str(path), f"has no task files for tag {tag!r} (tags: {known})")
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A task file's text (UTF-8, BOM allowed); TaskFileError naming the file otherwise."""
     try:
         return path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
