@@ -18,7 +18,7 @@ from uuid import UUID
 from dal import queries
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 
 MOODS: Final = (
     "joyful",
@@ -131,17 +131,9 @@ def history(
     if cursor is None:
         rows = queries.fetch_all(db, "moods.list_first_page", params, Mood)
     else:
-        recorded_at, mood_id = decode_cursor(cursor, 2)
-        try:
-            params["before_recorded_at"] = datetime.fromisoformat(recorded_at)
-            params["before_id"] = int(mood_id)
-        except (TypeError, ValueError):
-            raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+        params["before_recorded_at"], params["before_id"] = decode_time_cursor(cursor, int)
         rows = queries.fetch_all(db, "moods.list_page_after", params, Mood)
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_cursor([last.recorded_at.isoformat(), last.id]))
+    return page_of(rows, limit, lambda last: [last.recorded_at.isoformat(), last.id])
 
 
 def daily_averages(

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from dal.errors import InvalidData
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 MAX_PAGE_SIZE = 500
 
@@ -49,3 +51,20 @@ def check_limit(limit: int) -> int:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidData(f"limit must be between 1 and {MAX_PAGE_SIZE}", column="limit")
     return limit
+
+
+def decode_time_cursor(cursor: str, id_type: Callable[[Any], K]) -> tuple[datetime, K]:
+    """Decode a (timestamp, id) cursor; InvalidData if either part is not what it claims."""
+    moment, row_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), id_type(row_id)
+    except (TypeError, ValueError):
+        raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+
+
+def page_of(rows: list[T], limit: int, key: Callable[[T], Sequence[Any]]) -> Page[T]:
+    """The page of rows fetched with LIMIT `limit` + 1: the extra row, when there is one,
+    only says that a next page exists; the cursor is the sort key of the page's last row."""
+    if len(rows) <= limit:
+        return Page(rows, None)
+    return Page(rows[:limit], encode_cursor(key(rows[limit - 1])))

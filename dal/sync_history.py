@@ -15,8 +15,8 @@ from uuid import UUID
 
 from dal import queries
 from dal.db import Db, transaction
-from dal.errors import Conflict, InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+from dal.errors import Conflict, NotFound
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +78,6 @@ def history(
     if cursor is None:
         rows = queries.fetch_all(db, "sync_history.history_first_page", params, SyncRun)
     else:
-        started_at, run_id = decode_cursor(cursor, 2)
-        try:
-            params["after_started_at"] = datetime.fromisoformat(started_at)
-            params["after_id"] = int(run_id)
-        except (TypeError, ValueError):
-            raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+        params["after_started_at"], params["after_id"] = decode_time_cursor(cursor, int)
         rows = queries.fetch_all(db, "sync_history.history_page_after", params, SyncRun)
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_cursor([last.started_at.isoformat(), last.id]))
+    return page_of(rows, limit, lambda last: [last.started_at.isoformat(), last.id])

@@ -14,7 +14,7 @@ from dal import passwords, queries
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 
 STATUSES: Final = ("active", "suspended", "deleted")
 
@@ -188,17 +188,9 @@ def list_page(
     if cursor is None:
         rows = queries.fetch_all(db, "users.list_first_page", params, User)
     else:
-        created_at, user_id = decode_cursor(cursor, 2)
-        try:
-            params["after_created_at"] = datetime.fromisoformat(created_at)
-            params["after_id"] = UUID(user_id)
-        except (TypeError, ValueError):
-            raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+        params["after_created_at"], params["after_id"] = decode_time_cursor(cursor, UUID)
         rows = queries.fetch_all(db, "users.list_page_after", params, User)
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_cursor([last.created_at.isoformat(), str(last.id)]))
+    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), str(last.id)])
 
 
 def count(db: Db) -> int:
