@@ -164,16 +164,30 @@ def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
 
 
 def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
-    """Make an existing member the owner; the previous owner becomes an admin."""
+    """Make an existing member the owner; the previous owner becomes an admin.
+
+    NotFound for an unknown server, or when the new owner is not a member. The
+    server's row is locked first, so concurrent transfers of one server queue:
+    the later one waits for the earlier to commit, then transfers from the owner
+    that one set (in a caller's REPEATABLE READ transaction it raises
+    ConcurrentUpdate instead). The database holds one owner member per server
+    for any writer (unique index server_members_one_owner_key).
+    """
     with transaction(db) as conn:
-        server = get(conn, server_id)
-        get_member(conn, server_id, new_owner_id)  # must already be a member
+        server = _found(
+            queries.fetch_one(conn, "servers.lock_by_id", {"id": server_id}, Server), server_id
+        )
+        # Demote first: the one-owner index is checked row by row.
+        demote = {"server_id": server_id, "user_id": server.owner_id, "role": "admin"}
+        queries.execute(conn, "servers.set_member_role", demote)
+        promote = {"server_id": server_id, "user_id": new_owner_id, "role": "owner"}
+        if queries.execute(conn, "servers.set_member_role", promote) == 0:
+            raise NotFound(
+                f"user {new_owner_id} is not a member of server {server_id}",
+                table="server_members",
+            )
         params = {"id": server_id, "owner_id": new_owner_id}
-        updated = _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
-        for user_id, role in ((server.owner_id, "admin"), (new_owner_id, "owner")):
-            member = {"server_id": server_id, "user_id": user_id, "role": role}
-            queries.execute(conn, "servers.set_member_role", member)
-        return updated
+        return _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
 
 
 def members(db: Db, server_id: int) -> list[Member]:

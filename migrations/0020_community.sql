@@ -61,6 +61,11 @@ CREATE TABLE server_members (
 -- A user's servers (and the user side of the FK: deleting a user cascades through it).
 CREATE INDEX server_members_user_id_idx ON server_members (user_id, server_id);
 
+-- Exactly one owner member per server. dal.servers.transfer_ownership also locks
+-- the server row so concurrent transfers queue; this index holds for any writer.
+CREATE UNIQUE INDEX server_members_one_owner_key
+    ON server_members (server_id) WHERE role = 'owner';
+
 CREATE TABLE events (
     id              bigint      GENERATED ALWAYS AS IDENTITY,
     -- CASCADE: an event is part of its server and goes with it.

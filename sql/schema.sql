@@ -709,6 +709,8 @@ CREATE INDEX moods_user_id_recorded_at_idx ON ONLY public.moods USING btree (use
 
 CREATE INDEX moods_default_user_id_recorded_at_idx ON public.moods_default USING btree (user_id, recorded_at, id) INCLUDE (intensity, mood);
 
+CREATE UNIQUE INDEX project_members_one_owner_key ON public.project_members USING btree (project_id) WHERE (role = 'owner'::text);
+
 CREATE INDEX project_members_user_id_idx ON public.project_members USING btree (user_id) INCLUDE (project_id, role, access_level);
 
 CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (owner_id, created_at, id);
@@ -716,6 +718,8 @@ CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (ow
 CREATE INDEX recommendations_user_id_created_at_idx ON public.recommendations USING btree (user_id, created_at);
 
 CREATE INDEX recommendations_user_id_relevance_idx ON public.recommendations USING btree (user_id, relevance_score DESC, id) INCLUDE (expires_at) WHERE (NOT dismissed);
+
+CREATE UNIQUE INDEX server_members_one_owner_key ON public.server_members USING btree (server_id) WHERE (role = 'owner'::text);
 
 CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id);
 

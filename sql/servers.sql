@@ -12,6 +12,13 @@ SELECT id, snowflake_id, name, owner_id, created_at, updated_at
   FROM servers
  WHERE id = %(id)s;
 
+-- name: lock_by_id
+-- One server by primary key, its row locked until commit (serialises ownership changes).
+SELECT id, snowflake_id, name, owner_id, created_at, updated_at
+  FROM servers
+ WHERE id = %(id)s
+   FOR UPDATE;
+
 -- name: get_by_snowflake_id
 -- One server by its external snowflake id (servers_snowflake_id_key).
 SELECT id, snowflake_id, name, owner_id, created_at, updated_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 import psycopg
@@ -27,3 +28,16 @@ def count(conn: Conn, table: str) -> int:
     row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def wait_until_blocked(conn: Conn, timeout: float = 10.0) -> None:
+    """Wait until some other session of this database waits for a lock (a race is staged)."""
+    deadline = time.monotonic() + timeout
+    query = """SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+    while time.monotonic() < deadline:
+        row = conn.execute(query).fetchone()
+        if row is not None and row[0] > 0:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no session waited for a lock within {timeout}s")

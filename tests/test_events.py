@@ -23,8 +23,9 @@ from dal import (
 )
 from dal import users as users_mod
 from dal.config import Settings
-from dal.db import open_pool
+from dal.db import Pool, open_pool
 from tests.community_helpers import count, event, now, server, user
+from tests.factories import wait_until_blocked
 
 Conn = psycopg.Connection[Any]
 
@@ -105,6 +106,60 @@ def test_membership_management(conn: Conn) -> None:
     servers.remove_member(conn, srv.id, owner.id)
     assert [m.name for m in servers.for_user(conn, alice.id)] == [srv.name]
     assert servers.for_user(conn, owner.id) == []
+
+
+def test_concurrent_transfers_leave_one_owner(conn: Conn, pool: Pool) -> None:
+    """A->B holds its transaction open while A->C starts: the second transfer waits on
+    the server's row lock, then transfers from the new owner B (it does not fail)."""
+    first_owner, b, c = user(conn), user(conn), user(conn)
+    srv = server(conn, first_owner)
+    servers.add_member(conn, srv.id, b.id)
+    servers.add_member(conn, srv.id, c.id)
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            outcome.append(servers.transfer_ownership(pool, srv.id, c.id))
+        except Exception as exc:  # the asserts below show it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=second)
+    with pool.connection() as first, first.transaction():
+        servers.transfer_ownership(first, srv.id, b.id)
+        worker.start()
+        wait_until_blocked(conn)
+    worker.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], servers.Server), outcome
+    assert outcome[0].owner_id == c.id
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    assert roles == {first_owner.id: "admin", b.id: "admin", c.id: "owner"}
+    assert servers.get(conn, srv.id).owner_id == c.id
+
+
+def test_database_allows_one_owner_member_per_server(conn: Conn) -> None:
+    srv = server(conn)
+    other = user(conn)
+    servers.add_member(conn, srv.id, other.id)
+    with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+        conn.execute(
+            "UPDATE server_members SET role = 'owner' WHERE server_id = %s AND user_id = %s",
+            [srv.id, other.id],
+        )
+    assert caught.value.diag.constraint_name == "server_members_one_owner_key"
+
+
+def test_transfer_to_a_non_member_changes_nothing(conn: Conn) -> None:
+    first_owner, outsider = user(conn), user(conn)
+    srv = server(conn, first_owner)
+    with pytest.raises(NotFound):
+        servers.transfer_ownership(conn, srv.id, outsider.id)
+    with pytest.raises(NotFound):
+        servers.transfer_ownership(conn, srv.id + 1000, outsider.id)
+    assert servers.get(conn, srv.id).owner_id == first_owner.id
+    assert [(m.user_id, m.role) for m in servers.members(conn, srv.id)] == [
+        (first_owner.id, "owner")
+    ]
 
 
 def test_event_checks_each_name_their_rule(conn: Conn) -> None:

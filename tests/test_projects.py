@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 
 from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced, projects, users
@@ -119,6 +120,18 @@ def test_owner_role_needs_admin_access_in_the_database(conn: Conn) -> None:
     with pytest.raises(psycopg.errors.CheckViolation) as raw:
         conn.execute("UPDATE project_members SET access_level = 'read' WHERE role = 'owner'")
     assert raw.value.diag.constraint_name == "project_members_owner_has_admin_access"
+
+
+def test_database_allows_one_owner_member_per_project(conn: Conn) -> None:
+    owner, other = user(conn), user(conn)
+    proj = project(conn, owner)
+    projects.add_member(conn, proj.id, other.id, role="admin")
+    with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+        conn.execute(
+            "UPDATE project_members SET role = 'owner' WHERE project_id = %s AND user_id = %s",
+            [proj.id, other.id],
+        )
+    assert caught.value.diag.constraint_name == "project_members_one_owner_key"
 
 
 def test_update_and_delete(conn: Conn) -> None:

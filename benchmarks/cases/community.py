@@ -110,6 +110,7 @@ USER_UPCOMING = ("server_members_user_id_idx", "events_server_id_status_starts_a
 CASES: dict[str, Case] = {
     # servers: tiny at ci (one page, read whole: see the module doc); members by key
     "servers.get_by_id": Case(_server, (), 4),
+    "servers.lock_by_id": Case(_server, (), 4),
     "servers.get_by_snowflake_id": Case(
         lambda s: {"snowflake_id": s["community_snowflake_id"]}, (), 4
     ),
