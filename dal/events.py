@@ -14,9 +14,34 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from dal import queries
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+__all__ = [
+    "CAPACITY_RULE",
+    "RESPONSES",
+    "STATUSES",
+    "UNSET",
+    "Event",
+    "EventFull",
+    "Rsvp",
+    "SearchHit",
+    "UserEvent",
+    "cancel",
+    "create",
+    "delete",
+    "get",
+    "rsvp",
+    "rsvp_counts",
+    "rsvps",
+    "search",
+    "upcoming_for_server",
+    "upcoming_for_user",
+    "update",
+    "withdraw",
+]
 
 STATUSES: Final = ("scheduled", "cancelled", "completed")
 RESPONSES: Final = ("going", "maybe", "declined")
@@ -97,15 +122,6 @@ class Rsvp:
     responded_at: datetime
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-"""Default of `update()` arguments: leave the column as it is (None sets NULL)."""
-
-
 def _found(event: Event | None, event_id: int) -> Event:
     if event is None:
         raise NotFound(f"no event with id {event_id}", table="events")
@@ -178,11 +194,7 @@ def update(
         "capacity": capacity,
         "status": status,
     }
-    params: dict[str, Any] = {"id": event_id}
-    for name, value in fields.items():
-        given = not isinstance(value, _Unset)
-        params[f"set_{name}"] = given
-        params[name] = value if given else None
+    params: dict[str, Any] = {"id": event_id} | update_params(fields)
     try:
         found = queries.fetch_one(db, "events.update", params, Event)
     except InvalidData as exc:

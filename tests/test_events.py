@@ -20,6 +20,7 @@ from dal import (
     events,
     queries,
     servers,
+    tasks,
 )
 from dal import users as users_mod
 from dal.config import Settings
@@ -210,6 +211,15 @@ def test_update_and_delete_event(conn: Conn) -> None:
         events.get(conn, ev.id)
     with pytest.raises(NotFound):
         events.update(conn, ev.id, title="x")
+
+
+def test_update_takes_the_shared_unset(conn: Conn) -> None:
+    """Every module's UNSET is the one of dal._unset: any of them leaves a field as it is."""
+    srv = server(conn)
+    ev = event(conn, srv, location="Library")
+    changed = events.update(conn, ev.id, title=tasks.UNSET, location=tasks.UNSET, capacity=4)
+    assert (changed.title, changed.location, changed.capacity) == (ev.title, "Library", 4)
+    assert events.UNSET is tasks.UNSET
 
 
 def test_upcoming_for_server_keyset_pages(conn: Conn) -> None:
