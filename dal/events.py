@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from dal import queries
+from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
 from dal.errors import Conflict, InvalidData, NotFound
@@ -157,8 +158,8 @@ def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
+        "starts_at": require_aware(starts_at, "starts_at"),
+        "ends_at": require_aware(ends_at, "ends_at"),
         "location": location,
         "capacity": capacity,
     }
@@ -188,8 +189,8 @@ def update(
     fields: dict[str, Any] = {
         "title": title,
         "description": description,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
+        "starts_at": require_aware(starts_at, "starts_at"),
+        "ends_at": require_aware(ends_at, "ends_at"),
         "location": location,
         "capacity": capacity,
         "status": status,
@@ -216,7 +217,8 @@ def delete(db: Db, event_id: int) -> None:
 def _after(cursor: str) -> dict[str, Any]:
     starts_at, event_id = decode_cursor(cursor, 2)
     try:
-        return {"after_starts_at": datetime.fromisoformat(starts_at), "after_id": int(event_id)}
+        after = require_aware(datetime.fromisoformat(starts_at), "cursor")
+        return {"after_starts_at": after, "after_id": int(event_id)}
     except (TypeError, ValueError):
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 

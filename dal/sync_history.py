@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from dal import queries
+from dal._time import require_aware
 from dal.db import Db, transaction
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -80,7 +81,7 @@ def history(
     else:
         started_at, run_id = decode_cursor(cursor, 2)
         try:
-            params["after_started_at"] = datetime.fromisoformat(started_at)
+            params["after_started_at"] = require_aware(datetime.fromisoformat(started_at), "cursor")
             params["after_id"] = int(run_id)
         except (TypeError, ValueError):
             raise InvalidData("cursor is not a valid page cursor", column="cursor") from None

@@ -11,6 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import passwords, queries
+from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
@@ -183,7 +184,7 @@ def list_page(
     else:
         created_at, user_id = decode_cursor(cursor, 2)
         try:
-            params["after_created_at"] = datetime.fromisoformat(created_at)
+            params["after_created_at"] = require_aware(datetime.fromisoformat(created_at), "cursor")
             params["after_id"] = UUID(user_id)
         except (TypeError, ValueError):
             raise InvalidData("cursor is not a valid page cursor", column="cursor") from None

@@ -365,3 +365,25 @@ def test_capacity_holds_under_32_concurrent_goers(conn: Conn, db_url: str) -> No
     assert sorted(outcomes) == ["full"] * 27 + ["ok"] * 5
     assert events.get(conn, ev.id).going_count == 5
     assert events.rsvp_counts(conn, ev.id)["going"] == 5
+
+
+def test_naive_datetimes_are_refused(conn: Conn) -> None:
+    srv = server(conn)
+    start = now() + timedelta(days=1)
+    base: dict[str, Any] = {
+        "server_id": srv.id,
+        "creator_id": srv.owner_id,
+        "title": "Picnic",
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=1),
+    }
+    for field in ("starts_at", "ends_at"):
+        with pytest.raises(InvalidData) as created:
+            events.create(conn, **(base | {field: base[field].replace(tzinfo=None)}))
+        assert created.value.column == field
+    assert count(conn, "events") == 0
+    ev = events.create(conn, **base)
+    with pytest.raises(InvalidData) as updated:
+        events.update(conn, ev.id, title="Moved", ends_at=ev.ends_at.replace(tzinfo=None))
+    assert updated.value.column == "ends_at"
+    assert events.get(conn, ev.id) == ev
