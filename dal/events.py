@@ -3,7 +3,9 @@
 Capacity is enforced by the database: a trigger on event_rsvps keeps
 `events.going_count`, bounded by CHECK `events_capacity_not_exceeded`, and
 its UPDATE locks the event row so concurrent "going" answers queue. A full
-event raises `EventFull` (a Conflict naming that constraint).
+event raises `EventFull` (a Conflict naming that constraint). Every other answer
+takes the same row lock, so one given while the event is being cancelled waits
+for that and is then refused (event_rsvps_event_scheduled).
 """
 
 from __future__ import annotations

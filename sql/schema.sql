@@ -33,7 +33,12 @@ BEGIN
         UPDATE events SET going_count = going_count + 1 WHERE id = NEW.event_id
         RETURNING status INTO event_status;
     ELSE
-        SELECT status INTO event_status FROM events WHERE id = NEW.event_id;
+        -- The same row lock as the going path: a cancellation in progress makes
+        -- this answer wait and then see 'cancelled' (a plain read would see the
+        -- old status and let the answer in). One lock mode for every answer also
+        -- means a transaction answering twice never upgrades share to update.
+        SELECT status INTO event_status FROM events WHERE id = NEW.event_id
+           FOR NO KEY UPDATE;
     END IF;
     IF event_status IS DISTINCT FROM 'scheduled' THEN
         RAISE EXCEPTION 'event % is not scheduled (it is %): answers are closed',

@@ -323,6 +323,35 @@ def test_rsvp_rules(conn: Conn) -> None:
     assert events.get(conn, ev.id).going_count == 0
 
 
+@pytest.mark.parametrize("response", ["maybe", "declined", "going"])
+def test_answer_waits_for_a_concurrent_cancellation(conn: Conn, pool: Pool, response: str) -> None:
+    """The event is cancelled in an open transaction: an answer must wait for it, then
+    be refused, whatever the answer (only "going" used to take the event's row lock)."""
+    srv = server(conn)
+    ev = event(conn, srv, capacity=10)
+    person = user(conn)
+    outcome: list[object] = []
+
+    def answer() -> None:
+        try:
+            outcome.append(events.rsvp(pool, ev.id, person.id, response))
+        except Exception as exc:  # the asserts below show it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=answer)
+    with pool.connection() as canceller, canceller.transaction():
+        events.cancel(canceller, ev.id)
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive(), f"the answer did not wait for the cancellation: {outcome}"
+        wait_until_blocked(conn)
+    worker.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], InvalidData), outcome
+    assert outcome[0].constraint == "event_rsvps_event_scheduled"
+    assert count(conn, "event_rsvps") == 0
+
+
 def test_deleting_event_cascades_rsvps(conn: Conn) -> None:
     srv = server(conn)
     ev = event(conn, srv, capacity=3)
