@@ -104,39 +104,40 @@ def delete(db: Db, server_id: int) -> None:
         raise NotFound(f"no server with id {server_id}", table="servers")
 
 
+def _owner_conflict() -> Conflict:
+    return Conflict(
+        "the owner's role changes only by transferring ownership",
+        table="server_members",
+        column="role",
+    )
+
+
 def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member") -> Member:
     """Add a member, or change the role of an existing non-owner member.
 
-    ReferenceMissing (server_members_server_id_fkey / _user_id_fkey) if either is missing.
+    Conflict if the user is the owner; ReferenceMissing (server_members_server_id_fkey /
+    _user_id_fkey) if either is missing. One statement: it cannot demote someone who
+    becomes the owner concurrently.
     """
     params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
-    with transaction(db) as conn:
-        current = queries.fetch_one(conn, "servers.get_member", params, Member)
-        if current is not None and current.role == "owner":
-            raise Conflict(
-                "the owner's role changes only by transferring ownership",
-                table="server_members",
-                column="role",
-            )
-        member = queries.fetch_one(conn, "servers.add_member", params, Member)
-        assert member is not None
-        return member
+    member = queries.fetch_one(db, "servers.add_member", params, Member)
+    if member is None:  # ON CONFLICT ... WHERE role <> 'owner' left the owner's row alone
+        raise _owner_conflict()
+    return member
 
 
 def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
-    """Change a member's role (admin, moderator or member); NotFound if not a member."""
+    """Change a member's role (admin, moderator or member).
+
+    NotFound if not a member (also when removed while this runs); Conflict for the owner.
+    """
     params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
     with transaction(db) as conn:
-        current = get_member(conn, server_id, user_id)
-        if current.role == "owner":
-            raise Conflict(
-                "the owner's role changes only by transferring ownership",
-                table="server_members",
-                column="role",
-            )
-        member = queries.fetch_one(conn, "servers.set_member_role", params, Member)
-        assert member is not None
-        return member
+        member = queries.fetch_one(conn, "servers.change_member_role", params, Member)
+        if member is not None:
+            return member
+        get_member(conn, server_id, user_id)  # NotFound when not a member
+    raise _owner_conflict()
 
 
 def get_member(db: Db, server_id: int, user_id: UUID) -> Member:

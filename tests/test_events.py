@@ -26,7 +26,7 @@ from dal import users as users_mod
 from dal.config import Settings
 from dal.db import Pool, open_pool
 from tests.community_helpers import count, event, now, server, user
-from tests.factories import wait_until_blocked
+from tests.factories import race
 
 Conn = psycopg.Connection[Any]
 
@@ -116,26 +116,51 @@ def test_concurrent_transfers_leave_one_owner(conn: Conn, pool: Pool) -> None:
     srv = server(conn, first_owner)
     servers.add_member(conn, srv.id, b.id)
     servers.add_member(conn, srv.id, c.id)
-    outcome: list[object] = []
-
-    def second() -> None:
-        try:
-            outcome.append(servers.transfer_ownership(pool, srv.id, c.id))
-        except Exception as exc:  # the asserts below show it
-            outcome.append(exc)
-
-    worker = threading.Thread(target=second)
-    with pool.connection() as first, first.transaction():
-        servers.transfer_ownership(first, srv.id, b.id)
-        worker.start()
-        wait_until_blocked(conn)
-    worker.join(10)
-    assert len(outcome) == 1
-    assert isinstance(outcome[0], servers.Server), outcome
-    assert outcome[0].owner_id == c.id
+    outcome = race(
+        pool,
+        conn,
+        lambda first: servers.transfer_ownership(first, srv.id, b.id),
+        lambda: servers.transfer_ownership(pool, srv.id, c.id),
+    )
+    assert isinstance(outcome, servers.Server), outcome
+    assert outcome.owner_id == c.id
     roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
     assert roles == {first_owner.id: "admin", b.id: "admin", c.id: "owner"}
     assert servers.get(conn, srv.id).owner_id == c.id
+
+
+def test_role_change_of_a_member_removed_meanwhile_is_not_found(conn: Conn, pool: Pool) -> None:
+    srv = server(conn)
+    alice = user(conn)
+    servers.add_member(conn, srv.id, alice.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda remover: servers.remove_member(remover, srv.id, alice.id),
+        lambda: servers.set_role(pool, srv.id, alice.id, "moderator"),
+    )
+    assert isinstance(outcome, NotFound), outcome
+    assert [m.user_id for m in servers.members(conn, srv.id)] == [srv.owner_id]
+
+
+@pytest.mark.parametrize("change", ["set_role", "add_member"])
+def test_a_member_who_just_became_owner_keeps_the_role(conn: Conn, pool: Pool, change: str) -> None:
+    """Ownership moves to alice in an open transaction while her role is being changed:
+    the change waits, then sees she is the owner and raises Conflict. It used to
+    overwrite the new owner's role, leaving the server without an owner member."""
+    srv = server(conn)
+    alice = user(conn)
+    servers.add_member(conn, srv.id, alice.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda other: servers.transfer_ownership(other, srv.id, alice.id),
+        lambda: getattr(servers, change)(pool, srv.id, alice.id, "moderator"),
+    )
+    assert isinstance(outcome, Conflict), outcome
+    assert outcome.column == "role"
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    assert roles == {srv.owner_id: "admin", alice.id: "owner"}
 
 
 def test_database_allows_one_owner_member_per_server(conn: Conn) -> None:
@@ -330,25 +355,14 @@ def test_answer_waits_for_a_concurrent_cancellation(conn: Conn, pool: Pool, resp
     srv = server(conn)
     ev = event(conn, srv, capacity=10)
     person = user(conn)
-    outcome: list[object] = []
-
-    def answer() -> None:
-        try:
-            outcome.append(events.rsvp(pool, ev.id, person.id, response))
-        except Exception as exc:  # the asserts below show it
-            outcome.append(exc)
-
-    worker = threading.Thread(target=answer)
-    with pool.connection() as canceller, canceller.transaction():
-        events.cancel(canceller, ev.id)
-        worker.start()
-        worker.join(0.5)
-        assert worker.is_alive(), f"the answer did not wait for the cancellation: {outcome}"
-        wait_until_blocked(conn)
-    worker.join(10)
-    assert len(outcome) == 1
-    assert isinstance(outcome[0], InvalidData), outcome
-    assert outcome[0].constraint == "event_rsvps_event_scheduled"
+    outcome = race(
+        pool,
+        conn,
+        lambda canceller: events.cancel(canceller, ev.id),
+        lambda: events.rsvp(pool, ev.id, person.id, response),
+    )
+    assert isinstance(outcome, InvalidData), outcome
+    assert outcome.constraint == "event_rsvps_event_scheduled"
     assert count(conn, "event_rsvps") == 0
 
 

@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced, projects, users
-from tests.factories import Conn, count, project, user
+from dal.db import Pool
+from tests.factories import Conn, count, project, race, user
 
 
 def test_create_makes_the_owner_a_member(conn: Conn) -> None:
@@ -148,3 +149,19 @@ def test_update_and_delete(conn: Conn) -> None:
     ):
         with pytest.raises(NotFound):
             call()
+
+
+def test_role_change_of_a_member_removed_meanwhile_is_not_found(conn: Conn, pool: Pool) -> None:
+    """The member is removed in an open transaction while their role changes: the
+    change waits for the removal, then raises NotFound (it used to trip an assert)."""
+    owner, bob = user(conn), user(conn)
+    made = project(conn, owner)
+    projects.add_member(conn, made.id, bob.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda remover: projects.remove_member(remover, made.id, bob.id),
+        lambda: projects.change_member_role(pool, made.id, bob.id, role="viewer"),
+    )
+    assert isinstance(outcome, NotFound), outcome
+    assert [m.user_id for m in projects.list_members(conn, made.id)] == [owner.id]
