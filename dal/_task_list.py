@@ -32,6 +32,8 @@ from pypika import PostgreSQLQuery as Query
 from pypika.enums import Matching
 from pypika.terms import BasicCriterion, Criterion, LiteralValue, Term, Tuple
 
+from dal._time import require_aware
+
 TASKS: Final = Table("tasks")
 COLUMNS: Final = (
     "id", "owner_id", "project_id", "key", "parent_id", "category_id", "title",
@@ -109,9 +111,9 @@ def build(
     if filters.project_id is not None:
         params["project_id"] = filters.project_id
     if filters.due_before is not None:
-        params["due_before"] = filters.due_before
+        params["due_before"] = require_aware(filters.due_before, "due_before")
     if filters.due_after is not None:
-        params["due_after"] = filters.due_after
+        params["due_after"] = require_aware(filters.due_after, "due_after")
     if filters.title_contains:
         params["title_pattern"] = f"%{_escape_like(filters.title_contains)}%"
     cursor_kind = None

@@ -3,7 +3,9 @@
 Capacity is enforced by the database: a trigger on event_rsvps keeps
 `events.going_count`, bounded by CHECK `events_capacity_not_exceeded`, and
 its UPDATE locks the event row so concurrent "going" answers queue. A full
-event raises `EventFull` (a Conflict naming that constraint).
+event raises `EventFull` (a Conflict naming that constraint). Every other answer
+takes the same row lock, so one given while the event is being cancelled waits
+for that and is then refused (event_rsvps_event_scheduled).
 """
 
 from __future__ import annotations
@@ -14,9 +16,35 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from dal import queries
+from dal._time import require_aware
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+__all__ = [
+    "CAPACITY_RULE",
+    "RESPONSES",
+    "STATUSES",
+    "UNSET",
+    "Event",
+    "EventFull",
+    "Rsvp",
+    "SearchHit",
+    "UserEvent",
+    "cancel",
+    "create",
+    "delete",
+    "get",
+    "rsvp",
+    "rsvp_counts",
+    "rsvps",
+    "search",
+    "upcoming_for_server",
+    "upcoming_for_user",
+    "update",
+    "withdraw",
+]
 
 STATUSES: Final = ("scheduled", "cancelled", "completed")
 RESPONSES: Final = ("going", "maybe", "declined")
@@ -97,15 +125,6 @@ class Rsvp:
     responded_at: datetime
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-"""Default of `update()` arguments: leave the column as it is (None sets NULL)."""
-
-
 def _found(event: Event | None, event_id: int) -> Event:
     if event is None:
         raise NotFound(f"no event with id {event_id}", table="events")
@@ -141,8 +160,8 @@ def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
+        "starts_at": require_aware(starts_at, "starts_at"),
+        "ends_at": require_aware(ends_at, "ends_at"),
         "location": location,
         "capacity": capacity,
     }
@@ -172,17 +191,13 @@ def update(
     fields: dict[str, Any] = {
         "title": title,
         "description": description,
-        "starts_at": starts_at,
-        "ends_at": ends_at,
+        "starts_at": require_aware(starts_at, "starts_at"),
+        "ends_at": require_aware(ends_at, "ends_at"),
         "location": location,
         "capacity": capacity,
         "status": status,
     }
-    params: dict[str, Any] = {"id": event_id}
-    for name, value in fields.items():
-        given = not isinstance(value, _Unset)
-        params[f"set_{name}"] = given
-        params[name] = value if given else None
+    params: dict[str, Any] = {"id": event_id} | update_params(fields)
     try:
         found = queries.fetch_one(db, "events.update", params, Event)
     except InvalidData as exc:
@@ -204,7 +219,8 @@ def delete(db: Db, event_id: int) -> None:
 def _after(cursor: str) -> dict[str, Any]:
     starts_at, event_id = decode_cursor(cursor, 2)
     try:
-        return {"after_starts_at": datetime.fromisoformat(starts_at), "after_id": int(event_id)}
+        after = require_aware(datetime.fromisoformat(starts_at), "cursor")
+        return {"after_starts_at": after, "after_id": int(event_id)}
     except (TypeError, ValueError):
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 

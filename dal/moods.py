@@ -16,6 +16,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
+from dal._time import require_aware
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
@@ -72,11 +73,9 @@ def record(
 
     InvalidData names the rule: moods_mood_valid, moods_intensity_range, moods_notes_length.
     """
-    if recorded_at is not None and recorded_at.tzinfo is None:
-        raise InvalidData("recorded_at must be timezone-aware", column="recorded_at")
     params = {
         "user_id": user_id,
-        "recorded_at": recorded_at,
+        "recorded_at": require_aware(recorded_at, "recorded_at"),
         "mood": mood,
         "intensity": intensity,
         "notes": notes,
@@ -88,7 +87,11 @@ def record(
 
 def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
     """One of the user's moods by its key; NotFound otherwise (also for another's mood)."""
-    params = {"id": mood_id, "recorded_at": recorded_at, "user_id": user_id}
+    params = {
+        "id": mood_id,
+        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "user_id": user_id,
+    }
     found = queries.fetch_one(db, "moods.get", params, Mood)
     if found is None:
         raise NotFound(f"no mood {mood_id} at {recorded_at} for this user", table="moods")
@@ -96,14 +99,18 @@ def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
 
 
 def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> None:
-    params = {"id": mood_id, "recorded_at": recorded_at, "user_id": user_id}
+    params = {
+        "id": mood_id,
+        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "user_id": user_id,
+    }
     if queries.execute(db, "moods.delete", params) == 0:
         raise NotFound(f"no mood {mood_id} at {recorded_at} for this user", table="moods")
 
 
 def _period(since: datetime, until: datetime) -> None:
-    if since.tzinfo is None or until.tzinfo is None:
-        raise InvalidData("since and until must be timezone-aware", column="since")
+    require_aware(since, "since")
+    require_aware(until, "until")
     if since >= until:
         raise InvalidData("since must be before until", column="since")
 

@@ -57,7 +57,10 @@ def decode_time_cursor(cursor: str, id_type: Callable[[Any], K]) -> tuple[dateti
     """Decode a (timestamp, id) cursor; InvalidData if either part is not what it claims."""
     moment, row_id = decode_cursor(cursor, 2)
     try:
-        return datetime.fromisoformat(moment), id_type(row_id)
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None:  # our cursors carry an offset: a naive one was forged
+            raise ValueError(moment)
+        return when, id_type(row_id)
     except (TypeError, ValueError):
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 

@@ -137,7 +137,10 @@ def change_member_role(
     role: str,
     access_level: str | None = None,
 ) -> Member:
-    """Give a member another role (and access level, by default the role's)."""
+    """Give a member another role (and access level, by default the role's).
+
+    NotFound if not a member (also when removed while this runs); InvalidData for the owner.
+    """
     if role == "owner":
         raise InvalidData("ownership cannot be given through a role change", column="role")
     params = {
@@ -147,12 +150,11 @@ def change_member_role(
         "access_level": _access(role, access_level),
     }
     with transaction(db) as conn:
-        current = get_member(conn, project_id, user_id)
-        if current.role == "owner":
-            raise InvalidData("the project owner's role cannot be changed", column="role")
         member = queries.fetch_one(conn, "projects.set_member_role", params, Member)
-    assert member is not None
-    return member
+        if member is not None:
+            return member
+        get_member(conn, project_id, user_id)  # NotFound when not a member
+    raise InvalidData("the project owner's role cannot be changed", column="role")
 
 
 def get_member(db: Db, project_id: UUID, user_id: UUID) -> Member:

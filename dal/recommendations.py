@@ -15,8 +15,9 @@ from typing import Final
 from uuid import UUID
 
 from dal import queries
+from dal._time import require_aware
 from dal.db import Db
-from dal.errors import InvalidData, NotFound, ReferenceMissing
+from dal.errors import NotFound, ReferenceMissing
 from dal.pagination import check_limit
 
 KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "social", "professional")
@@ -76,13 +77,13 @@ def create(
         "kind": kind,
         "content": content,
         "relevance_score": relevance_score,
-        "expires_at": expires_at,
+        "expires_at": require_aware(expires_at, "expires_at"),
     }
     if mood is None:
         found = queries.fetch_one(db, "recommendations.insert", params, Recommendation)
         assert found is not None
         return found
-    params |= {"mood_id": mood[0], "mood_recorded_at": mood[1]}
+    params |= {"mood_id": mood[0], "mood_recorded_at": require_aware(mood[1], "mood")}
     found = queries.fetch_one(db, "recommendations.insert_for_mood", params, Recommendation)
     if found is None:
         raise ReferenceMissing(
@@ -154,8 +155,5 @@ def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
 
 def rating_by_kind(db: Db, *, since: datetime) -> list[KindRating]:
     """Average rating (and number of ratings) per recommendation kind, for feedback since a time."""
-    if since.tzinfo is None:
-        raise InvalidData("since must be timezone-aware", column="since")
-    return queries.fetch_all(
-        db, "recommendations.rating_by_kind_since", {"since": since}, KindRating
-    )
+    params = {"since": require_aware(since, "since")}
+    return queries.fetch_all(db, "recommendations.rating_by_kind_since", params, KindRating)

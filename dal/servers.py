@@ -104,39 +104,40 @@ def delete(db: Db, server_id: int) -> None:
         raise NotFound(f"no server with id {server_id}", table="servers")
 
 
+def _owner_conflict() -> Conflict:
+    return Conflict(
+        "the owner's role changes only by transferring ownership",
+        table="server_members",
+        column="role",
+    )
+
+
 def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member") -> Member:
     """Add a member, or change the role of an existing non-owner member.
 
-    ReferenceMissing (server_members_server_id_fkey / _user_id_fkey) if either is missing.
+    Conflict if the user is the owner; ReferenceMissing (server_members_server_id_fkey /
+    _user_id_fkey) if either is missing. One statement: it cannot demote someone who
+    becomes the owner concurrently.
     """
     params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
-    with transaction(db) as conn:
-        current = queries.fetch_one(conn, "servers.get_member", params, Member)
-        if current is not None and current.role == "owner":
-            raise Conflict(
-                "the owner's role changes only by transferring ownership",
-                table="server_members",
-                column="role",
-            )
-        member = queries.fetch_one(conn, "servers.add_member", params, Member)
-        assert member is not None
-        return member
+    member = queries.fetch_one(db, "servers.add_member", params, Member)
+    if member is None:  # ON CONFLICT ... WHERE role <> 'owner' left the owner's row alone
+        raise _owner_conflict()
+    return member
 
 
 def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
-    """Change a member's role (admin, moderator or member); NotFound if not a member."""
+    """Change a member's role (admin, moderator or member).
+
+    NotFound if not a member (also when removed while this runs); Conflict for the owner.
+    """
     params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
     with transaction(db) as conn:
-        current = get_member(conn, server_id, user_id)
-        if current.role == "owner":
-            raise Conflict(
-                "the owner's role changes only by transferring ownership",
-                table="server_members",
-                column="role",
-            )
-        member = queries.fetch_one(conn, "servers.set_member_role", params, Member)
-        assert member is not None
-        return member
+        member = queries.fetch_one(conn, "servers.change_member_role", params, Member)
+        if member is not None:
+            return member
+        get_member(conn, server_id, user_id)  # NotFound when not a member
+    raise _owner_conflict()
 
 
 def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
@@ -164,16 +165,30 @@ def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
 
 
 def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
-    """Make an existing member the owner; the previous owner becomes an admin."""
+    """Make an existing member the owner; the previous owner becomes an admin.
+
+    NotFound for an unknown server, or when the new owner is not a member. The
+    server's row is locked first, so concurrent transfers of one server queue:
+    the later one waits for the earlier to commit, then transfers from the owner
+    that one set (in a caller's REPEATABLE READ transaction it raises
+    ConcurrentUpdate instead). The database holds one owner member per server
+    for any writer (unique index server_members_one_owner_key).
+    """
     with transaction(db) as conn:
-        server = get(conn, server_id)
-        get_member(conn, server_id, new_owner_id)  # must already be a member
+        server = _found(
+            queries.fetch_one(conn, "servers.lock_by_id", {"id": server_id}, Server), server_id
+        )
+        # Demote first: the one-owner index is checked row by row.
+        demote = {"server_id": server_id, "user_id": server.owner_id, "role": "admin"}
+        queries.execute(conn, "servers.set_member_role", demote)
+        promote = {"server_id": server_id, "user_id": new_owner_id, "role": "owner"}
+        if queries.execute(conn, "servers.set_member_role", promote) == 0:
+            raise NotFound(
+                f"user {new_owner_id} is not a member of server {server_id}",
+                table="server_members",
+            )
         params = {"id": server_id, "owner_id": new_owner_id}
-        updated = _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
-        for user_id, role in ((server.owner_id, "admin"), (new_owner_id, "owner")):
-            member = {"server_id": server_id, "user_id": user_id, "role": role}
-            queries.execute(conn, "servers.set_member_role", member)
-        return updated
+        return _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
 
 
 def members(db: Db, server_id: int) -> list[Member]:

@@ -19,6 +19,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import queries
+from dal._time import require_aware
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import check_limit
@@ -112,8 +113,8 @@ def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "opens_at": opens_at,
-        "closes_at": closes_at,
+        "opens_at": require_aware(opens_at, "opens_at"),
+        "closes_at": require_aware(closes_at, "closes_at"),
         "anonymous": anonymous,
     }
     found = queries.fetch_one(db, "surveys.insert", params, Survey)
@@ -143,7 +144,11 @@ def cancel(db: Db, survey_id: int) -> Survey:
 
 def set_window(db: Db, survey_id: int, opens_at: datetime, closes_at: datetime) -> Survey:
     """Move the answer window (InvalidData surveys_opens_before_closes)."""
-    params = {"id": survey_id, "opens_at": opens_at, "closes_at": closes_at}
+    params = {
+        "id": survey_id,
+        "opens_at": require_aware(opens_at, "opens_at"),
+        "closes_at": require_aware(closes_at, "closes_at"),
+    }
     return _found(queries.fetch_one(db, "surveys.set_window", params, Survey), survey_id)
 
 

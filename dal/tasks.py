@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 
 from dal import queries
 from dal._task_list import DEFAULT_DESCENDING, PRIORITY_RANK, SORT_KEYS, Filters, build
+from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, connection, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
@@ -127,7 +128,7 @@ def create(
         "description": description,
         "status": status,
         "priority": priority,
-        "due_at": due_at,
+        "due_at": require_aware(due_at, "due_at"),
         "data": Jsonb(dict(data or {})),
     }
     task = queries.fetch_one(db, "tasks.insert", params, Task)
@@ -166,7 +167,7 @@ def update(
         "description": description,
         "status": status,
         "priority": priority,
-        "due_at": due_at,
+        "due_at": require_aware(due_at, "due_at"),
         "data": data,
     }
     params: dict[str, Any] = {
@@ -223,6 +224,7 @@ def _decode(cursor: str, sort: str, descending: bool) -> tuple[Any, UUID]:
             value: Any = key
         else:
             value = None if key is None and sort == "due" else datetime.fromisoformat(key)
+            require_aware(value, "cursor")
         return value, UUID(task_id)
     except (TypeError, ValueError):
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
@@ -301,7 +303,7 @@ def overdue(
     (default: now), most overdue first."""
     params = {
         "owner_id": owner_id,
-        "as_of": as_of or datetime.now(UTC),
+        "as_of": require_aware(as_of, "as_of") or datetime.now(UTC),
         "limit": check_limit(limit),
     }
     return queries.fetch_all(db, "tasks.overdue", params, Task)

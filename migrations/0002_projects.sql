@@ -65,6 +65,11 @@ CREATE TABLE project_members (
 COMMENT ON COLUMN project_members.role IS 'What the person is in the project: owner/admin/member/viewer.';
 COMMENT ON COLUMN project_members.access_level IS 'What the person may do: read/write/admin.';
 
+-- Exactly one owner per project: the DAL never makes a second one, and this
+-- index makes sure no other writer (or race) can.
+CREATE UNIQUE INDEX project_members_one_owner_key
+    ON project_members (project_id) WHERE role = 'owner';
+
 -- "A user's projects" (and the user foreign key); INCLUDE saves the heap visit.
 CREATE INDEX project_members_user_id_idx
     ON project_members (user_id) INCLUDE (project_id, role, access_level);

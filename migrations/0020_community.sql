@@ -8,9 +8,11 @@
 -- by the CHECK events_capacity_not_exceeded. The trigger's UPDATE of the event
 -- row takes that row's lock, so concurrent "going" answers for one event queue
 -- behind each other and each sees the count the previous one committed: the
--- CHECK can never be passed by a race, whichever code path writes RSVPs. A
--- cheaper COUNT(*) in the application would need the same row lock and could
--- be bypassed by any other writer; the counter also makes "seats left" free.
+-- CHECK can never be passed by a race, whichever code path writes RSVPs.
+-- Other answers lock the row the same way (FOR NO KEY UPDATE), so none slips
+-- past a concurrent cancellation of the event. A cheaper COUNT(*) in the
+-- application would need the same row lock and could be bypassed by any other
+-- writer; the counter also makes "seats left" free.
 --
 -- Ids are bigint identities: events and RSVPs are the big tables here, and
 -- 8-byte keys keep their indexes small. Every constraint and index is named:
@@ -60,6 +62,11 @@ CREATE TABLE server_members (
 
 -- A user's servers (and the user side of the FK: deleting a user cascades through it).
 CREATE INDEX server_members_user_id_idx ON server_members (user_id, server_id);
+
+-- Exactly one owner member per server. dal.servers.transfer_ownership also locks
+-- the server row so concurrent transfers queue; this index holds for any writer.
+CREATE UNIQUE INDEX server_members_one_owner_key
+    ON server_members (server_id) WHERE role = 'owner';
 
 CREATE TABLE events (
     id              bigint      GENERATED ALWAYS AS IDENTITY,
@@ -160,7 +167,12 @@ BEGIN
         UPDATE events SET going_count = going_count + 1 WHERE id = NEW.event_id
         RETURNING status INTO event_status;
     ELSE
-        SELECT status INTO event_status FROM events WHERE id = NEW.event_id;
+        -- The same row lock as the going path: a cancellation in progress makes
+        -- this answer wait and then see 'cancelled' (a plain read would see the
+        -- old status and let the answer in). One lock mode for every answer also
+        -- means a transaction answering twice never upgrades share to update.
+        SELECT status INTO event_status FROM events WHERE id = NEW.event_id
+           FOR NO KEY UPDATE;
     END IF;
     IF event_status IS DISTINCT FROM 'scheduled' THEN
         RAISE EXCEPTION 'event % is not scheduled (it is %): answers are closed',

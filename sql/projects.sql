@@ -45,10 +45,10 @@ SELECT project_id, user_id, role, access_level, created_at
  WHERE project_id = %(project_id)s AND user_id = %(user_id)s;
 
 -- name: set_member_role
--- Change a member's role and access level.
+-- Change a non-owner member's role and access level; no row when not a member or the owner.
 UPDATE project_members
    SET role = %(role)s, access_level = %(access_level)s
- WHERE project_id = %(project_id)s AND user_id = %(user_id)s
+ WHERE project_id = %(project_id)s AND user_id = %(user_id)s AND role <> 'owner'
 RETURNING project_id, user_id, role, access_level, created_at;
 
 -- name: remove_member

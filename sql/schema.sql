@@ -33,7 +33,12 @@ BEGIN
         UPDATE events SET going_count = going_count + 1 WHERE id = NEW.event_id
         RETURNING status INTO event_status;
     ELSE
-        SELECT status INTO event_status FROM events WHERE id = NEW.event_id;
+        -- The same row lock as the going path: a cancellation in progress makes
+        -- this answer wait and then see 'cancelled' (a plain read would see the
+        -- old status and let the answer in). One lock mode for every answer also
+        -- means a transaction answering twice never upgrades share to update.
+        SELECT status INTO event_status FROM events WHERE id = NEW.event_id
+           FOR NO KEY UPDATE;
     END IF;
     IF event_status IS DISTINCT FROM 'scheduled' THEN
         RAISE EXCEPTION 'event % is not scheduled (it is %): answers are closed',
@@ -709,6 +714,8 @@ CREATE INDEX moods_user_id_recorded_at_idx ON ONLY public.moods USING btree (use
 
 CREATE INDEX moods_default_user_id_recorded_at_idx ON public.moods_default USING btree (user_id, recorded_at, id) INCLUDE (intensity, mood);
 
+CREATE UNIQUE INDEX project_members_one_owner_key ON public.project_members USING btree (project_id) WHERE (role = 'owner'::text);
+
 CREATE INDEX project_members_user_id_idx ON public.project_members USING btree (user_id) INCLUDE (project_id, role, access_level);
 
 CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (owner_id, created_at, id);
@@ -716,6 +723,8 @@ CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (ow
 CREATE INDEX recommendations_user_id_created_at_idx ON public.recommendations USING btree (user_id, created_at);
 
 CREATE INDEX recommendations_user_id_relevance_idx ON public.recommendations USING btree (user_id, relevance_score DESC, id) INCLUDE (expires_at) WHERE (NOT dismissed);
+
+CREATE UNIQUE INDEX server_members_one_owner_key ON public.server_members USING btree (server_id) WHERE (role = 'owner'::text);
 
 CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id);
 

@@ -12,6 +12,13 @@ SELECT id, snowflake_id, name, owner_id, created_at, updated_at
   FROM servers
  WHERE id = %(id)s;
 
+-- name: lock_by_id
+-- One server by primary key, its row locked until commit (serialises ownership changes).
+SELECT id, snowflake_id, name, owner_id, created_at, updated_at
+  FROM servers
+ WHERE id = %(id)s
+   FOR UPDATE;
+
 -- name: get_by_snowflake_id
 -- One server by its external snowflake id (servers_snowflake_id_key).
 SELECT id, snowflake_id, name, owner_id, created_at, updated_at
@@ -33,14 +40,21 @@ RETURNING id, snowflake_id, name, owner_id, created_at, updated_at;
 DELETE FROM servers WHERE id = %(id)s;
 
 -- name: add_member
--- Add a member (or change their role when already one); returns the membership.
+-- Add a member, or change a non-owner member's role; no row when the user is the owner.
 INSERT INTO server_members (server_id, user_id, role)
 VALUES (%(server_id)s, %(user_id)s, %(role)s)
 ON CONFLICT ON CONSTRAINT server_members_pkey DO UPDATE SET role = EXCLUDED.role
+ WHERE server_members.role <> 'owner'
+RETURNING server_id, user_id, role, joined_at;
+
+-- name: change_member_role
+-- Change a non-owner member's role; no row when not a member or the owner.
+UPDATE server_members SET role = %(role)s
+ WHERE server_id = %(server_id)s AND user_id = %(user_id)s AND role <> 'owner'
 RETURNING server_id, user_id, role, joined_at;
 
 -- name: set_member_role
--- Change a member's role.
+-- Set any member's role, the owner's too: only for ownership transfers.
 UPDATE server_members SET role = %(role)s
  WHERE server_id = %(server_id)s AND user_id = %(user_id)s
 RETURNING server_id, user_id, role, joined_at;

@@ -20,11 +20,13 @@ from dal import (
     events,
     queries,
     servers,
+    tasks,
 )
 from dal import users as users_mod
 from dal.config import Settings
-from dal.db import open_pool
+from dal.db import Pool, open_pool
 from tests.community_helpers import count, event, now, server, user
+from tests.factories import race
 
 Conn = psycopg.Connection[Any]
 
@@ -107,6 +109,85 @@ def test_membership_management(conn: Conn) -> None:
     assert servers.for_user(conn, owner.id) == []
 
 
+def test_concurrent_transfers_leave_one_owner(conn: Conn, pool: Pool) -> None:
+    """A->B holds its transaction open while A->C starts: the second transfer waits on
+    the server's row lock, then transfers from the new owner B (it does not fail)."""
+    first_owner, b, c = user(conn), user(conn), user(conn)
+    srv = server(conn, first_owner)
+    servers.add_member(conn, srv.id, b.id)
+    servers.add_member(conn, srv.id, c.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda first: servers.transfer_ownership(first, srv.id, b.id),
+        lambda: servers.transfer_ownership(pool, srv.id, c.id),
+    )
+    assert isinstance(outcome, servers.Server), outcome
+    assert outcome.owner_id == c.id
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    assert roles == {first_owner.id: "admin", b.id: "admin", c.id: "owner"}
+    assert servers.get(conn, srv.id).owner_id == c.id
+
+
+def test_role_change_of_a_member_removed_meanwhile_is_not_found(conn: Conn, pool: Pool) -> None:
+    srv = server(conn)
+    alice = user(conn)
+    servers.add_member(conn, srv.id, alice.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda remover: servers.remove_member(remover, srv.id, alice.id),
+        lambda: servers.set_role(pool, srv.id, alice.id, "moderator"),
+    )
+    assert isinstance(outcome, NotFound), outcome
+    assert [m.user_id for m in servers.members(conn, srv.id)] == [srv.owner_id]
+
+
+@pytest.mark.parametrize("change", ["set_role", "add_member"])
+def test_a_member_who_just_became_owner_keeps_the_role(conn: Conn, pool: Pool, change: str) -> None:
+    """Ownership moves to alice in an open transaction while her role is being changed:
+    the change waits, then sees she is the owner and raises Conflict. It used to
+    overwrite the new owner's role, leaving the server without an owner member."""
+    srv = server(conn)
+    alice = user(conn)
+    servers.add_member(conn, srv.id, alice.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda other: servers.transfer_ownership(other, srv.id, alice.id),
+        lambda: getattr(servers, change)(pool, srv.id, alice.id, "moderator"),
+    )
+    assert isinstance(outcome, Conflict), outcome
+    assert outcome.column == "role"
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    assert roles == {srv.owner_id: "admin", alice.id: "owner"}
+
+
+def test_database_allows_one_owner_member_per_server(conn: Conn) -> None:
+    srv = server(conn)
+    other = user(conn)
+    servers.add_member(conn, srv.id, other.id)
+    with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+        conn.execute(
+            "UPDATE server_members SET role = 'owner' WHERE server_id = %s AND user_id = %s",
+            [srv.id, other.id],
+        )
+    assert caught.value.diag.constraint_name == "server_members_one_owner_key"
+
+
+def test_transfer_to_a_non_member_changes_nothing(conn: Conn) -> None:
+    first_owner, outsider = user(conn), user(conn)
+    srv = server(conn, first_owner)
+    with pytest.raises(NotFound):
+        servers.transfer_ownership(conn, srv.id, outsider.id)
+    with pytest.raises(NotFound):
+        servers.transfer_ownership(conn, srv.id + 1000, outsider.id)
+    assert servers.get(conn, srv.id).owner_id == first_owner.id
+    assert [(m.user_id, m.role) for m in servers.members(conn, srv.id)] == [
+        (first_owner.id, "owner")
+    ]
+
+
 def test_event_checks_each_name_their_rule(conn: Conn) -> None:
     srv = server(conn)
     start = now() + timedelta(days=1)
@@ -155,6 +236,15 @@ def test_update_and_delete_event(conn: Conn) -> None:
         events.get(conn, ev.id)
     with pytest.raises(NotFound):
         events.update(conn, ev.id, title="x")
+
+
+def test_update_takes_the_shared_unset(conn: Conn) -> None:
+    """Every module's UNSET is the one of dal._unset: any of them leaves a field as it is."""
+    srv = server(conn)
+    ev = event(conn, srv, location="Library")
+    changed = events.update(conn, ev.id, title=tasks.UNSET, location=tasks.UNSET, capacity=4)
+    assert (changed.title, changed.location, changed.capacity) == (ev.title, "Library", 4)
+    assert events.UNSET is tasks.UNSET
 
 
 def test_upcoming_for_server_keyset_pages(conn: Conn) -> None:
@@ -258,6 +348,24 @@ def test_rsvp_rules(conn: Conn) -> None:
     assert events.get(conn, ev.id).going_count == 0
 
 
+@pytest.mark.parametrize("response", ["maybe", "declined", "going"])
+def test_answer_waits_for_a_concurrent_cancellation(conn: Conn, pool: Pool, response: str) -> None:
+    """The event is cancelled in an open transaction: an answer must wait for it, then
+    be refused, whatever the answer (only "going" used to take the event's row lock)."""
+    srv = server(conn)
+    ev = event(conn, srv, capacity=10)
+    person = user(conn)
+    outcome = race(
+        pool,
+        conn,
+        lambda canceller: events.cancel(canceller, ev.id),
+        lambda: events.rsvp(pool, ev.id, person.id, response),
+    )
+    assert isinstance(outcome, InvalidData), outcome
+    assert outcome.constraint == "event_rsvps_event_scheduled"
+    assert count(conn, "event_rsvps") == 0
+
+
 def test_deleting_event_cascades_rsvps(conn: Conn) -> None:
     srv = server(conn)
     ev = event(conn, srv, capacity=3)
@@ -300,3 +408,25 @@ def test_capacity_holds_under_32_concurrent_goers(conn: Conn, db_url: str) -> No
     assert sorted(outcomes) == ["full"] * 27 + ["ok"] * 5
     assert events.get(conn, ev.id).going_count == 5
     assert events.rsvp_counts(conn, ev.id)["going"] == 5
+
+
+def test_naive_datetimes_are_refused(conn: Conn) -> None:
+    srv = server(conn)
+    start = now() + timedelta(days=1)
+    base: dict[str, Any] = {
+        "server_id": srv.id,
+        "creator_id": srv.owner_id,
+        "title": "Picnic",
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=1),
+    }
+    for field in ("starts_at", "ends_at"):
+        with pytest.raises(InvalidData) as created:
+            events.create(conn, **(base | {field: base[field].replace(tzinfo=None)}))
+        assert created.value.column == field
+    assert count(conn, "events") == 0
+    ev = events.create(conn, **base)
+    with pytest.raises(InvalidData) as updated:
+        events.update(conn, ev.id, title="Moved", ends_at=ev.ends_at.replace(tzinfo=None))
+    assert updated.value.column == "ends_at"
+    assert events.get(conn, ev.id) == ev

@@ -191,3 +191,22 @@ def test_one_month_query_touches_one_partition(conn: Conn, plan_mode: str) -> No
     # Without a period every partition is a candidate: pruning is what narrowed it.
     everything = conn.execute("EXPLAIN (FORMAT JSON) SELECT * FROM moods").fetchone()
     assert everything is not None and "moods_y2030m01" in str(everything[0])
+
+
+def test_naive_datetimes_are_refused_everywhere(conn: Conn) -> None:
+    person = user(conn)
+    entry = moods.record(conn, person.id, mood="calm", intensity=4, recorded_at=at(2030, 1, 2))
+    naive = entry.recorded_at.replace(tzinfo=None)
+    with pytest.raises(InvalidData) as got:
+        moods.get(conn, person.id, entry.id, naive)
+    assert got.value.column == "recorded_at"
+    with pytest.raises(InvalidData) as deleted:
+        moods.delete(conn, person.id, entry.id, naive)
+    assert deleted.value.column == "recorded_at"
+    assert count(conn, "moods") == 1
+    with pytest.raises(InvalidData) as until:
+        moods.history(conn, person.id, since=at(2030, 1, 1), until=datetime(2030, 2, 1))
+    assert until.value.column == "until"
+    with pytest.raises(InvalidData) as since:
+        moods.daily_averages(conn, person.id, since=datetime(2030, 1, 1), until=at(2030, 2, 1))
+    assert since.value.column == "since"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 
 from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced, projects, users
-from tests.factories import Conn, count, project, user
+from dal.db import Pool
+from tests.factories import Conn, count, project, race, user
 
 
 def test_create_makes_the_owner_a_member(conn: Conn) -> None:
@@ -121,6 +123,18 @@ def test_owner_role_needs_admin_access_in_the_database(conn: Conn) -> None:
     assert raw.value.diag.constraint_name == "project_members_owner_has_admin_access"
 
 
+def test_database_allows_one_owner_member_per_project(conn: Conn) -> None:
+    owner, other = user(conn), user(conn)
+    proj = project(conn, owner)
+    projects.add_member(conn, proj.id, other.id, role="admin")
+    with pytest.raises(psycopg.errors.UniqueViolation) as caught:
+        conn.execute(
+            "UPDATE project_members SET role = 'owner' WHERE project_id = %s AND user_id = %s",
+            [proj.id, other.id],
+        )
+    assert caught.value.diag.constraint_name == "project_members_one_owner_key"
+
+
 def test_update_and_delete(conn: Conn) -> None:
     made = project(conn, user(conn))
     changed = projects.update(conn, made.id, git_url="https://example.com/a/b")
@@ -135,3 +149,19 @@ def test_update_and_delete(conn: Conn) -> None:
     ):
         with pytest.raises(NotFound):
             call()
+
+
+def test_role_change_of_a_member_removed_meanwhile_is_not_found(conn: Conn, pool: Pool) -> None:
+    """The member is removed in an open transaction while their role changes: the
+    change waits for the removal, then raises NotFound (it used to trip an assert)."""
+    owner, bob = user(conn), user(conn)
+    made = project(conn, owner)
+    projects.add_member(conn, made.id, bob.id)
+    outcome = race(
+        pool,
+        conn,
+        lambda remover: projects.remove_member(remover, made.id, bob.id),
+        lambda: projects.change_member_role(pool, made.id, bob.id, role="viewer"),
+    )
+    assert isinstance(outcome, NotFound), outcome
+    assert [m.user_id for m in projects.list_members(conn, made.id)] == [owner.id]

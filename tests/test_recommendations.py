@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -127,3 +127,20 @@ def test_average_rating_per_kind(conn: Conn) -> None:
         ("music", 3, 4.0),
     ]
     assert recommendations.rating_by_kind(conn, since=now() + timedelta(hours=1)) == []
+
+
+def test_naive_datetimes_are_refused(conn: Conn) -> None:
+    person = user(conn)
+    base: dict[str, Any] = {"kind": "music", "content": "Play something", "relevance_score": 0.5}
+    with pytest.raises(InvalidData) as expires:
+        recommendations.create(
+            conn, person.id, **base, expires_at=(now() + timedelta(days=1)).replace(tzinfo=None)
+        )
+    assert expires.value.column == "expires_at"
+    with pytest.raises(InvalidData) as mood:
+        recommendations.create(conn, person.id, **base, mood=(1, datetime(2030, 1, 1)))
+    assert mood.value.column == "mood"
+    with pytest.raises(InvalidData) as since:
+        recommendations.rating_by_kind(conn, since=datetime(2030, 1, 1))
+    assert since.value.column == "since"
+    assert count(conn, "recommendations") == 0

@@ -228,3 +228,24 @@ def test_anonymous_surveys_never_reveal_who_answered(conn: Conn) -> None:
         conn.execute("UPDATE surveys SET anonymous = false WHERE id = %s", [survey.id])
     assert irreversible.value.diag.constraint_name == "surveys_anonymity_irreversible"
     assert surveys.get(conn, survey.id).anonymous
+
+
+def test_naive_datetimes_are_refused(conn: Conn) -> None:
+    srv = server(conn)
+    start = now()
+    base: dict[str, Any] = {
+        "server_id": srv.id,
+        "title": "Poll",
+        "opens_at": start,
+        "closes_at": start + timedelta(days=1),
+    }
+    for field in ("opens_at", "closes_at"):
+        with pytest.raises(InvalidData) as created:
+            surveys.create(conn, **(base | {field: base[field].replace(tzinfo=None)}))
+        assert created.value.column == field
+    assert count(conn, "surveys") == 0
+    survey = surveys.create(conn, **base)
+    with pytest.raises(InvalidData) as moved:
+        surveys.set_window(conn, survey.id, start, (start + timedelta(days=2)).replace(tzinfo=None))
+    assert moved.value.column == "closes_at"
+    assert surveys.get(conn, survey.id) == survey

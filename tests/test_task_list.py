@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dal import InvalidData, categories, tasks
-from dal.pagination import Page
+from dal.pagination import Page, encode_cursor
 from dal.tasks import Filters, Task
 from tests.factories import Conn, project, user
 
@@ -194,3 +194,21 @@ def test_bad_arguments(conn: Conn) -> None:
         with pytest.raises(InvalidData):
             tasks.list_for_user(conn, owner.id, **arguments)
     assert tasks.list_for_user(conn, uuid.uuid4()).items == []
+
+
+@pytest.mark.parametrize("field", ["due_before", "due_after"])
+def test_naive_due_filters_are_refused(conn: Conn, field: str) -> None:
+    owner = user(conn)
+    naive = datetime(2030, 1, 1)
+    filters = Filters(due_before=naive) if field == "due_before" else Filters(due_after=naive)
+    with pytest.raises(InvalidData) as caught:
+        tasks.list_for_user(conn, owner.id, filters=filters)
+    assert caught.value.column == field
+
+
+def test_cursor_with_a_naive_time_is_refused(conn: Conn) -> None:
+    owner = user(conn)
+    forged = encode_cursor(["created", True, "2030-01-01T00:00:00", str(uuid.uuid4())])
+    with pytest.raises(InvalidData) as caught:
+        tasks.list_for_user(conn, owner.id, sort="created", cursor=forged)
+    assert caught.value.column == "cursor"

@@ -333,3 +333,22 @@ def test_project_tree_nests_subtasks_with_dependencies(conn: Conn) -> None:
     assert tree[1].depends_on == [two.id]
     assert tree[0].subtasks[1].depends_on == [sub_a.id]
     assert tasks.project_tree(conn, uuid.uuid4()) == []
+
+
+NAIVE = datetime(2030, 1, 15, 12)  # no tzinfo: the session's TimeZone would decide
+
+
+def test_naive_datetimes_are_refused(conn: Conn) -> None:
+    owner = user(conn)
+    with pytest.raises(InvalidData) as created:
+        tasks.create(conn, owner_id=owner.id, title="t", due_at=NAIVE)
+    assert created.value.column == "due_at"
+    assert count(conn, "tasks") == 0
+    task = tasks.create(conn, owner_id=owner.id, title="t", due_at=NOW)
+    with pytest.raises(InvalidData) as updated:
+        tasks.update(conn, task.id, due_at=NAIVE, title="changed")
+    assert updated.value.column == "due_at"
+    assert tasks.get(conn, task.id) == task
+    with pytest.raises(InvalidData) as overdue:
+        tasks.overdue(conn, owner.id, as_of=NAIVE)
+    assert overdue.value.column == "as_of"

@@ -107,6 +107,7 @@ USER_UPCOMING = ("server_members_user_id_idx", "events_server_id_status_starts_a
 CASES: dict[str, Case] = {
     # servers: tiny at ci (one page, read whole: see the module doc); members by key
     "servers.get_by_id": Case(_server, (), 4),
+    "servers.lock_by_id": Case(_server, (), 4),
     "servers.get_by_snowflake_id": Case(
         lambda s: {"snowflake_id": s["community_snowflake_id"]}, (), 4
     ),
@@ -116,6 +117,9 @@ CASES: dict[str, Case] = {
     ),
     "servers.get_member": Case(_membership, (MEMBER_KEY,), 8),
     "servers.set_member_role": Case(
+        lambda s: {**_membership(s), "role": "moderator"}, (MEMBER_KEY,), 24
+    ),
+    "servers.change_member_role": Case(
         lambda s: {**_membership(s), "role": "moderator"}, (MEMBER_KEY,), 24
     ),
     "servers.remove_member": Case(_membership, (MEMBER_KEY,), 24),
