@@ -8,6 +8,7 @@ than 10,000 rows, so the planner picks its production plans.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import psycopg
@@ -24,7 +25,22 @@ def bench_profile() -> Profile:
 def load(conn: psycopg.Connection[Any], profile: Profile, *, progress: bool = False) -> None:
     seed.PROFILES[profile.name] = profile
     seed.seed(conn, profile.name, progress=progress)
-    conn.execute("VACUUM ANALYZE")  # all-visible pages: index-only scans as in production
+    settle(conn)
+
+
+def settle(conn: psycopg.Connection[Any], attempts: int = 20) -> None:
+    """VACUUM until every page is all-visible, so index-only scans read no heap, as on
+    a production table at rest. An autovacuum that started while the seed ran holds an
+    old snapshot, and pages VACUUM sees then stay not all-visible: wait it out."""
+    for _ in range(attempts):
+        conn.execute("VACUUM ANALYZE")
+        lagging = conn.execute(
+            """SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relallvisible < c.relpages"""
+        ).fetchone()
+        if lagging == (0,):
+            return
+        time.sleep(0.5)
 
 
 def scale() -> float:
