@@ -19,6 +19,9 @@
 -- the DAL maps violations to typed errors by these names.
 -- depends: 0001_users
 
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE servers (
     id              bigint      GENERATED ALWAYS AS IDENTITY,
     snowflake_id    bigint      NOT NULL,
