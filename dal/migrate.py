@@ -304,7 +304,7 @@ def _header(name: str, depends: str, transactional: bool) -> str:
     else:
         lines += [
             "-- transactional: false",
-            "-- Runs outside a transaction (CREATE INDEX CONCURRENTLY): one statement per file.",
+            "-- Runs outside a transaction (CREATE INDEX CONCURRENTLY): keep it to one index.",
             "",
             "SET lock_timeout = '5s';",
             "",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
 from dal.db import Db, transaction
 from dal.errors import Conflict, InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 
 ROLES: Final = ("owner", "admin", "moderator", "member")
 
@@ -191,9 +192,15 @@ def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
         return _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
 
 
-def members(db: Db, server_id: int) -> list[Member]:
-    """A server's members in join order."""
-    return queries.fetch_all(db, "servers.list_members", {"server_id": server_id}, Member)
+def members(db: Db, server_id: int, *, cursor: str | None = None, limit: int = 100) -> Page[Member]:
+    """A server's members in join order, one keyset page at a time."""
+    params: dict[str, Any] = {"server_id": server_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = queries.fetch_all(db, "servers.list_members_first_page", params, Member)
+    else:
+        params["after_joined_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
+        rows = queries.fetch_all(db, "servers.list_members_after", params, Member)
+    return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), str(last.user_id)])
 
 
 def for_user(db: Db, user_id: UUID) -> list[Membership]:

@@ -726,6 +726,8 @@ CREATE INDEX recommendations_user_id_relevance_idx ON public.recommendations USI
 
 CREATE UNIQUE INDEX server_members_one_owner_key ON public.server_members USING btree (server_id) WHERE (role = 'owner'::text);
 
+CREATE INDEX server_members_server_id_joined_at_idx ON public.server_members USING btree (server_id, joined_at, user_id);
+
 CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id);
 
 CREATE INDEX servers_owner_id_idx ON public.servers USING btree (owner_id);

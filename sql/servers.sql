@@ -70,12 +70,22 @@ SELECT server_id, user_id, role, joined_at
 DELETE FROM server_members
  WHERE server_id = %(server_id)s AND user_id = %(user_id)s AND role <> 'owner';
 
--- name: list_members
--- A server's members in join order (server_members_pkey, then a small sort).
+-- name: list_members_first_page
+-- The first page of a server's members in join order (server_members_server_id_joined_at_idx).
 SELECT server_id, user_id, role, joined_at
   FROM server_members
  WHERE server_id = %(server_id)s
- ORDER BY joined_at, user_id;
+ ORDER BY joined_at, user_id
+ LIMIT %(limit)s;
+
+-- name: list_members_after
+-- The members who joined after a (joined_at, user_id) cursor (server_members_server_id_joined_at_idx).
+SELECT server_id, user_id, role, joined_at
+  FROM server_members
+ WHERE server_id = %(server_id)s
+   AND (joined_at, user_id) > (%(after_joined_at)s, %(after_user_id)s)
+ ORDER BY joined_at, user_id
+ LIMIT %(limit)s;
 
 -- name: list_for_user
 -- The servers a user belongs to, with their role (server_members_user_id_idx).

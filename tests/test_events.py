@@ -36,7 +36,7 @@ def test_create_server_makes_owner_a_member(conn: Conn) -> None:
     srv = server(conn, owner, snowflake_id=175928847299117063, name="Gophers")
     assert servers.get(conn, srv.id) == srv
     assert servers.get_by_snowflake_id(conn, 175928847299117063) == srv
-    (member,) = servers.members(conn, srv.id)
+    (member,) = servers.members(conn, srv.id).items
     assert (member.user_id, member.role) == (owner.id, "owner")
 
 
@@ -101,7 +101,7 @@ def test_membership_management(conn: Conn) -> None:
         servers.add_member(conn, srv.id + 1000, bob.id)
     assert missing.value.constraint == "server_members_server_id_fkey"
     servers.transfer_ownership(conn, srv.id, alice.id)
-    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id).items}
     assert roles == {owner.id: "admin", alice.id: "owner"}
     assert servers.get(conn, srv.id).owner_id == alice.id
     servers.remove_member(conn, srv.id, owner.id)
@@ -124,7 +124,7 @@ def test_concurrent_transfers_leave_one_owner(conn: Conn, pool: Pool) -> None:
     )
     assert isinstance(outcome, servers.Server), outcome
     assert outcome.owner_id == c.id
-    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id).items}
     assert roles == {first_owner.id: "admin", b.id: "admin", c.id: "owner"}
     assert servers.get(conn, srv.id).owner_id == c.id
 
@@ -140,7 +140,7 @@ def test_role_change_of_a_member_removed_meanwhile_is_not_found(conn: Conn, pool
         lambda: servers.set_role(pool, srv.id, alice.id, "moderator"),
     )
     assert isinstance(outcome, NotFound), outcome
-    assert [m.user_id for m in servers.members(conn, srv.id)] == [srv.owner_id]
+    assert [m.user_id for m in servers.members(conn, srv.id).items] == [srv.owner_id]
 
 
 @pytest.mark.parametrize("change", ["set_role", "add_member"])
@@ -159,7 +159,7 @@ def test_a_member_who_just_became_owner_keeps_the_role(conn: Conn, pool: Pool, c
     )
     assert isinstance(outcome, Conflict), outcome
     assert outcome.column == "role"
-    roles = {m.user_id: m.role for m in servers.members(conn, srv.id)}
+    roles = {m.user_id: m.role for m in servers.members(conn, srv.id).items}
     assert roles == {srv.owner_id: "admin", alice.id: "owner"}
 
 
@@ -183,7 +183,7 @@ def test_transfer_to_a_non_member_changes_nothing(conn: Conn) -> None:
     with pytest.raises(NotFound):
         servers.transfer_ownership(conn, srv.id + 1000, outsider.id)
     assert servers.get(conn, srv.id).owner_id == first_owner.id
-    assert [(m.user_id, m.role) for m in servers.members(conn, srv.id)] == [
+    assert [(m.user_id, m.role) for m in servers.members(conn, srv.id).items] == [
         (first_owner.id, "owner")
     ]
 
@@ -430,3 +430,21 @@ def test_naive_datetimes_are_refused(conn: Conn) -> None:
         events.update(conn, ev.id, title="Moved", ends_at=ev.ends_at.replace(tzinfo=None))
     assert updated.value.column == "ends_at"
     assert events.get(conn, ev.id) == ev
+
+
+def test_members_page_in_join_order_without_gaps_or_repeats(conn: Conn) -> None:
+    srv = server(conn, user(conn, "pager"))
+    for _ in range(12):
+        servers.add_member(conn, srv.id, user(conn).id)
+    seen: list[Any] = []
+    page = servers.members(conn, srv.id, limit=5)
+    while True:
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        servers.add_member(conn, srv.id, user(conn).id)  # joins at the end, after the cursor
+        page = servers.members(conn, srv.id, cursor=page.next_cursor, limit=5)
+    keys = [(m.joined_at, m.user_id) for m in seen]
+    assert keys == sorted(keys)
+    assert len({m.user_id for m in seen}) == len(seen)
+    assert len(seen) == count(conn, "server_members")  # the owner, 12 members, the late ones

@@ -41,6 +41,12 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         """SELECT user_id FROM server_members GROUP BY user_id
             ORDER BY count(*) DESC, user_id LIMIT 1""",
     )
+    member_after = one(
+        conn,
+        """SELECT joined_at, user_id FROM server_members WHERE server_id = %s
+            ORDER BY joined_at, user_id OFFSET 1000 LIMIT 1""",
+        [server_id],
+    )
     server_after = one(
         conn,
         """SELECT starts_at, id FROM events
@@ -72,6 +78,7 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "community_server_id": server_id,
         "community_snowflake_id": snowflake_id,
         "community_member_id": member_id,
+        "community_member_after": member_after,
         "community_event_id": event_id,
         "community_rsvp_user_id": rsvp_user_id,
         "community_response": response,
@@ -123,14 +130,20 @@ CASES: dict[str, Case] = {
         lambda s: {**_membership(s), "role": "moderator"}, (MEMBER_KEY,), 24
     ),
     "servers.remove_member": Case(_membership, (MEMBER_KEY,), 24),
-    "servers.list_members": Case(
-        lambda s: {"server_id": s["community_server_id"]},
-        ("server_members_pkey",),
-        # The busiest server's whole member list (3,918 of 15,000 rows at ci), sorted by
-        # join time: the DAL returns every member in one call (no page, so no LIMIT the
-        # sort could stop at). ~20 index pages plus the heap pages they point to.
-        100,
-        max_sort_rows=5_000,
+    "servers.list_members_first_page": Case(
+        lambda s: {"server_id": s["community_server_id"], "limit": PAGE},
+        ("server_members_server_id_joined_at_idx",),
+        64,  # a page of the busiest server's members, in index order, one heap page each
+    ),
+    "servers.list_members_after": Case(
+        lambda s: {
+            "server_id": s["community_server_id"],
+            "after_joined_at": s["community_member_after"][0],
+            "after_user_id": s["community_member_after"][1],
+            "limit": PAGE,
+        },
+        ("server_members_server_id_joined_at_idx",),
+        64,
     ),
     "servers.list_for_user": Case(
         lambda s: {"user_id": s["community_user_id"]},
