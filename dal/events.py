@@ -20,7 +20,7 @@ from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
 from dal.errors import Conflict, InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 
 __all__ = [
     "CAPACITY_RULE",
@@ -50,7 +50,7 @@ STATUSES: Final = ("scheduled", "cancelled", "completed")
 RESPONSES: Final = ("going", "maybe", "declined")
 CAPACITY_RULE: Final = "events_capacity_not_exceeded"
 
-R = TypeVar("R", "Event", "UserEvent")
+R = TypeVar("R", bound="Event")
 
 
 class EventFull(Conflict):
@@ -80,40 +80,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
-class UserEvent:
+class UserEvent(Event):
     """An upcoming event in one of the user's servers, with the user's answer (or None)."""
 
-    id: int
-    server_id: int
-    creator_id: UUID | None
-    title: str
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    location: str | None
-    capacity: int | None
-    going_count: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
     response: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class SearchHit:
-    id: int
-    server_id: int
-    creator_id: UUID | None
-    title: str
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    location: str | None
-    capacity: int | None
-    going_count: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
+class SearchHit(Event):
+    """A matching event and its relevance (higher is better)."""
+
     rank: float
 
 
@@ -217,12 +193,8 @@ def delete(db: Db, event_id: int) -> None:
 
 
 def _after(cursor: str) -> dict[str, Any]:
-    starts_at, event_id = decode_cursor(cursor, 2)
-    try:
-        after = require_aware(datetime.fromisoformat(starts_at), "cursor")
-        return {"after_starts_at": after, "after_id": int(event_id)}
-    except (TypeError, ValueError):
-        raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
+    starts_at, event_id = decode_time_cursor(cursor, int)
+    return {"after_starts_at": starts_at, "after_id": event_id}
 
 
 def upcoming_for_server(
@@ -252,10 +224,7 @@ def upcoming_for_user(
 
 
 def _page(rows: list[R], limit: int) -> Page[R]:
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_cursor([last.starts_at.isoformat(), last.id]))
+    return page_of(rows, limit, lambda last: [last.starts_at.isoformat(), last.id])
 
 
 def search(db: Db, query: str, *, server_id: int | None = None, limit: int = 20) -> list[SearchHit]:
