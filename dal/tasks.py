@@ -28,16 +28,20 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import queries
-from dal._task_list import DEFAULT_DESCENDING, PRIORITY_RANK, SORT_KEYS, Filters, build
+from dal._task_list import (
+    DEFAULT_DESCENDING,
+    PRIORITY_RANK,
+    SORT_KEYS,
+    STATUSES,
+    Filters,
+    build,
+)
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, connection, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 
-STATUSES: Final = (
-    "pending", "in_progress", "completed", "done", "review", "deferred", "cancelled", "blocked",
-)  # fmt: skip
 CLOSED_STATUSES: Final = frozenset({"completed", "done", "cancelled"})
 PRIORITIES: Final = tuple(PRIORITY_RANK)  # low, medium, high, critical
 
