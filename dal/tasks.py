@@ -28,6 +28,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import queries
+from dal._keys import NaturalKey, natural_key
 from dal._task_list import (
     DEFAULT_DESCENDING,
     PRIORITY_RANK,
@@ -271,12 +272,9 @@ def list_for_user(
     return Page(rows[:limit], encode_cursor([sort, desc, _cursor_key(last, sort), str(last.id)]))
 
 
-def _key_order(task: Task) -> tuple[int, tuple[tuple[int, int, str], ...], datetime, UUID]:
-    """Natural order of keys: "2" before "10", numbers before words ("T001")."""
-    parts = tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in (task.key or "").split(".")
-    )
-    return (0 if task.key else 1, parts, task.created_at, task.id)
+def _key_order(task: Task) -> tuple[int, NaturalKey, datetime, UUID]:
+    """Keys in natural order (as the export: "2" before "10" before "T001"); keyless last."""
+    return (0 if task.key else 1, natural_key(task.key or ""), task.created_at, task.id)
 
 
 def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:

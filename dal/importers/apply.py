@@ -24,10 +24,11 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import projects, queries, users
+from dal._keys import natural_key
 from dal.db import Conn, Db, transaction
 from dal.errors import DalError, InvalidData, NotFound
 from dal.importers import _stored
-from dal.importers._graph import find_cycle, natural_key
+from dal.importers._graph import find_cycle
 from dal.importers._order import Position, place
 from dal.importers.export import to_taskmaster_json
 from dal.importers.model import ImportedTask, ImportFile, TaskFileError
