@@ -27,7 +27,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from dal import queries
+from dal import projects, queries
 from dal._keys import NaturalKey, natural_key
 from dal._task_list import (
     DEFAULT_DESCENDING,
@@ -39,7 +39,7 @@ from dal._task_list import (
 )
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
-from dal.db import Db, connection, transaction
+from dal.db import Db, connection, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 
@@ -279,8 +279,13 @@ def _key_order(task: Task) -> tuple[int, NaturalKey, datetime, UUID]:
 
 def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     """A project's tasks as a tree: top-level tasks in key order ("2" before "10"),
-    each with its subtasks nested and the ids of the tasks it depends on."""
-    with transaction(db) as conn:
+    each with its subtasks nested and the ids of the tasks it depends on.
+
+    NotFound if there is no such project. Tasks and edges are read from one snapshot
+    (see `dal.db.snapshot`: inside a caller's transaction, from the caller's).
+    """
+    with snapshot(db) as conn:
+        projects.get(conn, project_id)  # NotFound
         params = {"project_id": project_id}
         rows = queries.fetch_all(conn, "tasks.list_for_project", params, Task)
         edges = queries.fetch_tuples(conn, "dependencies.list_for_project", params)

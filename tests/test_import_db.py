@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -382,3 +383,8 @@ def test_tree_and_export_put_hand_made_keys_in_the_same_natural_order(conn: Conn
     assert [node.task.key for node in tasks.project_tree(conn, made.id)] == expected
     exported = export_taskmaster(conn, made.id)
     assert [str(task["id"]) for task in exported["tasks"]] == expected
+
+
+def test_export_of_a_missing_project_is_not_found(conn: Conn) -> None:
+    with pytest.raises(NotFound):
+        export_taskmaster(conn, uuid.uuid4())
