@@ -204,8 +204,16 @@ def delete(db: Db, task_id: UUID) -> None:
 def bulk_set_status(db: Db, owner_id: UUID, task_ids: Collection[UUID], status: str) -> int:
     """Set `status` on those of `task_ids` the user owns; return how many changed.
 
-    One statement: an invalid status (tasks_status_valid) changes nothing.
+    One statement. A status outside STATUSES raises InvalidData (column status,
+    constraint tasks_status_valid) before it runs, even when no row would change.
     """
+    if status not in STATUSES:
+        raise InvalidData(
+            f"unknown task status {status!r}; use one of {', '.join(STATUSES)}",
+            constraint="tasks_status_valid",
+            table="tasks",
+            column="status",
+        )
     params = {"owner_id": owner_id, "ids": list(task_ids), "status": status}
     return queries.execute(db, "tasks.bulk_set_status", params)
 

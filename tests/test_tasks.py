@@ -294,6 +294,19 @@ def test_bulk_set_status_touches_only_the_owners_tasks(conn: Conn) -> None:
     assert [tasks.get(conn, t.id).status for t in mine] == ["done", "done", "pending"]
 
 
+@pytest.mark.parametrize("whose", ["none", "already_done", "another_owners"])
+def test_bulk_set_status_refuses_an_invalid_status_even_when_nothing_would_change(
+    conn: Conn, whose: str
+) -> None:
+    ann, bob = user(conn), user(conn)
+    done = tasks.create(conn, owner_id=ann.id, title="done", status="done")
+    theirs = tasks.create(conn, owner_id=bob.id, title="bob's")
+    ids = {"none": [], "already_done": [done.id], "another_owners": [theirs.id]}[whose]
+    with pytest.raises(InvalidData) as caught:
+        tasks.bulk_set_status(conn, ann.id, ids, "finished")
+    assert (caught.value.column, caught.value.constraint) == ("status", "tasks_status_valid")
+
+
 def test_overdue_and_counts_by_status(conn: Conn) -> None:
     ann, bob = user(conn), user(conn)
     late = tasks.create(conn, owner_id=ann.id, title="late", due_at=NOW - timedelta(days=2))
