@@ -33,6 +33,7 @@ from pypika.enums import Matching
 from pypika.terms import BasicCriterion, Criterion, LiteralValue, Term, Tuple
 
 from dal._time import require_aware
+from dal.errors import InvalidData
 
 TASKS: Final = Table("tasks")
 COLUMNS: Final = (
@@ -51,6 +52,10 @@ SORT_KEYS: Final[dict[str, Term]] = {
     "created": TASKS.created_at,  # tasks_owner_id_created_at_idx
     "updated": TASKS.updated_at,  # tasks_owner_id_updated_at_idx
 }
+# The CHECK tasks_status_valid (migration 0004); dal.tasks exports them as tasks.STATUSES.
+STATUSES: Final = (
+    "pending", "in_progress", "completed", "done", "review", "deferred", "cancelled", "blocked",
+)  # fmt: skip
 # Mirrors the generated column tasks.priority_rank (migration 0004).
 PRIORITY_RANK: Final = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 DEFAULT_DESCENDING: Final = {"due": False, "priority": True, "created": True, "updated": True}
@@ -58,7 +63,11 @@ DEFAULT_DESCENDING: Final = {"due": False, "priority": True, "created": True, "u
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Optional filters of `list_for_user`; None (or empty) means "any"."""
+    """Optional filters of `list_for_user`; None (or empty) means "any".
+
+    A status or priority outside tasks.STATUSES / tasks.PRIORITIES raises InvalidData
+    (column "statuses" / "priorities") before any query runs.
+    """
 
     statuses: Collection[str] | None = None
     priorities: Collection[str] | None = None
@@ -101,11 +110,13 @@ def build(
     """The SQL text and its parameters. `after` is (sort key value, id) of the last row
     seen; a sort key of None stands for a NULL due date. The text is built once per
     shape (pypika is slow next to a query) and reused."""
+    _check_known(filters.statuses, STATUSES, "statuses")
+    _check_known(filters.priorities, tuple(PRIORITY_RANK), "priorities")
     params: dict[str, Any] = {"owner_id": owner_id, "limit": limit}
     if filters.statuses:
         params["statuses"] = sorted(filters.statuses)
     if filters.priorities:
-        params["priority_ranks"] = sorted({PRIORITY_RANK.get(p, 0) for p in filters.priorities})
+        params["priority_ranks"] = sorted({PRIORITY_RANK[p] for p in filters.priorities})
     if filters.category_id is not None:
         params["category_id"] = filters.category_id
     if filters.project_id is not None:
@@ -135,6 +146,20 @@ def build(
         after=cursor_kind,
     )
     return _sql(shape), params
+
+
+def _check_known(values: Collection[str] | None, known: tuple[str, ...], column: str) -> None:
+    """InvalidData(column=...) for a filter value outside `known`: it would match nothing."""
+    if not values:
+        return
+    if isinstance(values, str):
+        raise InvalidData(f"{column} must be a collection of values, not a string", column=column)
+    unknown = sorted(repr(value) for value in set(values) - set(known))
+    if unknown:
+        raise InvalidData(
+            f"unknown {column} {', '.join(unknown)}; use some of {', '.join(known)}",
+            column=column,
+        )
 
 
 @functools.lru_cache(maxsize=512)

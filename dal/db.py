@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from dal.config import Settings, describe
@@ -109,6 +110,27 @@ def transaction(db: Db) -> Iterator[Conn]:
                 yield conn
         except psycopg.Error as exc:
             raise translate(exc) from exc
+
+
+@contextmanager
+def snapshot(db: Db) -> Iterator[Conn]:
+    """Run a read-only block whose statements all see one snapshot of the database.
+
+    Given the pool, or a connection outside any transaction, the block is its own
+    REPEATABLE READ READ ONLY transaction (a read-only one never fails to serialize).
+    Given a connection already in a transaction, the block joins the caller's
+    transaction as it is: the caller chose its isolation (at READ COMMITTED each
+    statement sees its own snapshot) and its uncommitted writes stay visible.
+    """
+    with connection(db) as conn:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            with transaction(conn):
+                yield conn
+            return
+        with transaction(conn):
+            with translating():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
 
 
 _RETRYABLE = (ConcurrentUpdate, ConnectionLost)

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 
 from dal import queries
 from dal._time import require_aware
-from dal.db import Db, transaction
+from dal.db import Db, snapshot, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import check_limit
 
@@ -228,9 +228,12 @@ def results(db: Db, survey_id: int) -> list[QuestionResult]:
     Choice questions get votes per option (every option, zero included; a
     multi-choice answer counts once for each option picked); rating questions
     get the average; text questions only the number of answers.
+
+    NotFound if there is no such survey. Totals and option counts are read from one
+    snapshot (see `dal.db.snapshot`: inside a caller's transaction, from the caller's).
     """
     params = {"survey_id": survey_id}
-    with transaction(db) as conn:
+    with snapshot(db) as conn:
         get(conn, survey_id)
         totals = queries.fetch_all(conn, "surveys.question_totals", params, _Totals)
         votes: dict[int, dict[str, int]] = {}

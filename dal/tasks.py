@@ -27,17 +27,22 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from dal import queries
-from dal._task_list import DEFAULT_DESCENDING, PRIORITY_RANK, SORT_KEYS, Filters, build
+from dal import projects, queries
+from dal._keys import NaturalKey, natural_key
+from dal._task_list import (
+    DEFAULT_DESCENDING,
+    PRIORITY_RANK,
+    SORT_KEYS,
+    STATUSES,
+    Filters,
+    build,
+)
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
-from dal.db import Db, connection, transaction
+from dal.db import Db, connection, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 
-STATUSES: Final = (
-    "pending", "in_progress", "completed", "done", "review", "deferred", "cancelled", "blocked",
-)  # fmt: skip
 CLOSED_STATUSES: Final = frozenset({"completed", "done", "cancelled"})
 PRIORITIES: Final = tuple(PRIORITY_RANK)  # low, medium, high, critical
 
@@ -199,8 +204,16 @@ def delete(db: Db, task_id: UUID) -> None:
 def bulk_set_status(db: Db, owner_id: UUID, task_ids: Collection[UUID], status: str) -> int:
     """Set `status` on those of `task_ids` the user owns; return how many changed.
 
-    One statement: an invalid status (tasks_status_valid) changes nothing.
+    One statement. A status outside STATUSES raises InvalidData (column status,
+    constraint tasks_status_valid) before it runs, even when no row would change.
     """
+    if status not in STATUSES:
+        raise InvalidData(
+            f"unknown task status {status!r}; use one of {', '.join(STATUSES)}",
+            constraint="tasks_status_valid",
+            table="tasks",
+            column="status",
+        )
     params = {"owner_id": owner_id, "ids": list(task_ids), "status": status}
     return queries.execute(db, "tasks.bulk_set_status", params)
 
@@ -267,18 +280,20 @@ def list_for_user(
     return Page(rows[:limit], encode_cursor([sort, desc, _cursor_key(last, sort), str(last.id)]))
 
 
-def _key_order(task: Task) -> tuple[int, tuple[tuple[int, int, str], ...], datetime, UUID]:
-    """Natural order of keys: "2" before "10", numbers before words ("T001")."""
-    parts = tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in (task.key or "").split(".")
-    )
-    return (0 if task.key else 1, parts, task.created_at, task.id)
+def _key_order(task: Task) -> tuple[int, NaturalKey, datetime, UUID]:
+    """Keys in natural order (as the export: "2" before "10" before "T001"); keyless last."""
+    return (0 if task.key else 1, natural_key(task.key or ""), task.created_at, task.id)
 
 
 def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     """A project's tasks as a tree: top-level tasks in key order ("2" before "10"),
-    each with its subtasks nested and the ids of the tasks it depends on."""
-    with transaction(db) as conn:
+    each with its subtasks nested and the ids of the tasks it depends on.
+
+    NotFound if there is no such project. Tasks and edges are read from one snapshot
+    (see `dal.db.snapshot`: inside a caller's transaction, from the caller's).
+    """
+    with snapshot(db) as conn:
+        projects.get(conn, project_id)  # NotFound
         params = {"project_id": project_id}
         rows = queries.fetch_all(conn, "tasks.list_for_project", params, Task)
         edges = queries.fetch_tuples(conn, "dependencies.list_for_project", params)

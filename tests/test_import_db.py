@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from dal import projects
+from dal import projects, tasks
 from dal.errors import NotFound
 from dal.importers import (
     ALL_TAGS,
@@ -369,3 +370,21 @@ def test_the_real_tagged_and_speckit_files(conn: Conn, owner: str) -> None:
     assert spec.created == 94
     again = import_speckit(conn, EXAMPLES / "speckit-tasks.md", project="spec", owner=owner)
     assert again.unchanged == 94
+
+
+def test_tree_and_export_put_hand_made_keys_in_the_same_natural_order(conn: Conn) -> None:
+    """Keys made by hand (no stored file position): numbers before words, digit runs
+    compared as numbers ("T2" before "T10"), in project_tree and in the export alike."""
+    person = factories.user(conn)
+    made = factories.project(conn, person)
+    for key in ["T10", "10", "T001", "2", "T2", "1.10", "1.2", "1"]:
+        tasks.create(conn, owner_id=person.id, project_id=made.id, key=key, title=f"Task {key}")
+    expected = ["1", "1.2", "1.10", "2", "10", "T001", "T2", "T10"]
+    assert [node.task.key for node in tasks.project_tree(conn, made.id)] == expected
+    exported = export_taskmaster(conn, made.id)
+    assert [str(task["id"]) for task in exported["tasks"]] == expected
+
+
+def test_export_of_a_missing_project_is_not_found(conn: Conn) -> None:
+    with pytest.raises(NotFound):
+        export_taskmaster(conn, uuid.uuid4())

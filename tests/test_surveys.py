@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import Conflict, InvalidData, ReferenceMissing, events, surveys
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing, events, surveys
+from dal.db import Pool
 from tests.community_helpers import count, event, now, server, user
 
 Conn = psycopg.Connection[Any]
@@ -249,3 +250,29 @@ def test_naive_datetimes_are_refused(conn: Conn) -> None:
         surveys.set_window(conn, survey.id, start, (start + timedelta(days=2)).replace(tzinfo=None))
     assert moved.value.column == "closes_at"
     assert surveys.get(conn, survey.id) == survey
+
+
+def test_results_read_one_snapshot(conn: Conn, pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer committed between the totals and the option counts is in neither (at
+    READ COMMITTED it was counted per option but not in the question's total)."""
+    from dal import queries
+
+    survey = open_survey(conn)
+    (day, *_), _people = _fill(conn, survey)
+    real_fetch_all = queries.fetch_all
+
+    def interleaved(db: Any, name: str, params: Any, row: Any) -> Any:
+        found = real_fetch_all(db, name, params, row)
+        if name == "surveys.question_totals":
+            surveys.answer(conn, day.id, user(conn).id, "sun")
+        return found
+
+    monkeypatch.setattr(queries, "fetch_all", interleaved)
+    first, *_ = surveys.results(pool, survey.id)
+    monkeypatch.undo()
+    assert (first.answers, first.option_counts) == (3, {"sat": 2, "sun": 1})
+
+
+def test_results_of_a_missing_survey_is_not_found(pool: Pool) -> None:
+    with pytest.raises(NotFound):
+        surveys.results(pool, 10**9)

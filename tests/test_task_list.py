@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -212,3 +213,26 @@ def test_cursor_with_a_naive_time_is_refused(conn: Conn) -> None:
     with pytest.raises(InvalidData) as caught:
         tasks.list_for_user(conn, owner.id, sort="created", cursor=forged)
     assert caught.value.column == "cursor"
+
+
+@pytest.mark.parametrize(
+    ("filters", "column"),
+    [
+        (Filters(statuses={"pending", "finished"}), "statuses"),
+        (Filters(statuses="pending"), "statuses"),  # a string is not a collection of them
+        (Filters(priorities={"urgent"}), "priorities"),
+        (Filters(priorities=["high", "High"]), "priorities"),
+    ],
+)
+def test_unknown_status_or_priority_filter_is_refused(
+    db_url: str, filters: Filters, column: str
+) -> None:
+    """Refused before any query: even a closed connection gives InvalidData."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        owner = user(conn)
+        with pytest.raises(InvalidData) as caught:
+            tasks.list_for_user(conn, owner.id, filters=filters)
+        assert caught.value.column == column
+    with pytest.raises(InvalidData) as closed:
+        tasks.list_for_user(conn, owner.id, filters=filters)
+    assert closed.value.column == column

@@ -26,6 +26,7 @@ from dal import (
     users,
 )
 from dal.db import Conn as DbConn
+from dal.db import Pool
 from tests.factories import Conn, count, project, user
 
 NOW = datetime(2030, 1, 15, 12, tzinfo=UTC)
@@ -293,6 +294,19 @@ def test_bulk_set_status_touches_only_the_owners_tasks(conn: Conn) -> None:
     assert [tasks.get(conn, t.id).status for t in mine] == ["done", "done", "pending"]
 
 
+@pytest.mark.parametrize("whose", ["none", "already_done", "another_owners"])
+def test_bulk_set_status_refuses_an_invalid_status_even_when_nothing_would_change(
+    conn: Conn, whose: str
+) -> None:
+    ann, bob = user(conn), user(conn)
+    done = tasks.create(conn, owner_id=ann.id, title="done", status="done")
+    theirs = tasks.create(conn, owner_id=bob.id, title="bob's")
+    ids = {"none": [], "already_done": [done.id], "another_owners": [theirs.id]}[whose]
+    with pytest.raises(InvalidData) as caught:
+        tasks.bulk_set_status(conn, ann.id, ids, "finished")
+    assert (caught.value.column, caught.value.constraint) == ("status", "tasks_status_valid")
+
+
 def test_overdue_and_counts_by_status(conn: Conn) -> None:
     ann, bob = user(conn), user(conn)
     late = tasks.create(conn, owner_id=ann.id, title="late", due_at=NOW - timedelta(days=2))
@@ -332,7 +346,8 @@ def test_project_tree_nests_subtasks_with_dependencies(conn: Conn) -> None:
     assert tree[0].subtasks[0].subtasks[0].task == deep
     assert tree[1].depends_on == [two.id]
     assert tree[0].subtasks[1].depends_on == [sub_a.id]
-    assert tasks.project_tree(conn, uuid.uuid4()) == []
+    with pytest.raises(NotFound):
+        tasks.project_tree(conn, uuid.uuid4())
 
 
 NAIVE = datetime(2030, 1, 15, 12)  # no tzinfo: the session's TimeZone would decide
@@ -352,3 +367,40 @@ def test_naive_datetimes_are_refused(conn: Conn) -> None:
     with pytest.raises(InvalidData) as overdue:
         tasks.overdue(conn, owner.id, as_of=NAIVE)
     assert overdue.value.column == "as_of"
+
+
+@pytest.mark.parametrize("given", ["pool", "connection"])
+def test_project_tree_reads_one_snapshot(
+    conn: Conn, pool: Pool, db_url: str, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """A task and an edge to it are committed between the tree's statements: the tree
+    shows neither (at READ COMMITTED the edge pointed at a task missing from the tree)."""
+    from dal import dependencies, queries
+
+    owner = user(conn)
+    made = project(conn, owner)
+    first = tasks.create(conn, owner_id=owner.id, project_id=made.id, key="1", title="one")
+    real_fetch_all = queries.fetch_all
+
+    def interleaved(db: Any, name: str, params: Any, row: Any) -> Any:
+        found = real_fetch_all(db, name, params, row)
+        if name == "tasks.list_for_project":
+            late = tasks.create(conn, owner_id=owner.id, project_id=made.id, key="2", title="two")
+            dependencies.add(conn, first.id, late.id)
+        return found
+
+    monkeypatch.setattr(queries, "fetch_all", interleaved)
+    with psycopg.connect(db_url, autocommit=True) as own:
+        tree = tasks.project_tree(pool if given == "pool" else own, made.id)
+    monkeypatch.undo()
+    assert [(node.task.key, node.depends_on) for node in tree] == [("1", [])]
+    assert len(tasks.project_tree(conn, made.id)) == 2
+
+
+def test_project_tree_in_the_callers_transaction_sees_its_writes(conn: Conn) -> None:
+    owner = user(conn)
+    made = project(conn, owner)
+    with conn.transaction():
+        tasks.create(conn, owner_id=owner.id, project_id=made.id, key="1", title="one")
+        assert [node.task.key for node in tasks.project_tree(conn, made.id)] == ["1"]
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS

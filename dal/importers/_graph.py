@@ -1,18 +1,8 @@
-"""Graph and ordering helpers shared by the parsers and the import plan."""
+"""Graph helpers shared by the parsers and the import plan (key order: dal._keys)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-
-_CHUNK = re.compile(r"(\d+)")
-
-
-def natural_key(key: str) -> tuple[tuple[int, str], ...]:
-    """Sort key putting "2" before "10" and "1.2" before "1.10"."""
-    return tuple(
-        (int(chunk), "") if chunk.isdigit() else (-1, chunk) for chunk in _CHUNK.split(key) if chunk
-    )
 
 
 def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:

@@ -17,8 +17,8 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
+from dal._keys import natural_key
 from dal.db import Db
-from dal.importers._graph import natural_key
 from dal.importers._order import Position
 from dal.importers.model import IMPORT_KEY, ImportedTask
 from dal.importers.plan import ExistingTask

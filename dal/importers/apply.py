@@ -24,10 +24,11 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import projects, queries, users
-from dal.db import Conn, Db, transaction
+from dal._keys import natural_key
+from dal.db import Conn, Db, snapshot, transaction
 from dal.errors import DalError, InvalidData, NotFound
 from dal.importers import _stored
-from dal.importers._graph import find_cycle, natural_key
+from dal.importers._graph import find_cycle
 from dal.importers._order import Position, place
 from dal.importers.export import to_taskmaster_json
 from dal.importers.model import ImportedTask, ImportFile, TaskFileError
@@ -137,8 +138,11 @@ def export_taskmaster(db: Db, project_id: UUID, *, tag: str | None = None) -> di
     or tagged ``{tag: {"tasks": [...]}}`` when `tag` is given.
 
     The file-level ``metadata`` object is not stored by the import, so it is not written.
+    NotFound if there is no such project.
     """
-    stored = _stored.read_project(db, project_id)
+    with snapshot(db) as conn:
+        projects.get(conn, project_id)  # NotFound
+        stored = _stored.read_project(conn, project_id)
     ranked = sorted(stored.values(), key=_export_order)
     tasks = tuple(_stored.to_imported(task, index) for index, task in enumerate(ranked))
     file = ImportFile(

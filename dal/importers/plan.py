@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from dal.importers._graph import natural_key
+from dal._keys import natural_key
 from dal.importers.model import ImportedTask
 
 COMPARED: Final = ("parent_key", "title", "description", "status", "priority", "depends_on", "data")
