@@ -10,23 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from dal._task_list import STATUSES as TASK_STATUSES
 from dal.errors import InvalidData
 
 SourceFormat = Literal[
     "taskmaster-json-legacy", "taskmaster-json-tagged", "taskmaster-text", "speckit"
 ]
 
-STATUSES: Final = (
-    "pending",
-    "in_progress",
-    "completed",
-    "done",
-    "review",
-    "deferred",
-    "cancelled",
-    "blocked",
-)
-"""Our status vocabulary: TaskTracker's three plus Task Master's, spelled with `_`."""
+# Our status vocabulary: TaskTracker's three plus Task Master's, spelled with `_`
+# (the CHECK tasks_status_valid; one list for the whole package).
+STATUSES: Final = TASK_STATUSES
 
 PRIORITIES: Final = ("low", "medium", "high", "critical")
 
