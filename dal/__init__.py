@@ -12,6 +12,7 @@ Typical use::
 from dal.config import Settings
 from dal.db import Db, open_pool, retry, transaction
 from dal.errors import (
+    CommitOutcomeUnknown,
     ConcurrentUpdate,
     ConfigError,
     Conflict,
@@ -28,6 +29,7 @@ from dal.errors import (
 from dal.server import resolve_conninfo
 
 __all__ = [
+    "CommitOutcomeUnknown",
     "ConcurrentUpdate",
     "ConfigError",
     "Conflict",

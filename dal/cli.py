@@ -7,6 +7,7 @@ and exit status 1 (2 for usage errors, from argparse).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -324,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The pool logs each failed reconnect attempt; the CLI reports the outcome in one line.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     try:
         settings = Settings.from_env()
         return int(args.func(args, settings))

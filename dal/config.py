@@ -99,7 +99,9 @@ def validate_url(url: str) -> dict[str, str]:
 
 def redact(url: str) -> str:
     """Hide the password of a URL or key=value connection string."""
-    url = re.sub(r"(postgres(?:ql)?://[^:/@?]*:)[^@/?]*@", r"\1***@", url)
+    # Any scheme (a wrong one is reported too); up to the last "@", since an
+    # unencoded password may itself hold "@" or "/": hiding too much beats leaking.
+    url = re.sub(r"([a-z][a-z0-9+.-]*://[^:/@?#]*:).*@", r"\1***@", url, flags=re.IGNORECASE)
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 

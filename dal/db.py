@@ -21,6 +21,7 @@ from psycopg_pool import ConnectionPool
 
 from dal.config import Settings, describe
 from dal.errors import (
+    CommitOutcomeUnknown,
     ConcurrentUpdate,
     ConnectionLost,
     DalError,
@@ -40,7 +41,7 @@ Db = Conn | Pool
 T = TypeVar("T")
 
 
-def connection_kwargs(settings: Settings) -> dict[str, Any]:
+def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
     """Per-connection options derived from the settings.
 
     `prepare_threshold=None` turns server-side prepared statements off, which
@@ -51,7 +52,10 @@ def connection_kwargs(settings: Settings) -> dict[str, Any]:
         "application_name": "dal",
     }
     if settings.statement_timeout_ms:
-        kwargs["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
+        # Added to the URL's own `options` (psycopg would replace them). PgBouncer
+        # refuses this startup parameter: there, set the timeout on the role instead.
+        own = str(psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or "")
+        kwargs["options"] = f"{own} -c statement_timeout={settings.statement_timeout_ms}".strip()
     return kwargs
 
 
@@ -62,13 +66,16 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     size + `DATABASE_MAX_OVERFLOW` under load. Each connection is checked
     before it is handed out, so a server restart costs one reconnect, not an error.
     """
+    # One direct attempt first: an unreachable server or a bad password fails at once,
+    # with libpq's reason, instead of after pool_timeout of the pool's silent retries.
+    connect(conninfo, **connection_kwargs(settings, conninfo)).close()
     pool: Pool = ConnectionPool(
         conninfo,
         min_size=settings.pool_size,
         max_size=settings.pool_max_size,
         timeout=settings.pool_timeout,
         max_waiting=settings.pool_max_waiting,
-        kwargs=connection_kwargs(settings),
+        kwargs=connection_kwargs(settings, conninfo),
         check=ConnectionPool.check_connection,
         reconnect_timeout=max(settings.pool_timeout, 5.0),
         name=name,
@@ -79,7 +86,7 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     except psycopg.Error as exc:
         pool.close()
         # The pool only says it timed out; one direct attempt tells the user why.
-        connect(conninfo, **connection_kwargs(settings)).close()
+        connect(conninfo, **connection_kwargs(settings, conninfo)).close()
         raise Unavailable(
             f"cannot open a connection pool to {describe(conninfo)} "
             f"within {settings.pool_timeout:g}s; is the server overloaded?"
@@ -149,19 +156,32 @@ def retry(
     Retries serialization failures, deadlocks and lost connections, with
     jittered exponential back-off. Use it only for work that is safe to repeat
     as a whole: everything it does must be inside that one transaction.
+
+    A connection lost during COMMIT is not retried: the server may have
+    committed, so running the work again could do it twice. That raises
+    `CommitOutcomeUnknown`; the caller must check what was saved.
     """
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
             with translating(), pool.connection() as conn:
                 if isolation is not None:
                     conn.isolation_level = isolation
                 try:
                     with transaction(conn):
-                        return work(conn)
+                        result = work(conn)
+                        committing = True  # leaving the block commits
+                    return result
                 finally:
                     if isolation is not None and not conn.closed:
                         conn.isolation_level = None
         except _RETRYABLE as exc:
+            if committing and isinstance(exc, ConnectionLost):
+                raise CommitOutcomeUnknown(
+                    "the database connection was lost during COMMIT: the work may or may "
+                    "not have been saved, so it was not retried",
+                    sqlstate=exc.sqlstate,
+                ) from exc
             if attempt == attempts:
                 raise
             delay = base_delay * 2 ** (attempt - 1) * (0.5 + random.random())

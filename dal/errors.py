@@ -68,6 +68,10 @@ class ConnectionLost(Unavailable):
     """The connection broke mid-use (server restart, network); safe work may be retried."""
 
 
+class CommitOutcomeUnknown(Unavailable):
+    """The connection broke during COMMIT: the work may or may not be saved; never retried."""
+
+
 class QueryTimeout(Unavailable):
     """A statement ran past statement_timeout, or waited past lock_timeout."""
 

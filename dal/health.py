@@ -10,7 +10,8 @@ from psycopg import sql
 
 from dal import migrate
 from dal.config import describe
-from dal.db import Pool
+from dal.db import Pool, connection
+from dal.errors import translating
 
 # Below this estimate a table is counted exactly; above it the planner's estimate is used.
 _EXACT_COUNT_LIMIT = 200_000
@@ -46,7 +47,7 @@ class Health:
 
 def check(pool: Pool, conninfo: str) -> Health:
     """Gather the health report through `pool` (which must be open)."""
-    with pool.connection() as conn:
+    with connection(pool) as conn, translating():
         started = time.perf_counter()
         conn.execute("SELECT 1").fetchone()
         latency = (time.perf_counter() - started) * 1000

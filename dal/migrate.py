@@ -222,14 +222,16 @@ def migrate(
     """
     say = echo or (lambda _line: None)
     migrations = _read_migrations(directory or default_directory())
+    if dry_run:
+        pending = [m for m in migrations if m.id not in _read_only_applied(conninfo, migrations)]
+        for m in pending:
+            say(render(Path(m.path)))
+        return [m.id for m in pending]
     with _session(conninfo, lock_timeout_ms) as backend:
         _check(migrations, _applied(backend.connection))
         _record(backend.connection, migrations)
         pending = backend.to_apply(migrations)
         for m in pending:
-            if dry_run:
-                say(render(Path(m.path)))
-                continue
             say(f"applying {m.id}")
             _run_step(backend.apply_one, m)
             backend.connection.execute(_RECORD, [m.id, checksum(Path(m.path))])
@@ -250,18 +252,28 @@ def rollback(
         raise MigrationError("--count must be at least 1")
     say = echo or (lambda _line: None)
     migrations = _read_migrations(directory or default_directory())
+    if dry_run:
+        applied = _read_only_applied(conninfo, migrations)
+        chosen = [m for m in reversed(migrations) if m.id in applied][:count]
+        for m in chosen:
+            say(render(Path(m.path).with_suffix(".rollback.sql")))
+        return [m.id for m in chosen]
     with _session(conninfo, lock_timeout_ms) as backend:
         _check(migrations, _applied(backend.connection))
         chosen = list(backend.to_rollback(migrations))[:count]
         for m in chosen:
-            rollback_path = Path(m.path).with_suffix(".rollback.sql")
-            if dry_run:
-                say(render(rollback_path))
-                continue
             say(f"rolling back {m.id}")
             _run_step(backend.rollback_one, m)
             backend.connection.execute(_FORGET, [m.id])
         return [m.id for m in chosen]
+
+
+def _read_only_applied(conninfo: str, migrations: Any) -> set[str]:
+    """Applied migration ids, read without the lock or creating any table (--dry-run)."""
+    with _bookkeeping_errors(), connect(conninfo, autocommit=True) as conn:
+        applied = _applied(conn)
+    _check(migrations, applied)
+    return set(applied)
 
 
 def _run_step(step: Callable[[Any], object], migration: Any) -> None:

@@ -14,6 +14,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import psycopg
+
 from dal.errors import DalError
 from dal.migrate import BOOKKEEPING_TABLES
 from dal.server import bin_dir
@@ -50,8 +52,13 @@ def dump(conninfo: str) -> str:
     args = [str(bin_dir() / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges"]
     args += [f"--exclude-table=public.{t}" for t in BOOKKEEPING_TABLES]
     args += [f"--exclude-table={pattern}" for pattern in DATED_PARTITIONS]
-    args += ["--dbname", conninfo]
+    # The password goes in the environment: a command line is visible to every user (ps).
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    password = parts.pop("password", None)
+    args += ["--dbname", psycopg.conninfo.make_conninfo("", **parts)]
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no output"

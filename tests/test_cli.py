@@ -105,3 +105,66 @@ def test_demo_starts_an_embedded_server_and_stops_it(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "migrations: 0 applied this run" in again.stdout
     assert "seed: the database already has data; skipped" in again.stdout
+
+
+def test_unreachable_server_gives_health_one_line() -> None:
+    done = run("health", env={"DATABASE_URL": "postgresql://app:hunter2@127.0.0.1:1/db"})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "dal: cannot connect to PostgreSQL at app@127.0.0.1:1/db: Connection refused; "
+        "check that the server is running and that DATABASE_URL is right"
+    ]
+
+
+def _tables(conninfo: str) -> set[str]:
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {r[0] for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (
+            "UPDATE dal_migration_checksums SET sha256 = 'x' WHERE migration_id = '0002_projects'",
+            "dal: migration 0002_projects.sql was edited after it was applied",
+        ),
+        (
+            "INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc) "
+            "VALUES ('h', '9999_from_the_future', now())",
+            "dal: the database has 1 migration(s) this code does not have (9999_from_the_future)",
+        ),
+    ],
+)
+def test_refused_migrations_exit_3_and_change_nothing(
+    empty_db_url: str, tamper: str, message: str
+) -> None:
+    env = {"DATABASE_URL": _as_url(empty_db_url)}
+    assert run("migrate", env=env).returncode == 0
+    assert run("rollback", "--count", "2", env=env).returncode == 0
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute(tamper)
+    before = _tables(empty_db_url)
+    for command in (["migrate"], ["rollback"], ["migrate", "--dry-run"]):
+        done = run(*command, env=env)
+        assert done.returncode == 3, command
+        assert done.stderr.startswith(message), done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert _tables(empty_db_url) == before
+
+
+def test_a_second_concurrent_migrate_exits_3(db_url: str) -> None:
+    from dal.migrate import _LOCK_KEY
+
+    with psycopg.connect(db_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
+        done = run("migrate", env={"DATABASE_URL": _as_url(db_url)})
+    assert done.returncode == 3
+    assert "another `dal migrate` or `dal rollback` is running" in done.stderr
+
+
+def test_a_bad_lock_timeout_is_a_usage_error(db_url: str) -> None:
+    done = run("migrate", "--lock-timeout", "soon", env={"DATABASE_URL": _as_url(db_url)})
+    assert done.returncode != 0
+    assert "--lock-timeout" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -77,6 +77,22 @@ def test_passwords_never_appear_in_messages() -> None:
     assert "s3cr3t" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://app:s3cr3t@db/app",  # a SQLAlchemy-style scheme
+        "mysql://app:s3cr3t@db/app",  # not ours at all
+        "postgresql://app:s3/cr3t@db:5432/app",  # unencoded "/" in the password
+        "postgresql://app:s3@cr3t@db:notaport/app",  # unencoded "@", and a bad port
+    ],
+)
+def test_a_malformed_url_never_shows_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"DATABASE_URL": url}, dotenv=Path("/nonexistent"))
+    assert "cr3t" not in str(caught.value)
+    assert "cr3t" not in redact(url)
+
+
 def test_sslmode_from_the_url_reaches_libpq(db_url: str) -> None:
     url = psycopg.conninfo.make_conninfo(db_url, sslmode="require")
     params = psycopg.conninfo.conninfo_to_dict(url)

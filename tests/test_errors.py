@@ -101,6 +101,19 @@ def test_statement_timeout_is_query_timeout(db_url: str) -> None:
         pool.close()
 
 
+def test_statement_timeout_keeps_the_urls_own_options(db_url: str) -> None:
+    url = psycopg.conninfo.make_conninfo(db_url, options="-c search_path=pg_catalog,public")
+    pool = open_pool(url, Settings(pool_size=1, max_overflow=0, statement_timeout_ms=1500))
+    try:
+        with pool.connection() as conn:
+            row = conn.execute(
+                "SELECT current_setting('search_path'), current_setting('statement_timeout')"
+            )
+            assert row.fetchone() == ("pg_catalog,public", "1500ms")
+    finally:
+        pool.close()
+
+
 def test_lost_connection_is_connection_lost(db_url: str) -> None:
     with psycopg.connect(db_url, autocommit=True) as victim, psycopg.connect(db_url) as admin:
         pid = victim.info.backend_pid

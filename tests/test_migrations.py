@@ -68,6 +68,9 @@ def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
     assert "-- 0001_users.sql (transactional)" in printed
     assert user_tables(empty_db_url) == set()
     assert not any(s.applied for s in migrate.status(empty_db_url))
+    with psycopg.connect(empty_db_url) as conn:  # not even the bookkeeping tables
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        assert tables.fetchone() == (0,)
 
 
 def test_rollback_dry_run_changes_nothing(db_url: str) -> None:
@@ -153,6 +156,28 @@ def test_lock_timeout_stops_ddl_behind_a_busy_table(tmp_path: Path, db_url: str)
             "SELECT count(*) FROM information_schema.columns WHERE column_name = 'nickname'"
         ).fetchone()
     assert cols == (0,)
+
+
+def test_a_migrations_session_settings_do_not_leak_into_the_next(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A non-transactional migration's plain SET ends with it: each runs on its own session."""
+    check = (
+        "DO $$ BEGIN IF current_setting('lock_timeout') <> '100ms' "
+        "OR current_setting('statement_timeout') <> '0' THEN "
+        "RAISE EXCEPTION 'leaked: %', current_setting('lock_timeout'); END IF; END $$;"
+    )
+    folder = copy_migrations(
+        tmp_path,
+        (
+            "0998_session_set",
+            "-- transactional: false\nSET lock_timeout = '1min';\nSET statement_timeout = '30min';",
+            "SELECT 1;",
+        ),
+        ("0999_check_settings", check, "SELECT 1;"),
+    )
+    applied = migrate.migrate(db_url, directory=folder, lock_timeout_ms=100)
+    assert applied == ["0998_session_set", "0999_check_settings"]
 
 
 def test_failed_transactional_migration_leaves_nothing(tmp_path: Path, db_url: str) -> None:
