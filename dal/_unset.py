@@ -28,3 +28,9 @@ def update_params(fields: Mapping[str, Any]) -> dict[str, Any]:
         params[f"set_{name}"] = given
         params[name] = value if given else None
     return params
+
+
+def any_given(fields: Mapping[str, Any]) -> bool:
+    """Whether a partial update sets anything: with nothing given, callers return the
+    row as it is rather than write it (a write would move updated_at and version)."""
+    return any(not isinstance(value, _Unset) for value in fields.values())

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from dal import queries
-from dal._unset import UNSET, _Unset, update_params
+from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.db import Db
 from dal.errors import NotFound
 
@@ -63,7 +63,10 @@ def update(
     db: Db, category_id: UUID, *, name: str | _Unset = UNSET, colour: str | _Unset = UNSET
 ) -> Category:
     """Rename or recolour; NotFound if no such category."""
-    params: dict[str, Any] = {"id": category_id} | update_params({"name": name, "colour": colour})
+    fields = {"name": name, "colour": colour}
+    if not any_given(fields):
+        return get(db, category_id)
+    params: dict[str, Any] = {"id": category_id} | update_params(fields)
     return _found(queries.fetch_one(db, "categories.update", params, Category), category_id)
 
 

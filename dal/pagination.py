@@ -61,7 +61,7 @@ def decode_time_cursor(cursor: str, id_type: Callable[[Any], K]) -> tuple[dateti
         if when.tzinfo is None:  # our cursors carry an offset: a naive one was forged
             raise ValueError(moment)
         return when, id_type(row_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
-from dal._unset import UNSET, _Unset, update_params
+from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 
@@ -82,7 +82,10 @@ def update(
     git_url: str | _Unset | None = UNSET,
 ) -> Project:
     """Change only the fields given; updated_at moves. NotFound if no such project."""
-    params: dict[str, Any] = {"id": project_id} | update_params({"name": name, "git_url": git_url})
+    fields = {"name": name, "git_url": git_url}
+    if not any_given(fields):
+        return get(db, project_id)
+    params: dict[str, Any] = {"id": project_id} | update_params(fields)
     return _found(queries.fetch_one(db, "projects.update", params, Project), project_id)
 
 

@@ -1,6 +1,6 @@
 """Synchronisations of a project with its git repository (queries in `sql/sync_history.sql`).
 
-A run starts as ``running`` (or ``pending`` when queued) and is finished once,
+A run starts as ``running`` (or ``pending`` when queued, until `begin`) and is finished once,
 as ``succeeded`` or ``failed`` with an error text. At most one unfinished run
 per project exists (Conflict naming sync_history_one_unfinished_per_project_key).
 """
@@ -40,6 +40,21 @@ def start(db: Db, project_id: UUID, commit_sha: str, *, queued: bool = False) ->
     run = queries.fetch_one(db, "sync_history.start", params, SyncRun)
     assert run is not None
     return run
+
+
+def begin(db: Db, run_id: int) -> SyncRun:
+    """Move a queued (pending) run to running; started_at stays the time it was recorded.
+
+    NotFound for an unknown run; Conflict if it is not pending (already running or finished).
+    """
+    with transaction(db) as conn:
+        run = queries.fetch_one(conn, "sync_history.begin", {"id": run_id}, SyncRun)
+        if run is not None:
+            return run
+        existing = queries.fetch_one(conn, "sync_history.get_by_id", {"id": run_id}, SyncRun)
+    if existing is None:
+        raise NotFound(f"no sync run with id {run_id}", table="sync_history")
+    raise Conflict(f"sync run {run_id} is {existing.status}, not pending", table="sync_history")
 
 
 def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:

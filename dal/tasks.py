@@ -25,9 +25,8 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from dal import projects, queries
+from dal._json import jsonb
 from dal._keys import NaturalKey, natural_key
 from dal._task_list import (
     DEFAULT_DESCENDING,
@@ -38,7 +37,7 @@ from dal._task_list import (
     build,
 )
 from dal._time import require_aware
-from dal._unset import UNSET, _Unset, update_params
+from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.db import Db, connection, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
@@ -134,7 +133,9 @@ def create(
         "status": status,
         "priority": priority,
         "due_at": require_aware(due_at, "due_at"),
-        "data": Jsonb(dict(data or {})),
+        "data": jsonb(
+            {} if data is None else data, "data", object_constraint="tasks_data_is_object"
+        ),
     }
     task = queries.fetch_one(db, "tasks.insert", params, Task)
     assert task is not None
@@ -181,12 +182,15 @@ def update(
         "expected_version": expected_version,
     } | update_params(fields)
     if params["set_data"]:
-        params["data"] = Jsonb(dict(params["data"]))
+        params["data"] = jsonb(params["data"], "data", object_constraint="tasks_data_is_object")
     with transaction(db) as conn:
-        task = queries.fetch_one(conn, "tasks.update", params, Task)
-        if task is not None:
-            return task
+        if any_given(fields):
+            task = queries.fetch_one(conn, "tasks.update", params, Task)
+            if task is not None:
+                return task
         current = get(conn, task_id)  # NotFound if it does not exist
+    if expected_version in (None, current.version):  # nothing to set: the task as it is
+        return current
     raise ConcurrentUpdate(
         f"task {task_id} was changed concurrently: version is {current.version}, "
         f"expected {expected_version}",
@@ -239,7 +243,7 @@ def _decode(cursor: str, sort: str, descending: bool) -> tuple[Any, UUID]:
             value = None if key is None and sort == "due" else datetime.fromisoformat(key)
             require_aware(value, "cursor")
         return value, UUID(task_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 
 

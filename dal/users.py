@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from dal import passwords, queries
-from dal._unset import UNSET, _Unset, update_params
+from dal._json import jsonb
+from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
@@ -76,7 +75,11 @@ def create(
         "username": username,
         "password_hash": None if password is None else passwords.hash_password(password),
         "display_name": display_name,
-        "preferences": Jsonb(dict(preferences or {})),
+        "preferences": jsonb(
+            {} if preferences is None else preferences,
+            "preferences",
+            object_constraint="users_preferences_is_object",
+        ),
         "github_id": github_id,
         "gitlab_id": gitlab_id,
     }
@@ -147,9 +150,13 @@ def update(
         "github_id": github_id,
         "gitlab_id": gitlab_id,
     }
+    if not any_given(fields):
+        return get(db, user_id)
     params: dict[str, Any] = {"id": user_id} | update_params(fields)
     if params["set_preferences"]:
-        params["preferences"] = Jsonb(dict(params["preferences"]))
+        params["preferences"] = jsonb(
+            params["preferences"], "preferences", object_constraint="users_preferences_is_object"
+        )
     found = queries.fetch_one(db, "users.update", params, User)
     return _found(found, f"id {user_id}")
 

@@ -6,6 +6,13 @@ INSERT INTO sync_history (project_id, commit_sha, status)
 VALUES (%(project_id)s, %(commit_sha)s, %(status)s)
 RETURNING id, project_id, commit_sha, status, error, started_at, finished_at;
 
+-- name: begin
+-- Move a queued run to running (sync_history_pkey); no row if it is not pending.
+UPDATE sync_history
+   SET status = 'running'
+ WHERE id = %(id)s AND status = 'pending'
+RETURNING id, project_id, commit_sha, status, error, started_at, finished_at;
+
 -- name: finish
 -- Close an unfinished run as succeeded or failed (sync_history_pkey).
 UPDATE sync_history

@@ -64,6 +64,7 @@ def test_unknown_owner(conn: Conn) -> None:
     with pytest.raises(ReferenceMissing) as caught:
         categories.create(conn, owner_id=uuid.uuid4(), name="x")
     assert caught.value.constraint == "categories_owner_id_fkey"
+    assert count(conn, "categories") == 0
 
 
 def test_list_with_task_counts(conn: Conn) -> None:

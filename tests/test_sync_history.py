@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dal import Conflict, InvalidData, NotFound, projects, sync_history
@@ -26,6 +28,24 @@ def test_start_and_finish(conn: Conn) -> None:
     failed = sync_history.finish(conn, sync_history.start(conn, made.id, SHA256).id, error="boom")
     assert (failed.status, failed.error) == ("failed", "boom")
     assert sync_history.latest(conn, made.id) == failed
+
+
+def test_a_queued_run_begins_once(conn: Conn) -> None:
+    made = project(conn, user(conn))
+    queued = sync_history.start(conn, made.id, SHA1, queued=True)
+    assert queued.status == "pending"
+    running = sync_history.begin(conn, queued.id)
+    assert running == replace(queued, status="running")
+    with pytest.raises(Conflict, match="is running, not pending"):
+        sync_history.begin(conn, queued.id)
+    sync_history.finish(conn, queued.id)
+    with pytest.raises(Conflict, match="is succeeded, not pending"):
+        sync_history.begin(conn, queued.id)
+    with pytest.raises(NotFound):
+        sync_history.begin(conn, 999_999)
+    latest = sync_history.latest(conn, made.id)
+    assert latest is not None and latest.finished_at is not None
+    assert latest == replace(running, status="succeeded", finished_at=latest.finished_at)
 
 
 @pytest.mark.parametrize("sha", ["a" * 39, "a" * 41, "g" * 40, "a" * 63, ""])

@@ -207,6 +207,21 @@ def test_naive_due_filters_are_refused(conn: Conn, field: str) -> None:
     assert caught.value.column == field
 
 
+@pytest.mark.parametrize(
+    "forged",
+    [
+        ["created", True, "2030-01-01T00:00:00+00:00", 5],  # an id that is a number
+        ["created", True, 7, str(uuid.uuid4())],  # a time that is a number
+        ["priority", False, "high", str(uuid.uuid4())],  # a rank that is text
+    ],
+)
+def test_forged_cursor_values_are_invalid_data(conn: Conn, forged: list[Any]) -> None:
+    owner = user(conn)
+    with pytest.raises(InvalidData) as caught:
+        tasks.list_for_user(conn, owner.id, sort=forged[0], cursor=encode_cursor(forged))
+    assert caught.value.column == "cursor"
+
+
 def test_cursor_with_a_naive_time_is_refused(conn: Conn) -> None:
     owner = user(conn)
     forged = encode_cursor(["created", True, "2030-01-01T00:00:00", str(uuid.uuid4())])

@@ -27,6 +27,7 @@ from dal import (
 )
 from dal.db import Conn as DbConn
 from dal.db import Pool
+from dal.errors import translating
 from tests.factories import Conn, count, project, user
 
 NOW = datetime(2030, 1, 15, 12, tzinfo=UTC)
@@ -151,6 +152,46 @@ def test_subtask_parent_in_the_same_project(conn: Conn) -> None:
         tasks.create(conn, owner_id=owner.id, project_id=two.id, parent_id=parent.id, title="c")
     assert caught.value.constraint == "tasks_parent_same_project_fkey"
     assert count(conn, "tasks") == 1
+
+
+@pytest.mark.parametrize("parent_kind", ["in a project", "another user's private task"])
+def test_a_subtask_without_a_project_stays_with_its_parents_owner(
+    conn: Conn, parent_kind: str
+) -> None:
+    ann, bob = user(conn), user(conn)
+    if parent_kind == "in a project":
+        parent = tasks.create(conn, owner_id=ann.id, project_id=project(conn, ann).id, title="p")
+    else:
+        parent = tasks.create(conn, owner_id=bob.id, title="p")
+    with pytest.raises(InvalidData) as caught:
+        tasks.create(conn, owner_id=ann.id, parent_id=parent.id, title="c")
+    assert caught.value.constraint == "tasks_parent_same_scope"
+    assert count(conn, "tasks") == 1
+    # Where the parent lives (its project, or its owner's own tasks), the subtask is fine.
+    owner = ann.id if parent.project_id is not None else bob.id
+    fine = tasks.create(
+        conn, owner_id=owner, project_id=parent.project_id, parent_id=parent.id, title="ok"
+    )
+    assert fine.parent_id == parent.id
+
+
+def test_private_subtasks_are_fine_and_their_parent_cannot_strand_them(conn: Conn) -> None:
+    ann, bob = user(conn), user(conn)
+    parent = tasks.create(conn, owner_id=ann.id, title="p")
+    child = tasks.create(conn, owner_id=ann.id, parent_id=parent.id, title="c")
+    assert child.parent_id == parent.id
+    for move in (
+        "UPDATE tasks SET owner_id = %(other)s WHERE id = %(parent)s",
+        "UPDATE tasks SET project_id = %(project)s, key = 'x' WHERE id = %(parent)s",
+    ):
+        params = {"other": bob.id, "parent": parent.id, "project": project(conn, ann).id}
+        with pytest.raises(InvalidData) as caught, translating():
+            conn.execute(move, params)
+        assert caught.value.constraint == "tasks_parent_same_scope"
+    assert tasks.get(conn, parent.id) == parent
+    # Parent and subtask handed over together, in one statement: judged once both moved.
+    conn.execute("UPDATE tasks SET owner_id = %s WHERE owner_id = %s", [bob.id, ann.id])
+    assert {t.owner_id for t in (tasks.get(conn, parent.id), tasks.get(conn, child.id))} == {bob.id}
 
 
 def test_cascades(conn: Conn) -> None:
@@ -404,3 +445,45 @@ def test_project_tree_in_the_callers_transaction_sees_its_writes(conn: Conn) -> 
         tasks.create(conn, owner_id=owner.id, project_id=made.id, key="1", title="one")
         assert [node.task.key for node in tasks.project_tree(conn, made.id)] == ["1"]
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+
+
+def test_an_update_that_sets_nothing_writes_nothing(conn: Conn) -> None:
+    owner = user(conn)
+    task = tasks.create(conn, owner_id=owner.id, title="t")
+    assert tasks.update(conn, task.id) == task  # same version, same updated_at
+    assert tasks.update(conn, task.id, expected_version=task.version) == task
+    with pytest.raises(ConcurrentUpdate):
+        tasks.update(conn, task.id, expected_version=task.version + 1)
+    assert users.update(conn, owner.id) == owner
+    proj = project(conn, owner)
+    assert projects.update(conn, proj.id) == proj
+    cat = categories.create(conn, owner_id=owner.id, name="c")
+    assert categories.update(conn, cat.id) == cat
+    with pytest.raises(NotFound):
+        tasks.update(conn, uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    ("data", "constraint"),
+    [
+        (["not", "an", "object"], "tasks_data_is_object"),
+        ({"when": {1, 2}}, None),  # a set is not JSON
+        ({"score": float("nan")}, None),  # neither is NaN
+    ],
+)
+def test_data_that_is_not_a_json_object_is_invalid_data(
+    conn: Conn, data: Any, constraint: str | None
+) -> None:
+    owner = user(conn)
+    with pytest.raises(InvalidData) as caught:
+        tasks.create(conn, owner_id=owner.id, title="t", data=data)
+    assert (caught.value.column, caught.value.constraint) == ("data", constraint)
+    task = tasks.create(conn, owner_id=owner.id, title="t")
+    with pytest.raises(InvalidData) as caught:
+        tasks.update(conn, task.id, data=data)
+    assert (caught.value.column, caught.value.constraint) == ("data", constraint)
+    with pytest.raises(InvalidData) as caught:
+        users.update(conn, owner.id, preferences=data)
+    assert caught.value.column == "preferences"
+    assert tasks.get(conn, task.id) == task
+    assert users.get(conn, owner.id) == owner

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dal import Conflict, InvalidData, NotFound, users
-from dal.pagination import Page
+from dal.pagination import Page, encode_cursor
 
 
 def make(conn: psycopg.Connection[Any], n: int = 0, **extra: Any) -> users.User:
@@ -146,6 +146,7 @@ def test_partial_update_moves_updated_at(conn: psycopg.Connection[Any]) -> None:
     with pytest.raises(InvalidData) as caught:
         users.update(conn, user.id, status="banned")
     assert caught.value.constraint == "users_status_valid"
+    assert users.get(conn, user.id) == cleared  # nothing written, updated_at unmoved
 
 
 def test_missing_user_is_not_found(conn: psycopg.Connection[Any]) -> None:
@@ -195,6 +196,10 @@ def test_bad_cursor_and_limit(conn: psycopg.Connection[Any]) -> None:
     assert caught.value.column == "cursor"
     with pytest.raises(InvalidData):
         users.list_page(conn, limit=0)
+    forged = encode_cursor(["2030-01-01T00:00:00+00:00", 5])  # an id that is a number
+    with pytest.raises(InvalidData) as caught:
+        users.list_page(conn, cursor=forged)
+    assert caught.value.column == "cursor"
 
 
 def test_only_argon2id_hashes_are_stored(conn: psycopg.Connection[Any]) -> None:

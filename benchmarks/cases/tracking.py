@@ -193,6 +193,7 @@ CASES: dict[str, Case] = {
     ),
     # sync history
     "sync_history.get_by_id": Case(lambda s: {"id": s["sync_id"]}, ("sync_history_pkey",), 8),
+    "sync_history.begin": Case(lambda s: {"id": s["sync_id"]}, ("sync_history_pkey",), WRITE),
     "sync_history.finish": Case(
         lambda s: {"id": s["sync_id"], "status": "failed", "error": "x"},
         ("sync_history_pkey",),
