@@ -16,8 +16,8 @@ SELECT id, owner_id, name, git_url, created_at, updated_at
  ORDER BY created_at, id;
 
 -- name: project_tasks
--- Every keyed task of a project with its parent's key and the keys it depends on.
-SELECT t.key, p.key AS parent_key, t.title, t.description, t.status, t.priority, t.data,
+-- Every keyed task of a project with its id, its parent's key and the keys it depends on.
+SELECT t.id, t.key, p.key AS parent_key, t.title, t.description, t.status, t.priority, t.data,
        coalesce(e.depends_on, '{}') AS depends_on
   FROM tasks AS t
   LEFT JOIN tasks AS p ON p.id = t.parent_id

@@ -35,13 +35,27 @@ def test_import_dry_run_then_real_then_export(conn: Conn, db_url: str, tmp_path:
     again = run(*args[:-1], "alice@example.com", env=env)
     assert again.stdout.strip() == "project demo: 0 created, 0 updated, 9 unchanged"
 
+    # A file without task 3 (and its subtasks): the real run lists what it keeps.
+    original = json.loads(Path(path).read_text(encoding="utf-8"))
+    shorter = tmp_path / "tasks.json"
+    shorter.write_text(json.dumps({"tasks": original["tasks"][:2]}), encoding="utf-8")
+    kept = run("import", "taskmaster", str(shorter), *args[3:], env=env)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.splitlines() == [
+        "project demo: 0 created, 0 updated, 6 unchanged,"
+        " 3 only in the project (delete with --prune)",
+        "  - 3.1.1",
+        "  - 3.1",
+        "  - 3",
+    ]
+    assert factories.count(conn, "tasks") == 9
+
     out = tmp_path / "out.json"
     exported = run(
         "export", "taskmaster", "--project", "demo", "--owner", "alice", "--output", str(out),
         env=env,
     )  # fmt: skip
     assert exported.returncode == 0, exported.stderr
-    original = json.loads(Path(path).read_text(encoding="utf-8"))
     assert json.loads(out.read_text(encoding="utf-8")) == {"tasks": original["tasks"]}
 
 

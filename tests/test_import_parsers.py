@@ -279,7 +279,7 @@ def test_error_attributes() -> None:
     ("text", "message"),
     [
         ('{"tasks": [', "is not valid JSON: Expecting value at line 1, column 12"),
-        ('{"tasks": [NaN]}', "NaN is not valid JSON"),
+        ('{"tasks": [NaN]}', "task number 1 is NaN, which is not valid JSON"),
         ("hello", "is neither JSON nor a Task Master task file"),
         ("", "is neither JSON nor a Task Master task file"),
     ],

@@ -12,6 +12,7 @@ from psycopg import sql
 
 from dal import seed
 from dal.errors import DalError, InvalidData
+from dal.migrate import BOOKKEEPING_TABLES
 from dal.seed.context import Context
 from tests.factories import count as rows
 from tests.fix_db import create_database, drop_database
@@ -27,6 +28,15 @@ def fingerprint(conn: psycopg.Connection[Any], table: str) -> str:
     return str(row[0])
 
 
+def schema_tables(conn: psycopg.Connection[Any]) -> set[str]:
+    """Every table of the schema, from the catalog: partitioned parents, not partitions."""
+    found = conn.execute(
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"""
+    ).fetchall()
+    return {name for (name,) in found}
+
+
 def test_small_profile_loads_every_table(conn: psycopg.Connection[Any]) -> None:
     counts = seed.seed(conn, "small", progress=False)
     profile = seed.PROFILES["small"]
@@ -34,6 +44,38 @@ def test_small_profile_loads_every_table(conn: psycopg.Connection[Any]) -> None:
     for table, count in counts.items():
         assert rows(conn, table) == count, table
         assert count > 0, f"{table} got no rows"
+    tables = schema_tables(conn)
+    assert set(BOOKKEEPING_TABLES) <= tables  # the migration bookkeeping is really there
+    assert set(counts) == tables - set(BOOKKEEPING_TABLES)
+
+
+SHARES = """
+WITH per_user AS (
+    SELECT u.id, count(x.{column}) AS n
+      FROM users u LEFT JOIN {table} x ON x.{column} = u.id
+     GROUP BY u.id),
+ranked AS (
+    SELECT n, row_number() OVER (ORDER BY n DESC, id) AS rank, count(*) OVER () AS users,
+           sum(n) OVER () AS total
+      FROM per_user)
+SELECT sum(n) FILTER (WHERE rank <= ceil(users * 0.05))::float8 / max(total),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY n) / (max(total)::float8 / max(users))
+  FROM ranked
+"""
+
+
+def test_seeded_tasks_and_moods_are_skewed(conn: psycopg.Connection[Any]) -> None:
+    """A few heavy users, most light: measured on the rows in the database."""
+    seed.seed(conn, "small", progress=False)
+    for table, column in (("tasks", "owner_id"), ("moods", "user_id")):
+        query = sql.SQL(SHARES).format(table=sql.Identifier(table), column=sql.Identifier(column))
+        row = conn.execute(query).fetchone()
+        assert row is not None
+        top_share, median_to_mean = row
+        assert top_share >= 0.4, f"the top 5% of users own only {top_share:.0%} of {table}"
+        assert median_to_mean <= 0.5, (
+            f"{table}: the median user has {median_to_mean:.0%} of the mean"
+        )
 
 
 def test_same_seed_same_rows(

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
+
+Node = TypeVar("Node", bound=Hashable)
 
 
-def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
-    """A dependency cycle as a path that starts and ends on the same key, or None.
+def find_cycle(edges: Mapping[Node, Iterable[Node]]) -> list[Node] | None:
+    """A dependency cycle as a path that starts and ends on the same node, or None.
+
+    Nodes are keys for a file, task ids (and keys of tasks not yet stored) for a project.
 
     Iterative depth-first search (files can hold long chains; no recursion limit),
     visiting keys in the mapping's order so the reported cycle is deterministic.
     """
-    done: set[str] = set()
+    done: set[Node] = set()
     for start in edges:
         if start in done:
             continue
-        path: list[str] = [start]
+        path: list[Node] = [start]
         on_path = {start}
         stack = [iter(edges.get(start, ()))]
         while stack:

@@ -31,6 +31,7 @@ DEFAULT_PRIORITY: Final = "medium"
 class StoredRow:
     """A keyed task of a project as `importing.project_tasks` returns it."""
 
+    id: UUID
     key: str
     parent_key: str | None
     title: str
@@ -43,8 +44,9 @@ class StoredRow:
 
 @dataclass(frozen=True, slots=True)
 class StoredTask:
-    """A stored task in the model's terms, with its stored position (None if it has none)."""
+    """A stored task in the model's terms, with its id and stored position (None if none)."""
 
+    id: UUID
     task: ExistingTask
     position: Position | None
 
@@ -77,7 +79,7 @@ def from_row(row: StoredRow) -> StoredTask:
         data=data,
     )
     position = extras.get("position")
-    return StoredTask(task, position if isinstance(position, int | float) else None)
+    return StoredTask(row.id, task, position if isinstance(position, int | float) else None)
 
 
 def _ordered(keys: list[str], recorded: Any) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Task Master's id, dependency, status and priority conventions (TASK_FILES.md §3-5).
+"""Task Master's id, dependency, status and priority conventions.
 
 Shared by the parser and the exporter so both read and write ids the same way.
 """
@@ -47,17 +47,16 @@ def local_part(key: str, parent_key: str | None) -> str:
 def candidates(dep: Id, parent_key: str | None, parents: Mapping[str, str | None]) -> list[str]:
     """The keys a `dependencies` entry may name, preferred first; empty if none exists.
 
-    `parents` maps every key of the import to its parent key. For a subtask of P an int
-    means sibling P.<n> first and a top-level task otherwise (real files use both); a
-    string means that exact key ("3.8", "2") first, and a sibling otherwise.
+    `parents` maps every key of the import to its parent key. As Task Master reads them: for a
+    subtask of P an int means sibling P.<n>, or a top-level task when no sibling has
+    that number (real files use both); a string means exactly that key: "3.8" subtask
+    8 of task 3, "2" or "rust-core" a top-level task, never a sibling.
     """
     text = str(dep)
-    if parent_key is None:
-        keys = [text]
-    elif isinstance(dep, int):
+    if parent_key is not None and isinstance(dep, int):
         keys = [f"{parent_key}.{text}", text]
     else:
-        keys = [text, f"{parent_key}.{text}"]
+        keys = [text]
     return [key for key in keys if key in parents]
 
 

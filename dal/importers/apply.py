@@ -26,16 +26,25 @@ from psycopg.types.json import Jsonb
 from dal import projects, queries, users
 from dal._keys import natural_key
 from dal.db import Conn, Db, snapshot, transaction
+from dal.dependencies import Dependency
 from dal.errors import DalError, InvalidData, NotFound
 from dal.importers import _stored
 from dal.importers._graph import find_cycle
 from dal.importers._order import Position, place
 from dal.importers.export import to_taskmaster_json
-from dal.importers.model import ImportedTask, ImportFile, TaskFileError
+from dal.importers.model import (
+    ImportedTask,
+    ImportFile,
+    TaskFileError,
+    key_problem,
+    project_name_problem,
+    shorten,
+)
 from dal.importers.plan import ExistingTask, ImportPlan, plan_import
 from dal.importers.speckit import parse_speckit
 from dal.importers.taskmaster import ALL_TAGS, load_path, read_text
 from dal.projects import Project
+from dal.tasks import Task
 from dal.users import User
 
 _MOVED: Final = -1
@@ -75,8 +84,17 @@ class ImportResult:
         """Tasks only in the project, kept because the import did not prune (or was dry)."""
         return len(self.plan.delete) - self.deleted
 
+    @property
+    def only_in_project(self) -> list[str]:
+        """Keys of the tasks only in the project: deleted if `deleted`, else kept."""
+        return list(self.plan.delete)
+
     def summary(self) -> str:
-        """One line, e.g. "project demo: 2 created, 1 updated, 40 unchanged"."""
+        """For people: for a dry run one line ("project demo (new): 2 to create, ...");
+        otherwise "project demo: 2 created, 1 updated, 40 unchanged, ..." and then, as
+        `--dry-run` lists them, one ``  - KEY`` line per task only in the project
+        (deleted with prune, else kept).
+        """
         if self.dry_run:
             new = " (new)" if self.project is None else ""
             return f"project {self.project_name}{new}: {self.plan.summary()}"
@@ -89,7 +107,9 @@ class ImportResult:
             parts.append(f"{self.deleted} deleted")
         if self.would_delete:
             parts.append(f"{self.would_delete} only in the project (delete with --prune)")
-        return f"project {self.project_name}: {', '.join(parts)}"
+        lines = [f"project {self.project_name}: {', '.join(parts)}"]
+        lines += [f"  - {key}" for key in self.only_in_project]
+        return "\n".join(lines)
 
 
 def import_taskmaster(
@@ -196,8 +216,13 @@ def _import(
     prune: bool,
     dry_run: bool,
 ) -> list[ImportResult]:
-    for _, file in targets:
+    for name, file in targets:
         _check_storable(file, filename)
+        problem = project_name_problem(name)
+        if problem is not None:
+            raise TaskFileError(
+                filename, f"cannot go to project {shorten(name, 40)}: {problem}", tag=file.tag
+            )
     with transaction(db) as conn:
         owner_id = resolve_owner(conn, owner).id
         return [
@@ -226,7 +251,7 @@ def _import_one(
         [task.key for task in file.tasks], {key: s.position for key, s in stored.items()}
     )
     plan = plan_import(file.tasks, _existing(stored, file.tasks, moved))
-    _check_cycles(file, stored, plan, prune, filename)
+    _check_cycles(conn, project, file, stored, plan, prune=prune, filename=filename)
     if not dry_run:
         assert project is not None
         _write(conn, project.id, owner_id, plan, positions, prune=prune)
@@ -263,8 +288,15 @@ def _existing(
 
 
 def _check_storable(file: ImportFile, filename: str) -> None:
-    """PostgreSQL text cannot hold NUL: name the task rather than fail mid-write."""
+    """What the database would refuse (NUL in text, a key tasks_key_format rejects):
+    name the task rather than fail mid-write. The parsers check keys first, with the
+    task's place in the file; this holds for any parser."""
     for task in file.tasks:
+        problem = key_problem(task.key)
+        if problem is not None:
+            raise TaskFileError(
+                filename, f"has the key {shorten(task.key)}: {problem}", tag=file.tag
+            )
         if _has_nul([task.title, task.description, task.data]):
             raise TaskFileError(
                 filename, "contains a NUL character (\\u0000), which PostgreSQL text cannot hold",
@@ -283,29 +315,89 @@ def _has_nul(value: Any) -> bool:
 
 
 def _check_cycles(
+    conn: Conn,
+    project: Project | None,
     file: ImportFile,
     stored: dict[str, _stored.StoredTask],
     plan: ImportPlan,
+    *,
     prune: bool,
     filename: str,
 ) -> None:
-    """One check of the project's whole graph after the import, instead of one per edge.
+    """One check of the project's whole graph as the import would leave it, by task id,
+    instead of one per edge (as `dal.dependencies.add` does for a single edge).
 
-    The parser already rejected cycles in the file and file tasks depend only on file
-    tasks, so this guards the invariant rather than expecting to fire.
+    The graph: the file's edges, replacing the stored edges between keyed tasks of the
+    file's tasks, plus every other stored edge of the project (tasks made by hand, without
+    a key, included), minus those of pruned tasks. The parser already rejected cycles in
+    the file; this catches one closed through a task the file does not have.
     """
-    edges = {task.key: task.depends_on for task in file.tasks}
-    if not prune:
-        kept = set(plan.delete)
-        edges |= {key: s.task.depends_on for key, s in stored.items() if key in kept}
-    cycle = find_cycle(edges)
-    if cycle is not None:
-        raise TaskFileError(
-            filename,
-            f"would make a dependency cycle in the project: {' → '.join(cycle)}",
-            task=cycle[0],
-            tag=file.tag,
-        )
+    node: dict[str, UUID | str] = {key: item.id for key, item in stored.items()}
+    for task in file.tasks:
+        node.setdefault(task.key, task.key)  # a task to create: its key until it has an id
+    graph: dict[UUID | str, list[UUID | str]] = {
+        node[task.key]: [node[dep] for dep in task.depends_on] for task in file.tasks
+    }
+    if project is None or not stored:  # no stored edge can reach a task of the file
+        stored_edges: list[Dependency] = []
+    else:
+        params = {"project_id": project.id}
+        stored_edges = queries.fetch_all(conn, "dependencies.list_for_project", params, Dependency)
+    keyed = {item.id for item in stored.values()}
+    hand_made = any(not {e.task_id, e.depends_on_id} <= keyed for e in stored_edges)
+    all_tasks: list[Task] = []
+    if project is not None and hand_made:
+        params = {"project_id": project.id}
+        all_tasks = queries.fetch_all(conn, "tasks.list_for_project", params, Task)
+    gone = _pruned(all_tasks, stored, file, plan) if prune else set()
+    in_file = {node[task.key] for task in file.tasks}
+    for edge in stored_edges:
+        if edge.task_id in gone or edge.depends_on_id in gone:
+            continue
+        if edge.task_id in in_file and edge.depends_on_id in keyed:
+            continue  # the file's list replaces these (_write)
+        graph.setdefault(edge.task_id, []).append(edge.depends_on_id)
+    cycle = find_cycle(graph)
+    if cycle is None:
+        return
+    start = next((index for index, step in enumerate(cycle) if step in in_file), 0)
+    cycle = [*cycle[start:-1], *cycle[:start], cycle[start]]
+    key_of: dict[UUID | str, str] = {step: key for key, step in node.items()}
+    title_of: dict[UUID | str, str] = {task.id: task.title for task in all_tasks}
+    chain = [
+        key_of[step] if step in key_of else f"the hand-made task {title_of[step]!r}"
+        for step in cycle
+    ]
+    raise TaskFileError(
+        filename,
+        f"would make a dependency cycle in the project: {' → '.join(chain)}",
+        task=chain[0],
+        tag=file.tag,
+    )
+
+
+def _pruned(
+    all_tasks: list[Task],
+    stored: dict[str, _stored.StoredTask],
+    file: ImportFile,
+    plan: ImportPlan,
+) -> set[UUID]:
+    """Ids of the tasks pruning deletes: `plan.delete` and, by the parent foreign key's
+    cascade, their subtasks without a key (`all_tasks`: the project's tasks, needed only
+    when it has hand-made tasks with dependencies)."""
+    gone = {stored[key].id for key in plan.delete}
+    keep = {stored[task.key].id for task in file.tasks if task.key in stored}
+    children: dict[UUID, list[UUID]] = {}
+    for task in all_tasks:
+        if task.parent_id is not None:
+            children.setdefault(task.parent_id, []).append(task.id)
+    pending = list(gone)
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            if child not in gone and child not in keep:
+                gone.add(child)
+                pending.append(child)
+    return gone
 
 
 def _write(

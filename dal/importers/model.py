@@ -26,6 +26,12 @@ PRIORITIES: Final = ("low", "medium", "high", "critical")
 TITLE_MAX: Final = 200
 """The `tasks.title` limit; longer titles are cut and the full text kept in `data`."""
 
+KEY_MAX: Final = 100
+"""The `tasks.key` limit (CHECK tasks_key_format: 1-100 characters, no whitespace)."""
+
+PROJECT_NAME_MAX: Final = 200
+"""The `projects.name` limit (CHECK projects_name_length)."""
+
 IMPORT_KEY: Final = "_import"
 """The one `data` key parsers reserve for what export needs to restore the file exactly
 (original id type, key order, spelling, dependency form). Every other `data` key is a
@@ -99,3 +105,34 @@ def fit_title(title: str) -> tuple[str, str | None]:
     if len(title) <= TITLE_MAX:
         return title, None
     return title[: TITLE_MAX - 1].rstrip() + "…", title
+
+
+def shorten(text: str, limit: int = 24) -> str:
+    """`text` quoted for a message, cut to `limit` characters: 'abc…'."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def key_problem(key: str) -> str | None:
+    """Why the database would refuse `key` as a task key, or None if it would not.
+
+    Checked before writing so the message names the task instead of the constraint.
+    Python's whitespace is a superset of PostgreSQL's ``[[:space:]]``.
+    """
+    if "\x00" in key:
+        return "a task key cannot contain a NUL character (\\u0000)"
+    if any(char.isspace() for char in key):
+        return "a task key cannot contain whitespace"
+    if len(key) > KEY_MAX:
+        return f"its key would be {len(key)} characters, over the {KEY_MAX} a task key can hold"
+    return None
+
+
+def project_name_problem(name: str) -> str | None:
+    """Why the database would refuse `name` as a project name, or None if it would not."""
+    if "\x00" in name:
+        return "a project name cannot contain a NUL character (\\u0000)"
+    if not name.strip():
+        return "a project name cannot be blank"
+    if len(name) > PROJECT_NAME_MAX:
+        return f"it is {len(name)} characters, over the {PROJECT_NAME_MAX} a project name can hold"
+    return None

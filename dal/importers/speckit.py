@@ -1,6 +1,6 @@
 """Read a spec-kit `tasks.md` checklist: one task per ``- [ ] T001 [P] [US1] ...`` line.
 
-Choices, for real files (TASK_FILES.md §7):
+Choices, for what real files do:
 - an indented task line is a subtask of the nearest less-indented task above it;
 - a code used again gets a unique key by occurrence ("T005", then "T005#2", ...), with
   the code itself in `data["code"]`: real files repeat codes by mistake, and refusing

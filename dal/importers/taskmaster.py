@@ -10,18 +10,21 @@ flattened, not rejected: subtask 3 of subtask 1.2 gets key "1.2.3" and parent "1
 
 Validation is strict and happens before anything is returned: one `TaskFileError`
 naming the task and the problem, for wrong types, look-alike files from other tools,
-duplicate ids, dependencies on missing tasks and dependency cycles.
+duplicate ids, ids the database cannot hold as keys, a key given twice in one JSON
+object, numbers that are not finite, dependencies on missing tasks and dependency
+cycles.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from dal.importers import _tm_ids as ids
 from dal.importers._graph import find_cycle
@@ -33,6 +36,8 @@ from dal.importers.model import (
     SourceFormat,
     TaskFileError,
     fit_title,
+    key_problem,
+    shorten,
 )
 from dal.importers.taskmaster_text import TASK_HEADER, text_to_raw
 
@@ -114,13 +119,52 @@ def _check_untagged(filename: str, tag: str | None, what: str) -> None:
         raise TaskFileError(filename, f"has no tag {tag!r}: it is {what}, which has no tags")
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
+class _Duplicated(dict[str, Any]):
+    """A JSON object that had a key twice: `json` would silently keep the last value.
+
+    `_load_json` leaves this marker (and `_NonFinite`) in the document instead of
+    failing at once, so the walk over the tasks can name the task that holds it.
+    """
+
+    duplicate: str
+
+
+@dataclass(frozen=True, slots=True)
+class _NonFinite:
+    """A number that would be infinite or NaN (``1e400``, ``NaN``, ``-Infinity``)."""
+
+    text: str
+
+    def describe(self, where: str = "") -> str:
+        if self.text in ("NaN", "Infinity", "-Infinity"):
+            return f"{self.text}{where}, which is not valid JSON"
+        return f"{self.text}{where}, a number out of range (infinite)"
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked = _Duplicated(obj)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            marked.duplicate = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _float(text: str) -> float | _NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
 
 
 def _load_json(body: str, filename: str) -> Any:
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return json.loads(
+            body, object_pairs_hook=_object, parse_float=_float, parse_constant=_NonFinite
+        )
     except json.JSONDecodeError as exc:
         if not body.lstrip().startswith(("{", "[")):
             raise TaskFileError(
@@ -133,10 +177,42 @@ def _load_json(body: str, filename: str) -> Any:
         raise TaskFileError(filename, f"is not valid JSON: {exc}") from exc
 
 
+def _find_bad(value: Any, skip: str | None = None) -> str | None:
+    """What `_load_json` marked in `value` (a key twice, a non-finite number), as the end
+    of a message ("has the key 'x' twice in 'metadata'..."), or None. `skip` is a key of
+    `value` itself not to look into (a task's subtasks are checked as tasks)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        where = f" in {path!r}" if path else ""
+        if isinstance(item, _NonFinite):
+            return f"has {item.describe(where)}"
+        if isinstance(item, _Duplicated):
+            return _twice(item.duplicate, where)
+        if isinstance(item, dict):
+            children = [
+                (child, f"{path}.{key}" if path else key)
+                for key, child in item.items()
+                if not (item is value and key == skip)
+            ]
+        elif isinstance(item, list):
+            children = [(child, f"{path}[{index}]") for index, child in enumerate(item)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return None
+
+
+def _twice(key: str, where: str) -> str:
+    return f"has the key {key!r} twice{where}: JSON keeps only the last value, so one is lost"
+
+
 def _json_type(value: object) -> str:
     names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
     if value is None:
         return "null"
+    if isinstance(value, _NonFinite):
+        return value.text
     if isinstance(value, int | float) and not isinstance(value, bool):
         return "a number"
     return names.get(type(value), type(value).__name__)
@@ -148,6 +224,8 @@ def _from_document(doc: Any, filename: str, tag: str | None) -> list[ImportFile]
             filename,
             f"is not a Task Master file: the top level is {_json_type(doc)}, not an object",
         )
+    if isinstance(doc, _Duplicated):
+        raise TaskFileError(filename, _twice(doc.duplicate, " at the top level"))
     if "tasks" in doc:
         _check_untagged(filename, tag, "an untagged (legacy) tasks.json")
         return [_tag_file(doc, filename, None, "taskmaster-json-legacy")]
@@ -188,6 +266,9 @@ def _tag_file(obj: dict[str, Any], filename: str, tag: str | None, fmt: SourceFo
     metadata = obj.get("metadata")
     if "metadata" in obj and not isinstance(metadata, dict):
         raise context.error(f"has 'metadata' as {_json_type(metadata)}, not an object")
+    bad = _find_bad(obj, skip="tasks")
+    if bad is not None:
+        raise context.error(bad)
     return _build(obj["tasks"], context, fmt, metadata)
 
 
@@ -270,11 +351,15 @@ def _walk(items: list[Any], parent: str | None, context: _Context) -> Iterator[_
             if parent is None
             else f"subtask number {number} of task {parent}"
         )
+        if isinstance(obj, _NonFinite):
+            raise context.error(f"{what} is {obj.describe()}")
         if not isinstance(obj, dict):
             raise context.error(f"{what} is {_json_type(obj)}, not an object")
         if "id" not in obj:
             raise context.error(f"{what} has no id (title: {obj.get('title')!r})")
         raw_id = obj["id"]
+        if isinstance(raw_id, _NonFinite):
+            raise context.error(f"{what} has the id {raw_id.describe()}")
         if isinstance(raw_id, bool) or not isinstance(raw_id, int | str):
             raise context.error(
                 f"{what} has an id that is {_json_type(raw_id)}, not an integer or string"
@@ -283,6 +368,12 @@ def _walk(items: list[Any], parent: str | None, context: _Context) -> Iterator[_
         if not local.strip():
             raise context.error(f"{what} has an empty id")
         key = local if parent is None else f"{parent}.{local}"
+        problem = key_problem(key)
+        if problem is not None:
+            raise context.error(f"{what} has the id {shorten(str(raw_id))}: {problem}")
+        bad = _find_bad(obj, skip="subtasks")
+        if bad is not None:
+            raise context.error(bad, key)
         yield _Node(obj, key, parent, raw_id)
         subtasks = obj.get("subtasks", [])
         if not isinstance(subtasks, list):

@@ -119,8 +119,9 @@ def _task_dict(task: _Block, filename: str) -> dict[str, Any]:
     if "id" not in raw:
         raise TaskFileError(filename, "has a '# Task ID:' line with no id", line=task.line)
     raw["id"] = default_id(raw["id"])
-    # Top-level ids are written as numbers; in subtask lines a bare number is a
-    # top-level task only when it came from a string, so those stay strings.
+    # Top-level ids are written as numbers. `generate` writes a subtask's sibling
+    # dependencies dotted ("12.1") and anything else as the task's id ("11"), so those
+    # stay strings: a string names exactly that key, never a sibling.
     raw["dependencies"] = _deps(values.get("Dependencies", ""), numbers_are_ids=True)
     if task.subtasks:
         raw["subtasks"] = [_subtask_dict(sub) for sub in task.subtasks]
