@@ -21,9 +21,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
 from dal import queries
+from dal._json import jsonb
 from dal.db import Db
 from dal.errors import NotFound
 
@@ -80,7 +79,7 @@ def get_or(db: Db, key: str, default: Any) -> Any:
 
 def set(db: Db, key: str, value: Any, *, description: str | None = None) -> ConfigEntry:
     """Set a key to any JSON value (InvalidData app_config_key_format for a bad key)."""
-    params = {"key": key, "value": Jsonb(value), "description": description}
+    params = {"key": key, "value": jsonb(value, "value"), "description": description}
     found = queries.fetch_one(db, "config.upsert", params, ConfigEntry)
     assert found is not None
     return found
@@ -152,7 +151,7 @@ def get_user_setting(db: Db, user_id: UUID, key: str) -> Setting:
 
 def set_user_setting(db: Db, user_id: UUID, key: str, value: Any) -> Setting:
     """Set the user's own value (ReferenceMissing user_settings_user_id_fkey for no user)."""
-    params = {"user_id": user_id, "key": key, "value": Jsonb(value)}
+    params = {"user_id": user_id, "key": key, "value": jsonb(value, "value")}
     found = queries.fetch_one(db, "config.upsert_user_setting", params, Setting)
     assert found is not None
     return found

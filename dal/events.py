@@ -6,6 +6,9 @@ its UPDATE locks the event row so concurrent "going" answers queue. A full
 event raises `EventFull` (a Conflict naming that constraint). Every other answer
 takes the same row lock, so one given while the event is being cancelled waits
 for that and is then refused (event_rsvps_event_scheduled).
+
+Cancelled and completed are final: only a scheduled event changes status
+(trigger events_keep_status_final, InvalidData events_status_transition).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "CAPACITY_RULE",
     "RESPONSES",
     "STATUSES",
+    "STATUS_RULE",
     "UNSET",
     "Event",
     "EventFull",
@@ -49,6 +53,7 @@ __all__ = [
 STATUSES: Final = ("scheduled", "cancelled", "completed")
 RESPONSES: Final = ("going", "maybe", "declined")
 CAPACITY_RULE: Final = "events_capacity_not_exceeded"
+STATUS_RULE: Final = "events_status_transition"
 
 R = TypeVar("R", bound="Event")
 
@@ -163,7 +168,12 @@ def update(
     capacity: int | _Unset | None = UNSET,
     status: str | _Unset = UNSET,
 ) -> Event:
-    """Change only the fields given. Lowering capacity below the seats taken raises EventFull."""
+    """Change only the fields given; nothing is written when any of them is refused.
+
+    Lowering capacity below the seats taken raises EventFull; changing the
+    status of a cancelled or completed event raises InvalidData
+    events_status_transition (those are final).
+    """
     fields: dict[str, Any] = {
         "title": title,
         "description": description,
@@ -182,7 +192,10 @@ def update(
 
 
 def cancel(db: Db, event_id: int) -> Event:
-    """Mark the event cancelled; it leaves upcoming lists and takes no more answers."""
+    """Mark the event cancelled, for good; it leaves upcoming lists and takes no more answers.
+
+    Idempotent; InvalidData events_status_transition for a completed event.
+    """
     return update(db, event_id, status="cancelled")
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from dal import queries
 from dal._time import require_aware
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
@@ -93,6 +94,33 @@ def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
         "user_id": user_id,
     }
     found = queries.fetch_one(db, "moods.get", params, Mood)
+    if found is None:
+        raise NotFound(f"no mood {mood_id} at {recorded_at} for this user", table="moods")
+    return found
+
+
+def update(
+    db: Db,
+    user_id: UUID,
+    mood_id: int,
+    recorded_at: datetime,
+    *,
+    mood: str | _Unset = UNSET,
+    intensity: int | _Unset = UNSET,
+    notes: str | _Unset | None = UNSET,
+) -> Mood:
+    """Change the given fields of one of the user's moods (notes=None clears the notes).
+
+    The entry keeps its time (recorded_at is its key and its partition).
+    InvalidData names the rule as for `record`; NotFound unless the mood is the user's.
+    """
+    fields: dict[str, Any] = {"mood": mood, "intensity": intensity, "notes": notes}
+    params: dict[str, Any] = {
+        "id": mood_id,
+        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "user_id": user_id,
+    } | update_params(fields)
+    found = queries.fetch_one(db, "moods.update", params, Mood)
     if found is None:
         raise NotFound(f"no mood {mood_id} at {recorded_at} for this user", table="moods")
     return found

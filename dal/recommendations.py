@@ -2,8 +2,10 @@
 
 A recommendation may answer one mood, referenced by the mood's key
 (mood_id, mood_recorded_at). There is no foreign key into the partitioned
-moods table (see migration 0023): `create()` checks that the mood exists and
-belongs to the same user, and raises ReferenceMissing otherwise.
+moods table (see migration 0023); trigger recommendations_check_mood
+(migration 0033) checks, for every writer, that the mood exists and belongs
+to the same user, and refuses it like a foreign key would: ReferenceMissing
+recommendations_mood_belongs_to_user.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
 from dal._time import require_aware
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
-from dal.errors import NotFound, ReferenceMissing
+from dal.errors import NotFound
 from dal.pagination import check_limit
 
 KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "social", "professional")
+MOOD_RULE: Final = "recommendations_mood_belongs_to_user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +73,21 @@ def create(
 
     `mood` is the mood's key (id, recorded_at). InvalidData names the rule
     (recommendations_relevance_score_range, recommendations_kind_valid,
-    recommendations_expires_after_created ...); ReferenceMissing when the user,
-    or the mood for this user, does not exist.
+    recommendations_expires_after_created ...); ReferenceMissing when the user
+    does not exist (recommendations_user_id_fkey), or the mood is not one of this
+    user's (recommendations_mood_belongs_to_user).
     """
     params = {
         "user_id": user_id,
+        "mood_id": None if mood is None else mood[0],
+        "mood_recorded_at": None if mood is None else require_aware(mood[1], "mood"),
         "kind": kind,
         "content": content,
         "relevance_score": relevance_score,
         "expires_at": require_aware(expires_at, "expires_at"),
     }
-    if mood is None:
-        found = queries.fetch_one(db, "recommendations.insert", params, Recommendation)
-        assert found is not None
-        return found
-    params |= {"mood_id": mood[0], "mood_recorded_at": require_aware(mood[1], "mood")}
-    found = queries.fetch_one(db, "recommendations.insert_for_mood", params, Recommendation)
-    if found is None:
-        raise ReferenceMissing(
-            f"user {user_id} has no mood {mood[0]} recorded at {mood[1]}",
-            table="recommendations",
-            column="mood_id",
-        )
+    found = queries.fetch_one(db, "recommendations.insert", params, Recommendation)
+    assert found is not None
     return found
 
 
@@ -145,12 +142,48 @@ def give_feedback(
     return found
 
 
+def _no_feedback() -> NotFound:
+    return NotFound("no feedback from this user on that recommendation", table="feedback")
+
+
 def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
     found = queries.fetch_one(db, "recommendations.get_feedback", params, Feedback)
     if found is None:
-        raise NotFound("no feedback from this user on that recommendation", table="feedback")
+        raise _no_feedback()
     return found
+
+
+def update_feedback(
+    db: Db,
+    user_id: UUID,
+    recommendation_id: int,
+    *,
+    rating: int | _Unset = UNSET,
+    comment: str | _Unset | None = UNSET,
+) -> Feedback:
+    """Change the user's rating and/or comment (comment=None clears it).
+
+    It keeps created_at, so it still counts in the period it was first given
+    (`rating_by_kind`). InvalidData feedback_rating_range / feedback_comment_length;
+    NotFound when the user has given no feedback on it.
+    """
+    fields: dict[str, Any] = {"rating": rating, "comment": comment}
+    params: dict[str, Any] = {
+        "user_id": user_id,
+        "recommendation_id": recommendation_id,
+    } | update_params(fields)
+    found = queries.fetch_one(db, "recommendations.update_feedback", params, Feedback)
+    if found is None:
+        raise _no_feedback()
+    return found
+
+
+def delete_feedback(db: Db, user_id: UUID, recommendation_id: int) -> None:
+    """Withdraw the user's feedback on a recommendation; NotFound if there is none."""
+    params = {"user_id": user_id, "recommendation_id": recommendation_id}
+    if queries.execute(db, "recommendations.delete_feedback", params) == 0:
+        raise _no_feedback()
 
 
 def rating_by_kind(db: Db, *, since: datetime) -> list[KindRating]:

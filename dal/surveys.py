@@ -5,6 +5,10 @@ the survey's window (trigger survey_responses_check_answer), so InvalidData
 names survey_responses_answer_matches_kind or survey_responses_within_window.
 Results are aggregates only; who answered is available for named surveys
 alone (`named_responses`), never for anonymous ones.
+
+Status moves one way: draft, then published, then cancelled (InvalidData
+surveys_status_transition otherwise). A question can be edited until someone
+answers it; an answer can be changed or withdrawn while the survey is open.
 """
 
 from __future__ import annotations
@@ -20,12 +24,22 @@ from psycopg.types.json import Jsonb
 
 from dal import queries
 from dal._time import require_aware
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, snapshot, transaction
-from dal.errors import InvalidData, NotFound
+from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import check_limit
 
 KINDS: Final = ("single_choice", "multi_choice", "rating", "text")
 STATUSES: Final = ("draft", "published", "cancelled")
+# A cancelled survey stays cancelled and a published one never becomes a draft
+# again. The rule is kept by the statement surveys.set_status itself (its WHERE
+# lists the allowed moves and is judged on the row it locks, so concurrent
+# calls cannot slip past it) rather than by a trigger: the seeder
+# (dal.seed.community) reopens cancelled surveys for the length of one COPY,
+# to load past answers that the answer trigger judges against the current
+# status and window, and a trigger would refuse that. Every status change
+# of the DAL goes through set_status.
+STATUS_RULE: Final = "surveys_status_transition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,17 +143,56 @@ def get(db: Db, survey_id: int) -> Survey:
 
 def _set_status(db: Db, survey_id: int, status: str) -> Survey:
     params = {"id": survey_id, "status": status}
-    return _found(queries.fetch_one(db, "surveys.set_status", params, Survey), survey_id)
+    with transaction(db) as conn:
+        found = queries.fetch_one(conn, "surveys.set_status", params, Survey)
+        if found is not None:
+            return found
+        current = get(conn, survey_id)  # NotFound when there is no such survey
+    raise InvalidData(
+        f"survey {survey_id} is {current.status}: it cannot become {status}",
+        constraint=STATUS_RULE,
+        table="surveys",
+        column="status",
+    )
 
 
 def publish(db: Db, survey_id: int) -> Survey:
-    """Accept answers from now on, while inside [opens_at, closes_at)."""
+    """Accept answers from now on, while inside [opens_at, closes_at).
+
+    Idempotent; InvalidData surveys_status_transition for a cancelled survey.
+    """
     return _set_status(db, survey_id, "published")
 
 
 def cancel(db: Db, survey_id: int) -> Survey:
-    """Stop accepting answers; the answers given so far stay."""
+    """Stop accepting answers, for good; the answers given so far stay. Idempotent."""
     return _set_status(db, survey_id, "cancelled")
+
+
+def update(
+    db: Db,
+    survey_id: int,
+    *,
+    title: str | _Unset = UNSET,
+    description: str | _Unset = UNSET,
+) -> Survey:
+    """Change the title and/or description of a draft or published survey.
+
+    InvalidData names the rule (surveys_title_length, surveys_description_length);
+    Conflict (column status) for a cancelled survey, which is kept as it was.
+    """
+    fields: dict[str, Any] = {"title": title, "description": description}
+    params: dict[str, Any] = {"id": survey_id} | update_params(fields)
+    with transaction(db) as conn:
+        found = queries.fetch_one(conn, "surveys.update", params, Survey)
+        if found is not None:
+            return found
+        get(conn, survey_id)  # NotFound when there is no such survey
+    raise Conflict(
+        f"survey {survey_id} is cancelled: it can no longer be changed",
+        table="surveys",
+        column="status",
+    )
 
 
 def set_window(db: Db, survey_id: int, opens_at: datetime, closes_at: datetime) -> Survey:
@@ -176,21 +229,73 @@ def add_question(
     """Add a question. Options: a list of choices for single_choice / multi_choice,
 
     {"min": 1, "max": 5} for rating, nothing for text. InvalidData
-    survey_questions_options_match_kind if they do not fit; Conflict
+    survey_questions_options_match_kind if they do not fit the kind,
+    survey_questions_options_valid_choices if a choice is blank, longer than
+    200 characters or repeated (after trimming); Conflict
     survey_questions_survey_id_position_key for a taken position.
     """
-    value: Any = {} if options is None else options
-    value = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
     params = {
         "survey_id": survey_id,
         "position": position,
         "kind": kind,
         "prompt": prompt,
-        "options": Jsonb(dict(value) if isinstance(value, Mapping) else value),
+        "options": _options(options),
     }
     found = queries.fetch_one(db, "surveys.insert_question", params, Question)
     assert found is not None
     return found
+
+
+def _options(options: Sequence[str] | Mapping[str, int] | None) -> Jsonb:
+    value: Any = {} if options is None else options
+    value = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+    return Jsonb(dict(value) if isinstance(value, Mapping) else value)
+
+
+def get_question(db: Db, question_id: int) -> Question:
+    """The question with this id; NotFound otherwise."""
+    found = queries.fetch_one(db, "surveys.get_question", {"id": question_id}, Question)
+    if found is None:
+        raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
+    return found
+
+
+def update_question(
+    db: Db,
+    question_id: int,
+    *,
+    position: int | _Unset = UNSET,
+    kind: str | _Unset = UNSET,
+    prompt: str | _Unset = UNSET,
+    options: Sequence[str] | Mapping[str, int] | _Unset | None = UNSET,
+) -> Question:
+    """Change the given fields of a question, as long as nobody has answered it.
+
+    The rules of `add_question` apply (a new kind usually needs new options).
+    Conflict (table survey_questions) once the question has an answer: answers
+    were given to the question as it was. The question is locked first, so an
+    answer being written meanwhile is waited for and then counts; one arriving
+    during the edit waits for it and is checked against the edited question
+    (migration 0032). In a caller's REPEATABLE READ transaction, an answer
+    committed after its snapshot is not seen: use READ COMMITTED (the default).
+    """
+    fields: dict[str, Any] = {
+        "position": position,
+        "kind": kind,
+        "prompt": prompt,
+        "options": options if isinstance(options, _Unset) else _options(options),
+    }
+    params: dict[str, Any] = {"id": question_id} | update_params(fields)
+    with transaction(db) as conn:
+        if queries.fetch_one(conn, "surveys.lock_question", {"id": question_id}, Question) is None:
+            raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
+        found = queries.fetch_one(conn, "surveys.update_question", params, Question)
+        if found is not None:
+            return found
+    raise Conflict(
+        f"question {question_id} has answers: it can no longer be changed",
+        table="survey_questions",
+    )
 
 
 def questions(db: Db, survey_id: int) -> list[Question]:
@@ -199,6 +304,7 @@ def questions(db: Db, survey_id: int) -> list[Question]:
 
 
 def delete_question(db: Db, question_id: int) -> None:
+    """Remove a question with its answers."""
     if queries.execute(db, "surveys.delete_question", {"id": question_id}) == 0:
         raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
 
@@ -214,6 +320,47 @@ def answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     found = queries.fetch_one(db, "surveys.insert_response", params, Response)
     assert found is not None
     return found
+
+
+def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
+    """Replace one's answer to a question (answered_at becomes now).
+
+    The rules of `answer` apply again: only while the survey is published and
+    open (InvalidData survey_responses_within_window), and the value must fit
+    (InvalidData survey_responses_answer_matches_kind). NotFound if the user
+    has not answered the question.
+    """
+    params = {"question_id": question_id, "user_id": user_id, "answer": Jsonb(value)}
+    found = queries.fetch_one(db, "surveys.update_response", params, Response)
+    if found is None:
+        raise NotFound(
+            f"user {user_id} has not answered question {question_id}", table="survey_responses"
+        )
+    return found
+
+
+def withdraw_answer(db: Db, question_id: int, user_id: UUID) -> None:
+    """Remove one's answer to a question, while the survey is published and open.
+
+    InvalidData survey_responses_within_window when it is not (the answer
+    stays); NotFound if there is no such question, or no answer from the user.
+    """
+    params = {"question_id": question_id, "user_id": user_id}
+    found = queries.fetch_tuples(db, "surveys.delete_response", params)
+    if not found:
+        raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
+    ((is_open, deleted),) = found
+    if deleted:
+        return
+    if not is_open:
+        raise InvalidData(
+            "the survey is not open: answers can no longer be withdrawn",
+            constraint="survey_responses_within_window",
+            table="survey_responses",
+        )
+    raise NotFound(
+        f"user {user_id} has not answered question {question_id}", table="survey_responses"
+    )
 
 
 def answer_all(db: Db, user_id: UUID, answers: Mapping[int, Any]) -> list[Response]:

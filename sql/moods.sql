@@ -12,6 +12,15 @@ SELECT id, user_id, recorded_at, mood, intensity, notes, created_at
   FROM moods
  WHERE id = %(id)s AND recorded_at = %(recorded_at)s AND user_id = %(user_id)s;
 
+-- name: update
+-- Change the given fields (set_x flags) of one of a user's moods, by its key (id, recorded_at).
+UPDATE moods
+   SET mood      = CASE WHEN %(set_mood)s THEN %(mood)s ELSE mood END,
+       intensity = CASE WHEN %(set_intensity)s THEN %(intensity)s ELSE intensity END,
+       notes     = CASE WHEN %(set_notes)s THEN %(notes)s ELSE notes END
+ WHERE id = %(id)s AND recorded_at = %(recorded_at)s AND user_id = %(user_id)s
+RETURNING id, user_id, recorded_at, mood, intensity, notes, created_at;
+
 -- name: delete
 -- Delete one of a user's moods by its key (id, recorded_at).
 DELETE FROM moods

@@ -1,21 +1,11 @@
 -- Recommendations and feedback on them. Rows map to dal.recommendations.Recommendation / Feedback.
 
 -- name: insert
--- Create a recommendation with no mood reference.
-INSERT INTO recommendations (user_id, kind, content, relevance_score, expires_at)
-VALUES (%(user_id)s, %(kind)s, %(content)s, %(relevance_score)s, %(expires_at)s)
-RETURNING id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
-          created_at, expires_at, dismissed, dismissed_at;
-
--- name: insert_for_mood
--- Create a recommendation answering one of the same user's moods; no row if that mood is missing.
+-- Create a recommendation, optionally answering a mood (the trigger checks it is the user's own).
 INSERT INTO recommendations (user_id, mood_id, mood_recorded_at, kind, content,
                              relevance_score, expires_at)
-SELECT m.user_id, m.id, m.recorded_at, %(kind)s, %(content)s, %(relevance_score)s,
-       %(expires_at)s
-  FROM moods m
- WHERE m.id = %(mood_id)s AND m.recorded_at = %(mood_recorded_at)s
-   AND m.user_id = %(user_id)s
+VALUES (%(user_id)s, %(mood_id)s, %(mood_recorded_at)s, %(kind)s, %(content)s,
+        %(relevance_score)s, %(expires_at)s)
 RETURNING id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
           created_at, expires_at, dismissed, dismissed_at;
 
@@ -53,6 +43,19 @@ DELETE FROM recommendations WHERE id = %(id)s;
 INSERT INTO feedback (user_id, recommendation_id, rating, comment)
 VALUES (%(user_id)s, %(recommendation_id)s, %(rating)s, %(comment)s)
 RETURNING id, user_id, recommendation_id, rating, comment, created_at;
+
+-- name: update_feedback
+-- Change the given fields (set_x flags) of a user's feedback on one recommendation.
+UPDATE feedback
+   SET rating  = CASE WHEN %(set_rating)s THEN %(rating)s ELSE rating END,
+       comment = CASE WHEN %(set_comment)s THEN %(comment)s ELSE comment END
+ WHERE user_id = %(user_id)s AND recommendation_id = %(recommendation_id)s
+RETURNING id, user_id, recommendation_id, rating, comment, created_at;
+
+-- name: delete_feedback
+-- Withdraw a user's feedback on one recommendation (feedback_user_id_recommendation_id_key).
+DELETE FROM feedback
+ WHERE user_id = %(user_id)s AND recommendation_id = %(recommendation_id)s;
 
 -- name: get_feedback
 -- A user's feedback on one recommendation (feedback_user_id_recommendation_id_key).

@@ -53,6 +53,23 @@ $$;
 
 COMMENT ON FUNCTION public.event_rsvps_count_going() IS 'AFTER trigger on event_rsvps: keeps events.going_count and refuses answers to unscheduled events.';
 
+CREATE FUNCTION public.events_keep_status_final() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.status <> 'scheduled' THEN
+        RAISE EXCEPTION 'event % is %: its status is final', OLD.id, OLD.status
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'events_status_transition',
+                  TABLE = 'events',
+                  COLUMN = 'status';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.events_keep_status_final() IS 'BEFORE UPDATE trigger on events: only a scheduled event changes status.';
+
 CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
     LANGUAGE plpgsql
     AS $$
@@ -105,6 +122,37 @@ $$;
 
 COMMENT ON FUNCTION public.moods_ensure_partitions(from_month date, months_ahead integer) IS 'Create the monthly moods partitions from from_month through months_ahead months later; returns the names created.';
 
+CREATE FUNCTION public.recommendations_check_mood() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.mood_id IS NULL OR NEW.mood_recorded_at IS NULL THEN
+        RETURN NEW;  -- no reference; half of one is recommendations_mood_ref_complete's to refuse
+    END IF;
+    IF TG_OP = 'UPDATE'
+       AND (NEW.user_id, NEW.mood_id, NEW.mood_recorded_at)
+           IS NOT DISTINCT FROM (OLD.user_id, OLD.mood_id, OLD.mood_recorded_at) THEN
+        RETURN NEW;
+    END IF;
+    -- The full key of moods, so the lookup reads one partition's primary key.
+    PERFORM 1
+       FROM moods
+      WHERE id = NEW.mood_id AND recorded_at = NEW.mood_recorded_at
+        AND user_id = NEW.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'user % has no mood % recorded at %',
+                NEW.user_id, NEW.mood_id, NEW.mood_recorded_at
+            USING ERRCODE = 'foreign_key_violation',
+                  CONSTRAINT = 'recommendations_mood_belongs_to_user',
+                  TABLE = 'recommendations',
+                  COLUMN = 'mood_id';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.recommendations_check_mood() IS 'BEFORE trigger on recommendations: the mood referenced is one of the same user''s.';
+
 CREATE FUNCTION public.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -115,6 +163,20 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.set_updated_at() IS 'BEFORE UPDATE trigger: stamps updated_at so application code cannot forget it.';
+
+CREATE FUNCTION public.survey_choice_options_valid(options jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN jsonb_typeof(options) <> 'array' THEN false ELSE (
+        SELECT coalesce(bool_and(jsonb_typeof(o.value) = 'string'
+                                 AND btrim(o.value #>> '{}') <> ''
+                                 AND char_length(o.value #>> '{}') <= 200), true)
+               AND count(DISTINCT btrim(o.value #>> '{}')) = count(*)
+          FROM jsonb_array_elements(options) AS o (value)
+    ) END
+$$;
+
+COMMENT ON FUNCTION public.survey_choice_options_valid(options jsonb) IS 'True when options is an array of non-blank strings of at most 200 characters, distinct after btrim (the CHECK survey_questions_options_valid_choices).';
 
 CREATE FUNCTION public.survey_responses_check_answer() RETURNS trigger
     LANGUAGE plpgsql
@@ -132,7 +194,8 @@ BEGIN
       FROM survey_questions q
       JOIN surveys s ON s.id = q.survey_id
      WHERE q.id = NEW.question_id
-       FOR SHARE OF s;  -- the window cannot change under an answer being written
+       FOR SHARE OF s       -- the window cannot change under an answer being written,
+       FOR KEY SHARE OF q;  -- nor the question (dal.surveys.update_question)
     IF NOT FOUND THEN
         RETURN NEW;  -- survey_responses_question_id_fkey reports the missing question
     END IF;
@@ -203,6 +266,50 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.task_dependencies_set_project_id() IS 'BEFORE INSERT/UPDATE trigger: copies the dependent task''s project for the same-project foreign keys.';
+
+CREATE FUNCTION public.tasks_check_children_scope() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM tasks AS child
+         WHERE child.parent_id = NEW.id
+           AND (child.project_id IS DISTINCT FROM NEW.project_id
+                OR (NEW.project_id IS NULL AND child.owner_id <> NEW.owner_id))
+    ) THEN
+        RAISE EXCEPTION 'task % cannot move: its subtasks would leave its project or owner', NEW.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'tasks_parent_same_scope',
+                  TABLE = 'tasks';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION public.tasks_check_children_scope() IS 'AFTER trigger on tasks: moving a parent must not strand its subtasks (tasks_parent_same_scope).';
+
+CREATE FUNCTION public.tasks_check_parent_scope() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    parent_project uuid;
+    parent_owner uuid;
+BEGIN
+    SELECT project_id, owner_id INTO parent_project, parent_owner
+      FROM tasks WHERE id = NEW.parent_id
+       FOR SHARE;
+    -- A missing parent is tasks_parent_id_fkey's to report.
+    IF FOUND AND (parent_project IS DISTINCT FROM NEW.project_id
+                  OR (NEW.project_id IS NULL AND parent_owner <> NEW.owner_id)) THEN
+        RAISE EXCEPTION 'task % cannot be a subtask of task %: a subtask stays in its parent''s '
+                        'project, or among its owner''s own tasks', NEW.id, NEW.parent_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'tasks_parent_same_scope',
+                  TABLE = 'tasks', COLUMN = 'parent_id';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION public.tasks_check_parent_scope() IS 'AFTER trigger on tasks: a subtask is in its parent''s project, or has its owner (tasks_parent_same_scope).';
 
 CREATE TABLE public.app_config (
     key text NOT NULL,
@@ -446,6 +553,7 @@ CASE kind
     WHEN 'rating'::text THEN ((jsonb_typeof(options) = 'object'::text) AND jsonb_path_exists(options, '$?((((((@."min".type() == "number" && @."max".type() == "number") && @."min" >= 0) && @."min" < @."max") && @."max" <= 100) && @."min".floor() == @."min") && @."max".floor() == @."max")'::jsonpath) AND (((options - 'min'::text) - 'max'::text) = '{}'::jsonb))
     ELSE (options = '{}'::jsonb)
 END),
+    CONSTRAINT survey_questions_options_valid_choices CHECK (((kind <> ALL (ARRAY['single_choice'::text, 'multi_choice'::text])) OR public.survey_choice_options_valid(options))),
     CONSTRAINT survey_questions_position_positive CHECK (("position" > 0)),
     CONSTRAINT survey_questions_prompt_length CHECK ((((char_length(prompt) >= 1) AND (char_length(prompt) <= 1000)) AND (btrim(prompt) <> ''::text)))
 );
@@ -784,11 +892,15 @@ CREATE TRIGGER categories_set_updated_at BEFORE UPDATE ON public.categories FOR 
 
 CREATE TRIGGER event_rsvps_count_going AFTER INSERT OR DELETE OR UPDATE ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_count_going();
 
+CREATE TRIGGER events_keep_status_final BEFORE UPDATE OF status ON public.events FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.events_keep_status_final();
+
 CREATE TRIGGER events_set_updated_at BEFORE UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 CREATE TRIGGER feature_flags_set_updated_at BEFORE UPDATE ON public.feature_flags FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
 CREATE TRIGGER projects_set_updated_at BEFORE UPDATE ON public.projects FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER recommendations_check_mood BEFORE INSERT OR UPDATE OF user_id, mood_id, mood_recorded_at ON public.recommendations FOR EACH ROW EXECUTE FUNCTION public.recommendations_check_mood();
 
 CREATE TRIGGER servers_set_updated_at BEFORE UPDATE ON public.servers FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
@@ -801,6 +913,10 @@ CREATE TRIGGER surveys_set_updated_at BEFORE UPDATE ON public.surveys FOR EACH R
 CREATE TRIGGER task_dependencies_set_project_id BEFORE INSERT OR UPDATE OF task_id ON public.task_dependencies FOR EACH ROW EXECUTE FUNCTION public.task_dependencies_set_project_id();
 
 CREATE TRIGGER tasks_bump_version BEFORE UPDATE ON public.tasks FOR EACH ROW EXECUTE FUNCTION public.bump_version();
+
+CREATE TRIGGER tasks_children_same_scope AFTER UPDATE OF project_id, owner_id ON public.tasks FOR EACH ROW WHEN (((old.project_id IS DISTINCT FROM new.project_id) OR (old.owner_id <> new.owner_id))) EXECUTE FUNCTION public.tasks_check_children_scope();
+
+CREATE TRIGGER tasks_parent_same_scope AFTER INSERT OR UPDATE OF parent_id, project_id, owner_id ON public.tasks FOR EACH ROW WHEN ((new.parent_id IS NOT NULL)) EXECUTE FUNCTION public.tasks_check_parent_scope();
 
 CREATE TRIGGER tasks_set_updated_at BEFORE UPDATE ON public.tasks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 

@@ -17,8 +17,20 @@ SELECT id, server_id, event_id, creator_id, title, description, opens_at, closes
  WHERE id = %(id)s;
 
 -- name: set_status
--- Publish or cancel a survey.
-UPDATE surveys SET status = %(status)s WHERE id = %(id)s
+-- Publish or cancel a survey; no row when its status forbids the move (surveys_status_transition).
+-- Allowed: draft to published or cancelled, published to cancelled, any status to itself.
+UPDATE surveys SET status = %(status)s
+ WHERE id = %(id)s
+   AND (status = %(status)s OR status = 'draft' OR %(status)s = 'cancelled')
+RETURNING id, server_id, event_id, creator_id, title, description, opens_at, closes_at,
+          anonymous, status, created_at, updated_at;
+
+-- name: update
+-- Change a survey's title and/or description (each set_x flag says if x is given); not if cancelled.
+UPDATE surveys
+   SET title       = CASE WHEN %(set_title)s THEN %(title)s ELSE title END,
+       description = CASE WHEN %(set_description)s THEN %(description)s ELSE description END
+ WHERE id = %(id)s AND status <> 'cancelled'
 RETURNING id, server_id, event_id, creator_id, title, description, opens_at, closes_at,
           anonymous, status, created_at, updated_at;
 
@@ -47,6 +59,30 @@ INSERT INTO survey_questions (survey_id, position, kind, prompt, options)
 VALUES (%(survey_id)s, %(position)s, %(kind)s, %(prompt)s, %(options)s)
 RETURNING id, survey_id, position, kind, prompt, options;
 
+-- name: get_question
+-- One question by primary key.
+SELECT id, survey_id, position, kind, prompt, options
+  FROM survey_questions
+ WHERE id = %(id)s;
+
+-- name: lock_question
+-- One question, locked for an edit: waits for answers to it still being written (their FK lock).
+SELECT id, survey_id, position, kind, prompt, options
+  FROM survey_questions
+ WHERE id = %(id)s
+   FOR UPDATE;
+
+-- name: update_question
+-- Change the given fields (set_x flags) of a question nobody has answered; no row otherwise.
+UPDATE survey_questions q
+   SET position = CASE WHEN %(set_position)s THEN %(position)s ELSE q.position END,
+       kind     = CASE WHEN %(set_kind)s THEN %(kind)s ELSE q.kind END,
+       prompt   = CASE WHEN %(set_prompt)s THEN %(prompt)s ELSE q.prompt END,
+       options  = CASE WHEN %(set_options)s THEN %(options)s ELSE q.options END
+ WHERE q.id = %(id)s
+   AND NOT EXISTS (SELECT FROM survey_responses r WHERE r.question_id = q.id)
+RETURNING q.id, q.survey_id, q.position, q.kind, q.prompt, q.options;
+
 -- name: list_questions
 -- A survey's questions in order (survey_questions_survey_id_position_key).
 SELECT id, survey_id, position, kind, prompt, options
@@ -63,6 +99,33 @@ DELETE FROM survey_questions WHERE id = %(id)s;
 INSERT INTO survey_responses (question_id, user_id, answer)
 VALUES (%(question_id)s, %(user_id)s, %(answer)s)
 RETURNING question_id, user_id, answer, answered_at;
+
+-- name: update_response
+-- Change one's answer; the trigger checks it against the kind and the survey window again.
+UPDATE survey_responses
+   SET answer = %(answer)s, answered_at = now()
+ WHERE question_id = %(question_id)s AND user_id = %(user_id)s
+RETURNING question_id, user_id, answer, answered_at;
+
+-- name: delete_response
+-- Withdraw one's answer while the survey is open: (open, deleted), no row for no such question.
+-- The survey row is locked as the answer trigger locks it, so the window cannot move meanwhile.
+WITH target AS (
+    SELECT q.id,
+           s.status = 'published' AND statement_timestamp() >= s.opens_at
+           AND statement_timestamp() < s.closes_at AS open
+      FROM survey_questions q
+      JOIN surveys s ON s.id = q.survey_id
+     WHERE q.id = %(question_id)s
+       FOR SHARE OF s
+), deleted AS (
+    DELETE FROM survey_responses r
+     USING target t
+     WHERE t.open AND r.question_id = t.id AND r.user_id = %(user_id)s
+    RETURNING r.question_id
+)
+SELECT t.open, (SELECT count(*) FROM deleted) AS deleted
+  FROM target t;
 
 -- name: list_named_responses
 -- Who answered what, for a survey that is NOT anonymous (survey_responses_pkey per question).

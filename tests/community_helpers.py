@@ -52,3 +52,14 @@ def count(conn: Conn, table: str) -> int:
     row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def snapshot(conn: Conn, *tables: str) -> dict[str, list[str]]:
+    """Every row of each table as JSON text, sorted: equal snapshots mean nothing was written."""
+    found: dict[str, list[str]] = {}
+    for table in tables:
+        query = sql.SQL("SELECT to_jsonb(t)::text FROM {} AS t ORDER BY 1").format(
+            sql.Identifier(table)
+        )
+        found[table] = [row[0] for row in conn.execute(query).fetchall()]
+    return found

@@ -40,6 +40,20 @@ def test_config_get_set_delete(conn: Conn) -> None:
     assert count(conn, "app_config") == 1
 
 
+def test_get_entry(conn: Conn) -> None:
+    made = cfg.set(conn, "site.name", "Community", description="Shown in the header")
+    entry = cfg.get_entry(conn, "site.name")
+    assert entry == made
+    assert (entry.key, entry.value, entry.description) == (
+        "site.name",
+        "Community",
+        "Shown in the header",
+    )
+    with pytest.raises(NotFound) as caught:
+        cfg.get_entry(conn, "site.missing")
+    assert caught.value.table == "app_config"
+
+
 def test_flag_constraints(conn: Conn) -> None:
     for pct in (-1, 101):
         with pytest.raises(InvalidData) as caught:
@@ -77,6 +91,33 @@ def test_rollout_is_deterministic_and_monotonic(conn: Conn) -> None:
     cfg.delete_flag(conn, "new-ui")
     with pytest.raises(NotFound):
         cfg.get_flag(conn, "new-ui")
+
+
+# Known buckets, so a change of the hash scheme (and with it every user's rollout) fails here.
+# bucket = int.from_bytes(sha256(f"{flag}:{user_id}")[:8], "big") % 100; checked
+# independently of the DAL with e.g. `printf %s new-ui:00000000-0000-0000-0000-000000000001
+# | sha256sum`, whose first 16 hex digits are the 8 bytes read big-endian.
+@pytest.mark.parametrize(
+    ("flag", "user_id", "expected"),
+    [
+        # c81085003838f23d = 14416168643202708029, mod 100 = 29
+        ("new-ui", UUID(int=1), 29),
+        # 95fc4e8ef8b0e854 = 10807599581747013716, mod 100 = 16
+        ("new-ui", UUID("12345678-1234-5678-1234-567812345678"), 16),
+        # aa70ef9e2462af35 = 12281579646333660981, mod 100 = 81: another flag, another bucket
+        ("checkout-v2", UUID(int=1), 81),
+    ],
+)
+def test_rollout_bucket_is_pinned(flag: str, user_id: UUID, expected: int) -> None:
+    assert cfg.bucket(flag, user_id) == expected
+
+
+def test_rollout_admits_a_user_once_the_percentage_passes_their_bucket(conn: Conn) -> None:
+    person = UUID(int=1)  # bucket 29 for "new-ui" (pinned above): in when bucket < percentage
+    cfg.set_flag(conn, "new-ui", enabled=True, rollout_percentage=29)
+    assert not cfg.is_enabled(conn, "new-ui", person)
+    cfg.set_flag(conn, "new-ui", enabled=True, rollout_percentage=30)
+    assert cfg.is_enabled(conn, "new-ui", person)
 
 
 def test_user_settings_fall_back_to_defaults(conn: Conn) -> None:

@@ -212,9 +212,12 @@ def test_event_checks_each_name_their_rule(conn: Conn) -> None:
             events.create(conn, **(base | fields))
         assert caught.value.constraint == constraint, fields
         assert caught.value.table == "events"
+    scheduled = event(conn, srv, location="Library", capacity=10)
     with pytest.raises(InvalidData) as status:
-        events.update(conn, event(conn, srv).id, status="postponed")
+        # Other fields in the same call must not be written either: one UPDATE, rolled back.
+        events.update(conn, scheduled.id, title="Renamed", capacity=5, status="postponed")
     assert status.value.constraint == "events_status_valid"
+    assert events.get(conn, scheduled.id) == scheduled
     with pytest.raises(ReferenceMissing) as missing:
         event(conn, srv, server_id=srv.id + 1000)
     assert missing.value.constraint == "events_server_id_fkey"
@@ -448,3 +451,52 @@ def test_members_page_in_join_order_without_gaps_or_repeats(conn: Conn) -> None:
     assert keys == sorted(keys)
     assert len({m.user_id for m in seen}) == len(seen)
     assert len(seen) == count(conn, "server_members")  # the owner, 12 members, the late ones
+
+
+@pytest.mark.parametrize("final", ["cancelled", "completed"])
+def test_cancelled_and_completed_are_final(conn: Conn, final: str) -> None:
+    srv = server(conn)
+    ev = event(conn, srv, capacity=5)
+    events.rsvp(conn, ev.id, user(conn).id, "going")
+    done = events.update(conn, ev.id, status=final)
+    assert events.update(conn, ev.id, status=final).status == final  # to itself: a no-op
+    for status in {"scheduled", "cancelled", "completed"} - {final}:
+        with pytest.raises(InvalidData) as caught:
+            # The other fields of the same call are not written either.
+            events.update(conn, ev.id, title="Back on", status=status)
+        assert caught.value.constraint == "events_status_transition"
+        assert (caught.value.table, caught.value.column) == ("events", "status")
+    again = events.get(conn, ev.id)
+    assert (again.status, again.title, again.going_count) == (final, done.title, 1)
+    assert events.update(conn, ev.id, title="Renamed").title == "Renamed"  # other edits go on
+    with pytest.raises(psycopg.errors.CheckViolation) as raw:  # any writer, not only the DAL
+        conn.execute("UPDATE events SET status = 'scheduled' WHERE id = %s", [ev.id])
+    assert raw.value.diag.constraint_name == "events_status_transition"
+    assert events.upcoming_for_server(conn, srv.id).items == []
+
+
+def test_rename_server(conn: Conn) -> None:
+    srv = server(conn)
+    renamed = servers.rename(conn, srv.id, "Rustaceans")
+    assert (renamed.name, renamed.snowflake_id) == ("Rustaceans", srv.snowflake_id)
+    assert renamed.updated_at >= srv.updated_at
+    for name in ("", " ", "x" * 101):
+        with pytest.raises(InvalidData) as caught:
+            servers.rename(conn, srv.id, name)
+        assert caught.value.constraint == "servers_name_length"
+    assert servers.get(conn, srv.id) == renamed
+    with pytest.raises(NotFound):
+        servers.rename(conn, srv.id + 1000, "Nowhere")
+
+
+def test_get_member(conn: Conn) -> None:
+    owner, alice, outsider = user(conn), user(conn), user(conn)
+    srv = server(conn, owner)
+    added = servers.add_member(conn, srv.id, alice.id, "moderator")
+    assert servers.get_member(conn, srv.id, alice.id) == added
+    assert servers.get_member(conn, srv.id, owner.id).role == "owner"
+    with pytest.raises(NotFound) as caught:
+        servers.get_member(conn, srv.id, outsider.id)
+    assert caught.value.table == "server_members"
+    with pytest.raises(NotFound):
+        servers.get_member(conn, srv.id + 1000, alice.id)

@@ -210,3 +210,29 @@ def test_naive_datetimes_are_refused_everywhere(conn: Conn) -> None:
     with pytest.raises(InvalidData) as since:
         moods.daily_averages(conn, person.id, since=datetime(2030, 1, 1), until=at(2030, 2, 1))
     assert since.value.column == "since"
+
+
+def test_update_own_mood(conn: Conn) -> None:
+    person, other = user(conn), user(conn)
+    entry = moods.record(conn, person.id, mood="tired", intensity=3, notes="long day")
+    key = (entry.id, entry.recorded_at)
+    changed = moods.update(conn, person.id, *key, intensity=6, notes=None)
+    assert (changed.mood, changed.intensity, changed.notes) == ("tired", 6, None)
+    assert (changed.recorded_at, changed.created_at) == (entry.recorded_at, entry.created_at)
+    calmer = moods.update(conn, person.id, *key, mood="calm")
+    assert (calmer.mood, calmer.intensity) == ("calm", 6)
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"mood": "ecstatic"}, "moods_mood_valid"),
+        ({"intensity": 11, "notes": "ok"}, "moods_intensity_range"),
+        ({"notes": ""}, "moods_notes_length"),
+    ]
+    for fields, constraint in refused:
+        with pytest.raises(InvalidData) as caught:
+            moods.update(conn, person.id, *key, **fields)
+        assert caught.value.constraint == constraint
+    with pytest.raises(NotFound):
+        moods.update(conn, other.id, *key, intensity=1)  # someone else's mood
+    with pytest.raises(InvalidData) as naive:
+        moods.update(conn, person.id, entry.id, entry.recorded_at.replace(tzinfo=None), intensity=1)
+    assert naive.value.column == "recorded_at"
+    assert moods.get(conn, person.id, *key) == calmer  # nothing written by the refusals

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from dal import Conflict, InvalidData, NotFound, ReferenceMissing, moods, recommendations
+from dal.errors import translating
 from tests.community_helpers import count, now, user
 
 Conn = psycopg.Connection[Any]
@@ -48,14 +49,40 @@ def test_mood_reference_must_be_the_users_own(conn: Conn) -> None:
     mine = moods.record(conn, person.id, mood="anxious", intensity=7)
     linked = recommend(conn, person.id, mood=(mine.id, mine.recorded_at))
     assert (linked.mood_id, linked.mood_recorded_at) == (mine.id, mine.recorded_at)
-    with pytest.raises(ReferenceMissing) as caught:
-        recommend(conn, other.id, mood=(mine.id, mine.recorded_at))
-    assert caught.value.column == "mood_id"
+    for who, mood in [
+        (other.id, (mine.id, mine.recorded_at)),  # someone else's mood
+        (person.id, (mine.id + 1000, mine.recorded_at)),  # no such mood
+        (person.id, (mine.id, mine.recorded_at + timedelta(seconds=1))),  # not its key
+    ]:
+        with pytest.raises(ReferenceMissing) as caught:
+            recommend(conn, who, mood=mood)
+        assert caught.value.constraint == "recommendations_mood_belongs_to_user"
+        assert (caught.value.table, caught.value.column) == ("recommendations", "mood_id")
     with pytest.raises(psycopg.errors.CheckViolation) as half:
         conn.execute(
             "UPDATE recommendations SET mood_recorded_at = NULL WHERE id = %s", [linked.id]
         )
     assert half.value.diag.constraint_name == "recommendations_mood_ref_complete"
+    assert count(conn, "recommendations") == 1
+
+
+def test_mood_reference_is_checked_for_every_writer(conn: Conn) -> None:
+    person, other = user(conn), user(conn)
+    mine = moods.record(conn, person.id, mood="sad", intensity=4)
+    theirs = moods.record(conn, other.id, mood="calm", intensity=5)
+    rec = recommend(conn, person.id, mood=(mine.id, mine.recorded_at))
+    repoint = "UPDATE recommendations SET mood_id = %s, mood_recorded_at = %s WHERE id = %s"
+    with pytest.raises(ReferenceMissing) as caught, translating():
+        conn.execute(repoint, [theirs.id, theirs.recorded_at, rec.id])
+    assert caught.value.constraint == "recommendations_mood_belongs_to_user"
+    with pytest.raises(ReferenceMissing) as moved, translating():
+        conn.execute("UPDATE recommendations SET user_id = %s WHERE id = %s", [other.id, rec.id])
+    assert moved.value.constraint == "recommendations_mood_belongs_to_user"
+    assert recommendations.get(conn, rec.id) == rec  # nothing written
+    # Checked when written, not later: the mood may go, and the row stays usable.
+    moods.delete(conn, person.id, mine.id, mine.recorded_at)
+    assert recommendations.dismiss(conn, person.id, rec.id).mood_id == mine.id
+    conn.execute("UPDATE recommendations SET mood_id = mood_id WHERE id = %s", [rec.id])
     assert count(conn, "recommendations") == 1
 
 
@@ -109,6 +136,37 @@ def test_feedback_once_per_user_and_only_by_its_user(conn: Conn) -> None:
     assert count(conn, "feedback") == 1
     recommendations.delete(conn, rec.id)
     assert count(conn, "feedback") == 0
+
+
+def test_update_and_delete_feedback(conn: Conn) -> None:
+    person, other = user(conn), user(conn)
+    rec = recommend(conn, person.id)
+    given = recommendations.give_feedback(conn, person.id, rec.id, rating=2, comment="meh")
+    better = recommendations.update_feedback(conn, person.id, rec.id, rating=4)
+    assert (better.rating, better.comment, better.created_at) == (4, "meh", given.created_at)
+    cleared = recommendations.update_feedback(conn, person.id, rec.id, comment=None)
+    assert (cleared.rating, cleared.comment) == (4, None)
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"rating": 6}, "feedback_rating_range"),
+        ({"rating": 1, "comment": ""}, "feedback_comment_length"),
+    ]
+    for fields, constraint in refused:
+        with pytest.raises(InvalidData) as caught:
+            recommendations.update_feedback(conn, person.id, rec.id, **fields)
+        assert caught.value.constraint == constraint
+    assert recommendations.feedback_of(conn, person.id, rec.id) == cleared  # nothing written
+    with pytest.raises(NotFound):
+        recommendations.update_feedback(conn, other.id, rec.id, rating=1)
+    with pytest.raises(NotFound):
+        recommendations.delete_feedback(conn, other.id, rec.id)
+    recommendations.delete_feedback(conn, person.id, rec.id)
+    with pytest.raises(NotFound):
+        recommendations.feedback_of(conn, person.id, rec.id)
+    with pytest.raises(NotFound):
+        recommendations.delete_feedback(conn, person.id, rec.id)
+    assert count(conn, "feedback") == 0
+    # Withdrawn feedback may be given again.
+    assert recommendations.give_feedback(conn, person.id, rec.id, rating=5).rating == 5
 
 
 def test_average_rating_per_kind(conn: Conn) -> None:

@@ -11,6 +11,7 @@ import pytest
 from dal import Conflict, InvalidData, NotFound, ReferenceMissing, events, surveys
 from dal.db import Pool
 from tests.community_helpers import count, event, now, server, user
+from tests.factories import race
 
 Conn = psycopg.Connection[Any]
 
@@ -276,3 +277,227 @@ def test_results_read_one_snapshot(conn: Conn, pool: Pool, monkeypatch: pytest.M
 def test_results_of_a_missing_survey_is_not_found(pool: Pool) -> None:
     with pytest.raises(NotFound):
         surveys.results(pool, 10**9)
+
+
+@pytest.mark.parametrize("kind", ["single_choice", "multi_choice"])
+@pytest.mark.parametrize(
+    "options",
+    [["a", "a"], ["Yes", "Yes "], ["", "b"], ["   ", "b"], ["x" * 201, "b"]],
+)
+def test_choices_are_distinct_non_blank_and_bounded(conn: Conn, kind: str, options: Any) -> None:
+    survey = open_survey(conn)
+    with pytest.raises(InvalidData) as caught:
+        surveys.add_question(conn, survey.id, position=1, kind=kind, prompt="Q?", options=options)
+    assert caught.value.constraint == "survey_questions_options_valid_choices"
+    assert caught.value.table == "survey_questions"
+    assert count(conn, "survey_questions") == 0
+    fine = surveys.add_question(
+        conn, survey.id, position=1, kind=kind, prompt="Q?", options=["x" * 200, "b"]
+    )
+    with pytest.raises(InvalidData) as edited:
+        surveys.update_question(conn, fine.id, options=options)
+    assert edited.value.constraint == "survey_questions_options_valid_choices"
+    assert surveys.get_question(conn, fine.id) == fine
+
+
+def test_choice_rule_holds_for_any_writer(conn: Conn) -> None:
+    survey = open_survey(conn)
+    q = surveys.add_question(
+        conn, survey.id, position=1, kind="single_choice", prompt="?", options=["a", "b"]
+    )
+    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+        conn.execute("""UPDATE survey_questions SET options = '["a", "a"]' WHERE id = %s""", [q.id])
+    assert caught.value.diag.constraint_name == "survey_questions_options_valid_choices"
+    # Rating and text questions are not choice questions: the rule leaves them alone.
+    rating = surveys.add_question(
+        conn, survey.id, position=2, kind="rating", prompt="?", options={"min": 1, "max": 5}
+    )
+    assert rating.options == {"min": 1, "max": 5}
+    assert surveys.get_question(conn, q.id) == q
+
+
+def test_survey_status_moves_one_way(conn: Conn) -> None:
+    srv = server(conn)
+    t = now()
+    window: dict[str, Any] = {
+        "opens_at": t - timedelta(hours=1),
+        "closes_at": t + timedelta(hours=1),
+    }
+    draft = surveys.create(conn, server_id=srv.id, title="Poll", **window)
+    assert surveys.cancel(conn, draft.id).status == "cancelled"  # a draft may be dropped
+    survey = surveys.create(conn, server_id=srv.id, title="Poll", **window)
+    assert surveys.publish(conn, survey.id).status == "published"
+    assert surveys.publish(conn, survey.id).status == "published"  # idempotent
+    surveys.cancel(conn, survey.id)
+    cancelled = surveys.cancel(conn, survey.id)  # idempotent
+    assert cancelled.status == "cancelled"
+    for again in (draft, cancelled):
+        with pytest.raises(InvalidData) as caught:
+            surveys.publish(conn, again.id)
+        assert caught.value.constraint == "surveys_status_transition"
+        assert (caught.value.table, caught.value.column) == ("surveys", "status")
+    assert surveys.get(conn, survey.id) == cancelled  # nothing written
+    (q,) = [surveys.add_question(conn, survey.id, position=1, kind="text", prompt="?")]
+    with pytest.raises(InvalidData) as closed:
+        surveys.answer(conn, q.id, user(conn).id, "hello")
+    assert closed.value.constraint == "survey_responses_within_window"
+    with pytest.raises(NotFound):
+        surveys.publish(conn, 10**9)
+
+
+def test_update_title_and_description(conn: Conn) -> None:
+    survey = open_survey(conn)
+    renamed = surveys.update(conn, survey.id, title="How did it go?")
+    assert (renamed.title, renamed.description) == ("How did it go?", survey.description)
+    assert renamed.updated_at >= survey.updated_at
+    described = surveys.update(conn, survey.id, description="Two minutes, promised")
+    assert (described.title, described.description) == ("How did it go?", "Two minutes, promised")
+    for fields, constraint in [
+        ({"title": "  "}, "surveys_title_length"),
+        ({"title": "Fine", "description": "d" * 10001}, "surveys_description_length"),
+    ]:
+        with pytest.raises(InvalidData) as caught:
+            surveys.update(conn, survey.id, **fields)
+        assert caught.value.constraint == constraint
+    assert surveys.get(conn, survey.id) == described  # nothing written, title included
+    cancelled = surveys.cancel(conn, survey.id)
+    with pytest.raises(Conflict) as frozen:
+        surveys.update(conn, survey.id, title="Too late")
+    assert frozen.value.column == "status"
+    assert surveys.get(conn, survey.id) == cancelled
+    with pytest.raises(NotFound):
+        surveys.update(conn, 10**9, title="Nobody")
+
+
+def test_get_and_update_a_question_until_it_is_answered(conn: Conn) -> None:
+    survey = open_survey(conn)
+    q = surveys.add_question(
+        conn, survey.id, position=1, kind="single_choice", prompt="Tea?", options=["tea", "coffee"]
+    )
+    other = surveys.add_question(conn, survey.id, position=2, kind="text", prompt="Why?")
+    assert surveys.get_question(conn, q.id) == q
+    edited = surveys.update_question(conn, q.id, prompt="Drink?", options=["tea", "water"])
+    assert (edited.prompt, edited.options, edited.kind) == ("Drink?", ["tea", "water"], q.kind)
+    rated = surveys.update_question(conn, q.id, kind="rating", options={"min": 1, "max": 5})
+    assert (rated.kind, rated.options, rated.prompt) == ("rating", {"min": 1, "max": 5}, "Drink?")
+    with pytest.raises(InvalidData) as mismatch:
+        surveys.update_question(conn, q.id, kind="text")  # keeps the rating options
+    assert mismatch.value.constraint == "survey_questions_options_match_kind"
+    with pytest.raises(Conflict) as taken:
+        surveys.update_question(conn, q.id, position=other.position, prompt="Moved?")
+    assert taken.value.constraint == "survey_questions_survey_id_position_key"
+    assert surveys.get_question(conn, q.id) == rated  # nothing written
+    surveys.answer(conn, q.id, user(conn).id, 4)
+    with pytest.raises(Conflict) as answered:
+        surveys.update_question(conn, q.id, prompt="Changed after the fact")
+    assert answered.value.table == "survey_questions"
+    assert surveys.get_question(conn, q.id) == rated
+    for missing in (surveys.get_question, surveys.update_question):
+        with pytest.raises(NotFound):
+            missing(conn, 10**9)
+
+
+def test_an_edit_waits_for_an_answer_being_written_then_refuses(conn: Conn, pool: Pool) -> None:
+    survey = open_survey(conn)
+    q = surveys.add_question(
+        conn, survey.id, position=1, kind="single_choice", prompt="?", options=["tea", "coffee"]
+    )
+    person = user(conn)
+    outcome = race(
+        pool,
+        conn,
+        lambda answering: surveys.answer(answering, q.id, person.id, "coffee"),
+        lambda: surveys.update_question(pool, q.id, options=["tea", "water"]),
+    )
+    assert isinstance(outcome, Conflict), outcome
+    assert surveys.get_question(conn, q.id) == q
+    assert [r.answer for r in surveys.named_responses(conn, survey.id)] == ["coffee"]
+
+
+def test_an_answer_waits_for_an_edit_then_is_checked_against_it(conn: Conn, pool: Pool) -> None:
+    """Before migration 0032 the answer trigger read the question unlocked: a "coffee"
+    answer was checked against the old options and stored next to the edited ones."""
+    survey = open_survey(conn)
+    q = surveys.add_question(
+        conn, survey.id, position=1, kind="single_choice", prompt="?", options=["tea", "coffee"]
+    )
+    person = user(conn)
+    outcome = race(
+        pool,
+        conn,
+        lambda editing: surveys.update_question(editing, q.id, options=["tea", "water"]),
+        lambda: surveys.answer(pool, q.id, person.id, "coffee"),
+    )
+    assert isinstance(outcome, InvalidData), outcome
+    assert outcome.constraint == "survey_responses_answer_matches_kind"
+    assert surveys.get_question(conn, q.id).options == ["tea", "water"]
+    assert count(conn, "survey_responses") == 0
+
+
+def test_change_and_withdraw_an_answer_while_open(conn: Conn) -> None:
+    survey = open_survey(conn)
+    q = surveys.add_question(
+        conn, survey.id, position=1, kind="rating", prompt="Fun?", options={"min": 1, "max": 5}
+    )
+    person, stranger = user(conn), user(conn)
+    given = surveys.answer(conn, q.id, person.id, 2)
+    changed = surveys.change_answer(conn, q.id, person.id, 5)
+    assert (changed.answer, changed.user_id) == (5, person.id)
+    assert changed.answered_at >= given.answered_at
+    with pytest.raises(InvalidData) as bad:
+        surveys.change_answer(conn, q.id, person.id, 9)
+    assert bad.value.constraint == "survey_responses_answer_matches_kind"
+    assert surveys.named_responses(conn, survey.id) == [changed]  # nothing written
+    for call in (surveys.change_answer, surveys.withdraw_answer):
+        with pytest.raises(NotFound):
+            call(conn, q.id, stranger.id, *([3] if call is surveys.change_answer else []))
+    surveys.withdraw_answer(conn, q.id, person.id)
+    assert count(conn, "survey_responses") == 0
+    with pytest.raises(NotFound):
+        surveys.withdraw_answer(conn, q.id, person.id)
+    with pytest.raises(NotFound):
+        surveys.withdraw_answer(conn, 10**9, person.id)
+    assert surveys.answer(conn, q.id, person.id, 3).answer == 3  # answering again is fine
+
+
+@pytest.mark.parametrize("close", ["cancel", "past_window"])
+def test_answers_stay_once_the_survey_closes(conn: Conn, close: str) -> None:
+    survey = open_survey(conn)
+    q = surveys.add_question(conn, survey.id, position=1, kind="text", prompt="Notes?")
+    person = user(conn)
+    given = surveys.answer(conn, q.id, person.id, "first")
+    if close == "cancel":
+        surveys.cancel(conn, survey.id)
+    else:
+        t = now()
+        surveys.set_window(conn, survey.id, t - timedelta(days=2), t - timedelta(days=1))
+    with pytest.raises(InvalidData) as changed:
+        surveys.change_answer(conn, q.id, person.id, "second")
+    assert changed.value.constraint == "survey_responses_within_window"
+    with pytest.raises(InvalidData) as withdrawn:
+        surveys.withdraw_answer(conn, q.id, person.id)
+    assert withdrawn.value.constraint == "survey_responses_within_window"
+    assert surveys.named_responses(conn, survey.id) == [given]
+
+
+def test_delete_question_and_survey_take_their_answers(conn: Conn) -> None:
+    survey = open_survey(conn)
+    qs, _people = _fill(conn, survey)
+    answers = count(conn, "survey_responses")
+    first_answers = len(
+        [r for r in surveys.named_responses(conn, survey.id) if r.question_id == qs[0].id]
+    )
+    surveys.delete_question(conn, qs[0].id)
+    assert [q.id for q in surveys.questions(conn, survey.id)] == [q.id for q in qs[1:]]
+    assert count(conn, "survey_responses") == answers - first_answers
+    with pytest.raises(NotFound):
+        surveys.delete_question(conn, qs[0].id)
+    other = open_survey(conn)
+    kept = surveys.add_question(conn, other.id, position=1, kind="text", prompt="Stays?")
+    surveys.delete(conn, survey.id)
+    with pytest.raises(NotFound):
+        surveys.get(conn, survey.id)
+    with pytest.raises(NotFound):
+        surveys.delete(conn, survey.id)
+    assert count(conn, "survey_responses") == 0
+    assert [q.id for q in surveys.questions(conn, other.id)] == [kept.id]

@@ -24,6 +24,8 @@ PARTITION = f"moods_y{SINCE:%Y}m{SINCE:%m}"
 MOOD_BY_USER = f"{PARTITION}_user_id_recorded_at_idx"
 MOOD_KEY = f"{PARTITION}_pkey|{MOOD_BY_USER}"  # (id, recorded_at) or (user_id, recorded_at, id)
 RECOMMENDATION_KEY = "recommendations_pkey|recommendations_id_user_id_key"
+# the pair key, or the recommendation's own index (one feedback per recommendation)
+FEEDBACK_KEY = "feedback_user_id_recommendation_id_key|feedback_recommendation_id_idx"
 
 
 def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -78,10 +80,27 @@ def _month(s: Any) -> dict[str, Any]:
     return {"user_id": s["wellbeing_user_id"], "since": SINCE, "until": UNTIL}
 
 
+def _feedback(s: Any) -> dict[str, Any]:
+    return {
+        "user_id": s["wellbeing_fb_user_id"],
+        "recommendation_id": s["wellbeing_fb_recommendation_id"],
+    }
+
+
+def _unchanged(*fields: str) -> dict[str, Any]:
+    """Parameters of a partial update that gives none of `fields`: the plan is the same."""
+    return {f"set_{f}": False for f in fields} | dict.fromkeys(fields)
+
+
 CASES: dict[str, Case] = {
     # moods: one month of the heaviest user (~180 entries), pruned to its partition
     "moods.get": Case(_mood, (MOOD_KEY,), 8),
     "moods.delete": Case(_mood, (MOOD_KEY,), 24),
+    "moods.update": Case(
+        lambda s: {**_mood(s), **_unchanged("mood", "intensity", "notes")},
+        (MOOD_KEY,),
+        40,  # the row by key, then the new row version's index entries
+    ),
     "moods.list_first_page": Case(
         lambda s: {**_month(s), "limit": 51},
         (MOOD_BY_USER,),
@@ -107,19 +126,6 @@ CASES: dict[str, Case] = {
         max_sort_rows=250,
     ),
     # recommendations and feedback
-    "recommendations.insert_for_mood": Case(
-        lambda s: {
-            "mood_id": s["wellbeing_mood_id"],
-            "mood_recorded_at": s["wellbeing_mood_recorded_at"],
-            "user_id": s["wellbeing_user_id"],
-            "kind": "breathing",
-            "content": "Try box breathing",
-            "relevance_score": 0.5,
-            "expires_at": None,
-        },
-        (MOOD_KEY,),
-        40,  # the mood by key, then the new row and its index entries
-    ),
     "recommendations.get_by_id": Case(
         lambda s: {"id": s["wellbeing_fb_recommendation_id"]}, (RECOMMENDATION_KEY,), 8
     ),
@@ -138,15 +144,15 @@ CASES: dict[str, Case] = {
         (RECOMMENDATION_KEY,),
         40,  # an UPDATE writes the new row version's index entries
     ),
-    "recommendations.get_feedback": Case(
-        lambda s: {
-            "user_id": s["wellbeing_fb_user_id"],
-            "recommendation_id": s["wellbeing_fb_recommendation_id"],
-        },
-        # the pair key, or the recommendation's own index (one feedback per recommendation)
-        ("feedback_user_id_recommendation_id_key|feedback_recommendation_id_idx",),
-        8,
+    "recommendations.get_feedback": Case(_feedback, (FEEDBACK_KEY,), 8),
+    "recommendations.update_feedback": Case(
+        lambda s: {**_feedback(s), **_unchanged("rating", "comment")},
+        (FEEDBACK_KEY,),
+        # the row by key, then the new row version's entries in every index (rating is
+        # INCLUDEd in feedback_created_at_idx, so a rating change is never HOT)
+        40,
     ),
+    "recommendations.delete_feedback": Case(_feedback, (FEEDBACK_KEY,), 24),
     "recommendations.rating_by_kind_since": Case(
         lambda s: {"since": s["wellbeing_feedback_since"]},
         # the kind comes from either key of recommendations (the planner's choice by size)
@@ -166,7 +172,7 @@ EXEMPT: dict[str, str] = {
     "moods.ensure_partitions": "DDL: creates partitions, reads no table",
     "moods.current_month": "reads no table (the current month from now())",
     "moods.list_partitions": "reads the catalog (pg_inherits, pg_class), not a growing table",
-    "recommendations.insert": "a single-row INSERT: no read path to plan",
+    "recommendations.insert": "a single-row INSERT (its trigger reads one mood by key)",
     "recommendations.delete": "deletes by primary key; feedback cascades by its FK index",
     "recommendations.insert_feedback": "a single-row INSERT: no read path to plan",
 }
