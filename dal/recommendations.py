@@ -20,7 +20,7 @@ from dal import queries
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
-from dal.errors import NotFound
+from dal.errors import InvalidData, NotFound
 from dal.pagination import check_limit
 
 KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "social", "professional")
@@ -77,6 +77,8 @@ def create(
     does not exist (recommendations_user_id_fkey), or the mood is not one of this
     user's (recommendations_mood_belongs_to_user).
     """
+    if mood is not None and (not isinstance(mood, tuple) or len(mood) != 2):
+        raise InvalidData("mood must be the mood's key: (id, recorded_at)", column="mood")
     params = {
         "user_id": user_id,
         "mood_id": None if mood is None else mood[0],

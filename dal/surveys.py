@@ -23,6 +23,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal import queries
+from dal._json import jsonb
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, snapshot, transaction
@@ -249,7 +250,7 @@ def add_question(
 def _options(options: Sequence[str] | Mapping[str, int] | None) -> Jsonb:
     value: Any = {} if options is None else options
     value = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
-    return Jsonb(dict(value) if isinstance(value, Mapping) else value)
+    return jsonb(dict(value) if isinstance(value, Mapping) else value, "options")
 
 
 def get_question(db: Db, question_id: int) -> Question:
@@ -316,7 +317,7 @@ def answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     survey is published and open (InvalidData survey_responses_within_window);
     the value must fit the question (InvalidData survey_responses_answer_matches_kind).
     """
-    params = {"question_id": question_id, "user_id": user_id, "answer": Jsonb(value)}
+    params = {"question_id": question_id, "user_id": user_id, "answer": jsonb(value, "answer")}
     found = queries.fetch_one(db, "surveys.insert_response", params, Response)
     assert found is not None
     return found
@@ -330,7 +331,7 @@ def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Respon
     (InvalidData survey_responses_answer_matches_kind). NotFound if the user
     has not answered the question.
     """
-    params = {"question_id": question_id, "user_id": user_id, "answer": Jsonb(value)}
+    params = {"question_id": question_id, "user_id": user_id, "answer": jsonb(value, "answer")}
     found = queries.fetch_one(db, "surveys.update_response", params, Response)
     if found is None:
         raise NotFound(

@@ -363,3 +363,38 @@ def test_dal_refuses_a_role_before_the_database_sees_it(conn: Conn, role: str) -
         assert caught.value.__cause__ is None  # refused in Python: no statement ran
     assert snapshot(conn, "server_members") == before
     assert servers.get_member(conn, srv.id, member.id).role == "moderator"
+
+
+def test_values_json_cannot_hold_are_invalid_data_before_any_statement(conn: Conn) -> None:
+    srv, someone = server(conn), user(conn)
+    start = now()
+    survey = surveys.create(
+        conn, server_id=srv.id, title="s", opens_at=start, closes_at=start + timedelta(days=1)
+    )
+    question = surveys.add_question(conn, survey.id, position=1, kind="text", prompt="Why?")
+    mood = moods.record(conn, someone.id, mood="calm", intensity=5)
+    tables = ("survey_questions", "survey_responses", "app_config", "user_settings")
+    before = snapshot(conn, *tables)
+    attempts: list[tuple[str, Callable[[], object]]] = [
+        ("answer", lambda: surveys.answer(conn, question.id, someone.id, {1, 2})),
+        ("value", lambda: cfg.set(conn, "ui.ratio", float("nan"))),
+        ("value", lambda: cfg.set_user_setting(conn, someone.id, "theme", object())),
+        (
+            "mood",
+            lambda: recommendations.create(
+                conn,
+                someone.id,
+                kind="breathing",
+                content="x",
+                relevance_score=0.5,
+                mood=(mood.id,),  # type: ignore[arg-type]
+            ),
+        ),
+    ]
+    for column, attempt in attempts:
+        with pytest.raises(InvalidData) as caught:
+            attempt()
+        assert caught.value.column == column
+        assert caught.value.__cause__ is None  # refused in Python: no statement ran
+    assert snapshot(conn, *tables) == before
+    assert recommendations.active(conn, someone.id) == []
