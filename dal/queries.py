@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
+import psycopg
+from psycopg import RawCursor
 from psycopg.rows import BaseRowFactory, RowMaker
 
 from dal.db import Db, connection
-from dal.errors import translating
+from dal.errors import translate, translating
 
 if TYPE_CHECKING:
     from psycopg._cursor_base import BaseCursor
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Params = Mapping[str, Any]
 
@@ -45,14 +48,33 @@ def sql_dir() -> Path:
     raise FileNotFoundError("the sql/ directory of named queries is missing")
 
 
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
 @dataclass(frozen=True)
 class Query:
     """One named statement from a `.sql` file."""
 
     name: str
     description: str
-    text: LiteralString
+    text: LiteralString  # as written, with %(name)s parameters (EXPLAIN, tools)
     source: str  # "users.sql:12", for error messages and the benchmark report
+    # The same statement with $1, $2 ... in the order of `param_names`: run through a
+    # RawCursor, psycopg sends it as it is, without parsing the text on every call.
+    raw: LiteralString = ""
+    param_names: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, name: str, description: str, text: LiteralString, source: str) -> Query:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        raw: LiteralString = _PARAM.sub(number, text).replace("%%", "%")
+        return cls(name, description, text, source, raw, tuple(names))
 
 
 class QueryFileError(ValueError):
@@ -80,7 +102,7 @@ def parse_file(path: Path) -> list[Query]:
             raise QueryFileError(f"{where}: query {match.group(1)!r} has no SQL")
         # The text comes from files shipped with the package, never from input.
         text: LiteralString = body
-        queries.append(Query(f"{path.stem}.{match.group(1)}", description, text, where))
+        queries.append(Query.parse(f"{path.stem}.{match.group(1)}", description, text, where))
     return queries
 
 
@@ -100,25 +122,77 @@ def load(directory: Path) -> dict[str, Query]:
 QUERIES: dict[str, Query] = load(sql_dir())
 
 
+_FACTORIES: dict[type[Any], BaseRowFactory[Any]] = {}
+
+
 def dataclass_row(cls: type[T]) -> BaseRowFactory[T]:
     """Rows as `cls` instances, built positionally when the columns match its fields.
 
     Like psycopg's `class_row`, but a frozen dataclass built from positional
     arguments costs half as much as from keywords, and a page of rows is built
     row by row in Python. Columns in another order fall back to keywords.
+    One factory per class (cached), and one maker per column list it has seen.
     """
-    field_names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    known: BaseRowFactory[T] | None = _FACTORIES.get(cls)
+    if known is not None:
+        return known
+    field_names = tuple(f.name.encode() for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    makers: dict[tuple[bytes | None, ...], RowMaker[T]] = {}
 
     def factory(cursor: BaseCursor[Any, Any]) -> RowMaker[T]:
         # Read names off the result: cursor.description builds objects we don't need.
         result = cursor.pgresult
-        count = result.nfields if result is not None else 0
-        names = tuple((result.fname(i) or b"").decode() for i in range(count)) if result else ()
-        if names == field_names:
-            return lambda values: cls(*values)
-        return lambda values: cls(**dict(zip(names, values, strict=True)))
+        names = tuple(result.fname(i) for i in range(result.nfields)) if result else ()
+        maker = makers.get(names)
+        if maker is None:
+            if names == field_names:
+                maker = _positional_maker(cls)
+            else:
+                keys = tuple((n or b"").decode() for n in names)
+                maker = lambda values: cls(**dict(zip(keys, values, strict=True)))  # noqa: E731
+            makers[names] = maker
+        return maker
 
+    _FACTORIES[cls] = factory
     return factory
+
+
+def _positional_maker(cls: type[T]) -> RowMaker[T]:
+    """Build `cls` from a row's values in column order, as fast as Python allows.
+
+    A frozen dataclass's __init__ sets each field through object.__setattr__, which
+    costs about 90 ns a field: more than a 15-column row takes to decode. For a
+    slotted, frozen dataclass with no base and no __post_init__ (our row types), the
+    values go into the slots of a plain twin class of the same layout, whose class is
+    then switched to `cls`: the same object `cls(*values)` would make (equal, hashable,
+    immutable), five times cheaper. Any other class is simply called.
+    """
+    slots: tuple[str, ...] = tuple(cls.__dict__.get("__slots__") or ())
+    params = getattr(cls, "__dataclass_params__", None)
+    plain = (
+        not slots
+        or params is None
+        or not params.frozen
+        or cls.__bases__ != (object,)
+        or hasattr(cls, "__post_init__")
+        or slots != tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    )
+    if plain:
+        return lambda values: cls(*values)
+    twin = type(f"_{cls.__name__}Slots", (), {"__slots__": slots})
+    targets = ", ".join(f"row.{name}" for name in slots)
+    # Generated from the dataclass's own field names (identifiers), never from data.
+    source = (
+        "def make(values):\n"
+        "    row = new(twin)\n"
+        f"    {targets}, = values\n"
+        "    row.__class__ = cls\n"
+        "    return row\n"
+    )
+    scope: dict[str, Any] = {"new": object.__new__, "twin": twin, "cls": cls}
+    exec(source, scope)
+    make: RowMaker[T] = scope["make"]
+    return make
 
 
 def get(name: str) -> Query:
@@ -129,41 +203,96 @@ def get(name: str) -> Query:
         raise KeyError(f"no query named {name!r} in sql/") from None
 
 
+def _run(
+    db: Db,
+    name: str,
+    params: Params,
+    rows: BaseRowFactory[Any] | None,
+    consume: Callable[[RawCursor[Any]], R],
+) -> R:
+    """Run query `name` with `params` and hand its cursor to `consume`.
+
+    Given a connection this is the hot path of every DAL call: no borrowed
+    connection, no generator context managers, the text sent as parsed at import.
+    """
+    query = get(name)
+    args = [params[key] for key in query.param_names]
+    if isinstance(db, psycopg.Connection):
+        try:
+            cursor = RawCursor(db, row_factory=rows) if rows else RawCursor(db)
+            return consume(cursor.execute(query.raw, args))
+        except psycopg.Error as exc:
+            raise translate(exc, params) from exc
+    with connection(db) as conn:
+        return _run(conn, name, params, rows, consume)
+
+
+_BY_QUERY: dict[tuple[str, type[Any]], BaseRowFactory[Any]] = {}
+
+
+def _rows_of(name: str, cls: type[T]) -> BaseRowFactory[T]:
+    """`dataclass_row(cls)` for query `name`, which checks the column names once: a
+    named query always returns the same columns, so later calls reuse that maker."""
+    known: BaseRowFactory[T] | None = _BY_QUERY.get((name, cls))
+    if known is not None:
+        return known
+    checking = dataclass_row(cls)
+
+    def first(cursor: BaseCursor[Any, Any]) -> RowMaker[T]:
+        maker = checking(cursor)
+        if cursor.pgresult is not None and cursor.pgresult.nfields:
+            _BY_QUERY[name, cls] = lambda _cursor: maker
+        return maker
+
+    return first
+
+
 def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:
     """Run query `name`; return its first row as `row`, or None."""
-    with connection(db) as conn, translating(params):
-        cur = conn.cursor(row_factory=dataclass_row(row))
-        return cur.execute(get(name).text, params).fetchone()
+    found: T | None = _run(db, name, params, _rows_of(name, row), _first)
+    return found
 
 
 def fetch_all(db: Db, name: str, params: Params, row: type[T]) -> list[T]:
     """Run query `name`; return every row as `row`."""
-    with connection(db) as conn, translating(params):
-        cur = conn.cursor(row_factory=dataclass_row(row))
-        return cur.execute(get(name).text, params).fetchall()
+    found: list[T] = _run(db, name, params, _rows_of(name, row), _all)
+    return found
 
 
 def fetch_value(db: Db, name: str, params: Params) -> Any:
     """Run query `name`; return the first column of its first row (None if no row)."""
-    with connection(db) as conn, translating(params):
-        found = conn.execute(get(name).text, params).fetchone()
-        return None if found is None else found[0]
+    found = _run(db, name, params, None, _first)
+    return None if found is None else found[0]
 
 
 def fetch_tuples(db: Db, name: str, params: Params) -> list[tuple[Any, ...]]:
     """Run query `name`; return plain tuples (for small aggregates)."""
-    with connection(db) as conn, translating(params):
-        return conn.execute(get(name).text, params).fetchall()
+    found: list[tuple[Any, ...]] = _run(db, name, params, None, _all)
+    return found
 
 
 def execute(db: Db, name: str, params: Params) -> int:
     """Run statement `name`; return the number of rows it touched."""
-    with connection(db) as conn, translating(params):
-        return conn.execute(get(name).text, params).rowcount
+    count: int = _run(db, name, params, None, _rowcount)
+    return count
 
 
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
+    query = get(name)
+    args = [params[key] for key in query.param_names]
     with connection(db) as conn, translating(params):
-        cur = conn.cursor(row_factory=dataclass_row(row))
-        yield from cur.stream(get(name).text, params)
+        cur = RawCursor(conn, row_factory=_rows_of(name, row))
+        yield from cur.stream(query.raw, args)
+
+
+def _first(cursor: RawCursor[Any]) -> Any:
+    return cursor.fetchone()
+
+
+def _all(cursor: RawCursor[Any]) -> list[Any]:
+    return cursor.fetchall()
+
+
+def _rowcount(cursor: RawCursor[Any]) -> int:
+    return cursor.rowcount

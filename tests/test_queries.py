@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from psycopg import pq
 
 from dal import queries
 from dal.queries import QueryFileError, load, parse_file
@@ -66,3 +68,57 @@ def test_unknown_query_name_is_a_clear_key_error() -> None:
 def test_parse_file_keeps_order(tmp_path: Path) -> None:
     path = write(tmp_path, "x.sql", "-- name: b\n-- B.\nSELECT 2;\n-- name: a\n-- A.\nSELECT 1;\n")
     assert [q.name for q in parse_file(path)] == ["x.b", "x.a"]
+
+
+def test_named_parameters_become_numbered_ones_in_order_of_first_use() -> None:
+    query = queries.Query.parse(
+        "t.q",
+        "d",
+        "SELECT %(b)s, %(a)s, %(b)s WHERE x LIKE 'a%%' AND y = %(c)s",
+        "t.sql:1",
+    )
+    assert query.raw == "SELECT $1, $2, $1 WHERE x LIKE 'a%' AND y = $3"
+    assert query.param_names == ("b", "a", "c")
+
+
+def test_every_shipped_query_prepares_in_its_numbered_form(conn: Any) -> None:
+    """The numbered form is what runs: the server must agree on each parameter's type."""
+    refused = {}
+    for index, (name, query) in enumerate(sorted(queries.QUERIES.items())):
+        assert "%(" not in query.raw, name
+        result = conn.pgconn.prepare(f"check_{index}".encode(), query.raw.encode())
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            refused[name] = (result.error_message or b"").decode()
+    assert refused == {}
+
+
+def _row_types() -> list[type[Any]]:
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import dal
+
+    found: dict[str, type[Any]] = {}
+    for info in pkgutil.walk_packages(dal.__path__, "dal."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return [found[name] for name in sorted(found)]
+
+
+@pytest.mark.parametrize("cls", _row_types(), ids=lambda cls: cls.__qualname__)
+def test_rows_built_positionally_are_the_objects_the_class_makes(cls: type[Any]) -> None:
+    import dataclasses
+
+    values = tuple(f"value {i}" for i in range(len(dataclasses.fields(cls))))
+    made = queries._positional_maker(cls)(values)
+    expected = cls(*values)
+    assert type(made) is cls
+    assert made == expected
+    assert repr(made) == repr(expected)
+    if dataclasses.fields(cls) and cls.__dataclass_params__.frozen:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.__setattr__(dataclasses.fields(cls)[0].name, "changed")
+        assert hash(made) == hash(expected)
