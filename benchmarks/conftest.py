@@ -33,13 +33,14 @@ def bench_meta(pg_admin: str) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
-    """One loaded database shared by the speed suites."""
+    """One loaded database shared by the speed suites, with the dedicated heavy user
+    whose tasks reach keyset depth 100,000 (benchmarks.dataset)."""
     from benchmarks import dataset
     from tests.fix_db import create_database, drop_database
 
     name = "dal_bench_speed"
     url = create_database(pg_admin, name, template=template_db)
     with psycopg.connect(url, autocommit=True) as conn:
-        dataset.load(conn, dataset.bench_profile())
+        dataset.load(conn, dataset.bench_profile(), heavy_user=True)
     yield url
     drop_database(pg_admin, name)

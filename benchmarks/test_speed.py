@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from benchmarks import peers
@@ -56,6 +56,42 @@ def test_user_by_email_naive_psycopg(
     assert found is not None
 
 
+@pytest.mark.benchmark(group="point lookup: user by email")
+def test_user_by_email_sqlalchemy_orm(
+    benchmark: BenchmarkFixture, speed_url: str, emails: list[tuple[Any, str]]
+) -> None:
+    keys = cycle([e for _, e in emails])
+    user = peers.OrmUser
+    eng = peers.engine(speed_url)
+    with Session(eng) as session:
+
+        def lookup() -> peers.OrmUser | None:
+            statement = (
+                select(user)
+                .where(func.lower(user.email) == func.lower(next(keys)))
+                .execution_options(populate_existing=True)
+            )
+            return session.scalars(statement).one_or_none()
+
+        found = benchmark(lookup)
+    eng.dispose()
+    assert found is not None
+
+
+@pytest.mark.benchmark(group="point lookup: user by email")
+def test_user_by_email_sqlalchemy_core(
+    benchmark: BenchmarkFixture, speed_url: str, emails: list[tuple[Any, str]]
+) -> None:
+    keys = cycle([e for _, e in emails])
+    eng = peers.engine(speed_url)
+    table = peers.reflected(eng, "users")
+    statement = select(table).where(func.lower(table.c.email) == func.lower(bindparam("email")))
+    with eng.connect() as connection:
+        found = benchmark(lambda: connection.execute(statement, {"email": next(keys)}).first())
+    eng.dispose()
+    assert found is not None
+
+
 @pytest.mark.benchmark(group="point lookup: user by id")
 def test_user_by_id_dal(
     benchmark: BenchmarkFixture, conn: psycopg.Connection[Any], emails: list[tuple[Any, str]]
@@ -94,7 +130,7 @@ def test_user_by_id_sqlalchemy_core(
     keys = cycle([i for i, _ in emails])
     eng = peers.engine(speed_url)
     table = peers.reflected(eng, "users")
-    statement = select(table).where(table.c.id == __import__("sqlalchemy").bindparam("id"))
+    statement = select(table).where(table.c.id == bindparam("id"))
     with eng.connect() as connection:
         found = benchmark(lambda: connection.execute(statement, {"id": next(keys)}).first())
     eng.dispose()

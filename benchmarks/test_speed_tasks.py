@@ -12,31 +12,36 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from benchmarks import peers
+from benchmarks import dataset, peers
 from dal import tasks
 
 PAGE = 50
-TARGET_DEPTH = 100_000
+DEPTH = dataset.KEYSET_DEPTH
 
 
 @pytest.fixture(scope="module")
-def heavy(speed_url: str) -> dict[str, Any]:
-    """The heaviest task owner, some task ids, and the deepest page depth it allows."""
+def heavy(speed_url: str, bench_meta: dict[str, Any]) -> dict[str, Any]:
+    """The data set's dedicated heavy user, some task ids, and the row at depth DEPTH."""
     with psycopg.connect(speed_url) as conn:
         row = conn.execute(
-            "SELECT owner_id, count(*) FROM tasks GROUP BY owner_id ORDER BY 2 DESC LIMIT 1"
+            "SELECT u.id, count(*) FROM users u JOIN tasks t ON t.owner_id = u.id "
+            "WHERE u.email = %s GROUP BY u.id",
+            [dataset.HEAVY_EMAIL],
         ).fetchone()
         assert row is not None
         owner, count = row
+        assert count >= DEPTH + PAGE, f"the heavy user has {count:,} tasks"
         ids = [r[0] for r in conn.execute("SELECT id FROM tasks ORDER BY id LIMIT 2000")]
-        depth = min(TARGET_DEPTH, int(count) - PAGE - 1)
-        at = conn.execute(
+        # The last row skipped (the deep keyset page starts after it) and the first row shown.
+        edge = conn.execute(
             "SELECT created_at, id FROM tasks WHERE owner_id = %s "
-            "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
-            [owner, depth - 1],
-        ).fetchone()
-    assert at is not None
-    return {"owner": owner, "ids": ids, "depth": depth, "at": at}
+            "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 2",
+            [owner, DEPTH - 1],
+        ).fetchall()
+    assert len(edge) == 2
+    bench_meta["keyset_depth"] = DEPTH
+    bench_meta["heavy_user_tasks"] = int(count)
+    return {"owner": owner, "ids": ids, "depth": DEPTH, "at": edge[0], "first_id": edge[1][1]}
 
 
 @pytest.fixture
@@ -136,10 +141,7 @@ def test_depth_keyset_first_page(
 
 @pytest.mark.benchmark(group="depth: keyset vs OFFSET")
 def test_depth_keyset_deep_page(
-    benchmark: BenchmarkFixture,
-    conn: psycopg.Connection[Any],
-    heavy: dict[str, Any],
-    bench_meta: dict[str, Any],
+    benchmark: BenchmarkFixture, conn: psycopg.Connection[Any], heavy: dict[str, Any]
 ) -> None:
     from dal.pagination import encode_cursor
 
@@ -148,8 +150,8 @@ def test_depth_keyset_deep_page(
     page = benchmark(
         lambda: tasks.list_for_user(conn, heavy["owner"], sort="created", cursor=cursor)
     )
-    bench_meta["keyset_depth"] = heavy["depth"]
     assert len(page.items) == PAGE
+    assert page.items[0].id == heavy["first_id"]  # the same rows OFFSET finds at the depth
 
 
 @pytest.mark.benchmark(group="depth: keyset vs OFFSET")
@@ -162,3 +164,4 @@ def test_depth_offset_deep_page(
     )
     rows = benchmark(lambda: conn.execute(query, [heavy["owner"], heavy["depth"], PAGE]).fetchall())
     assert len(rows) == PAGE
+    assert rows[0][0] == heavy["first_id"]

@@ -6,7 +6,9 @@ are its plan checks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +18,8 @@ from benchmarks import dataset, plans
 from benchmarks.cases import tracking
 from dal._task_list import DEFAULT_DESCENDING, Filters, build
 from tests.fix_db import create_database, drop_database
+
+RESULTS = Path(__file__).parent / ".results" / "task_list_plans.json"
 
 SORT_INDEX = {
     "due": "tasks_owner_id_due_at_idx",
@@ -43,6 +47,15 @@ def list_conn(
     drop_database(pg_admin, name)
 
 
+@pytest.fixture(scope="module")
+def report() -> Iterator[dict[str, Any]]:
+    """Each shape's plan summary, for benchmarks/REPORT.md (as test_plans.py does)."""
+    collected: dict[str, Any] = {}
+    yield collected
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(collected, indent=2, default=str))
+
+
 def _filters(shape: str, sample: dict[str, Any]) -> Filters:
     return {
         "none": Filters(),
@@ -56,7 +69,7 @@ def _filters(shape: str, sample: dict[str, Any]) -> Filters:
 @pytest.mark.parametrize("shape", ["none", "open", "project", "high-priority"])
 @pytest.mark.parametrize("sort", sorted(SORT_INDEX))
 def test_list_for_user_plan(
-    list_conn: psycopg.Connection[Any], sort: str, shape: str, depth: str
+    list_conn: psycopg.Connection[Any], report: dict[str, Any], sort: str, shape: str, depth: str
 ) -> None:
     sample = tracking.sample(list_conn)
     owner = sample["task_owner"]
@@ -86,11 +99,17 @@ def test_list_for_user_plan(
         ).fetchone()
         assert count is not None
         page_size = int(count[0])
+    max_buffers = 400  # filters are applied on the heap while walking the owner's index
     found = plans.problems(
         summary,
         expect_indexes=expect,
-        max_buffers=400,  # filters are applied on the heap while walking the owner's index
+        max_buffers=max_buffers,
         table_rows=plans.table_rows(list_conn),
         page_size=page_size,
     )
+    report[f"{sort} / {shape} / {depth} page"] = {
+        "summary": summary.line(),
+        "problems": found,
+        "buffer_bound": max_buffers,
+    }
     assert not found, f"{sort}/{shape}/{depth}: {found}\n{summary.line()}"

@@ -314,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", cmd_bench, "run benchmarks and plan checks; write benchmarks/REPORT.md"
     )
     bench_cmd.add_argument(
-        "--profile", default="ci", choices=["ci", "small", "large"], help="data set (default ci)"
+        "--profile",
+        default="ci",
+        choices=["ci", "large"],
+        help="data set: ci (a tenth of large, the default) or large",
     )
     _add_import_commands(sub)
     add("health", cmd_health, "connectivity, latency, version, migration head, row counts")
