@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, LiteralString
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -31,22 +31,10 @@ from dal import (
     surveys,
 )
 from dal import config_store as cfg
-from dal.errors import translating
 from tests.community_helpers import event, now, server, snapshot, user
+from tests.constraint_cases import Build, Case, check, parametrize, raw
 
 Conn = psycopg.Connection[Any]
-# Builds what a case needs and returns the write that must fail.
-Build = Callable[[Conn], Callable[[], object]]
-
-
-def _raw(conn: Conn, statement: LiteralString, params: list[Any]) -> Callable[[], object]:
-    """A statement the DAL never sends, with its error mapped as the DAL maps every error."""
-
-    def run() -> object:
-        with translating():
-            return conn.execute(statement, params)
-
-    return run
 
 
 def _survey(conn: Conn, **extra: Any) -> surveys.Survey:
@@ -137,7 +125,7 @@ def _survey_bad_status(conn: Conn) -> Callable[[], object]:
 def _survey_made_named(conn: Conn) -> Callable[[], object]:
     # No DAL function changes `anonymous`; the trigger guards every other writer.
     survey = _survey(conn, anonymous=True)
-    return _raw(conn, "UPDATE surveys SET anonymous = false WHERE id = %s", [survey.id])
+    return raw(conn, "UPDATE surveys SET anonymous = false WHERE id = %s", [survey.id])
 
 
 def _member_role_set_to_king(conn: Conn) -> Callable[[], object]:
@@ -226,24 +214,24 @@ def _recommendation_for_nobody(conn: Conn) -> Callable[[], object]:
 def _dismissed_without_time(conn: Conn) -> Callable[[], object]:
     # dismiss() sets both columns in one UPDATE; only another writer can split them.
     rec = _recommend(conn)
-    return _raw(conn, "UPDATE recommendations SET dismissed = true WHERE id = %s", [rec.id])
+    return raw(conn, "UPDATE recommendations SET dismissed = true WHERE id = %s", [rec.id])
 
 
 def _undismissed_keeping_time(conn: Conn) -> Callable[[], object]:
     rec = _recommend(conn)
     recommendations.dismiss(conn, rec.user_id, rec.id)
-    return _raw(conn, "UPDATE recommendations SET dismissed = false WHERE id = %s", [rec.id])
+    return raw(conn, "UPDATE recommendations SET dismissed = false WHERE id = %s", [rec.id])
 
 
 def _mood_ref_loses_its_time(conn: Conn) -> Callable[[], object]:
     # create() copies both key columns from the mood row; only another writer can split them.
     rec = _linked_recommendation(conn)
-    return _raw(conn, "UPDATE recommendations SET mood_recorded_at = NULL WHERE id = %s", [rec.id])
+    return raw(conn, "UPDATE recommendations SET mood_recorded_at = NULL WHERE id = %s", [rec.id])
 
 
 def _mood_ref_without_time(conn: Conn) -> Callable[[], object]:
     person = user(conn)
-    return _raw(
+    return raw(
         conn,
         "INSERT INTO recommendations (user_id, mood_id, kind, content, relevance_score)"
         " VALUES (%s, 1, 'music', 'A calm playlist', 0.5)",
@@ -251,7 +239,7 @@ def _mood_ref_without_time(conn: Conn) -> Callable[[], object]:
     )
 
 
-CASES: list[tuple[str | tuple[str, ...], type[DalError], str, Build]] = [
+CASES: list[Case] = [
     # CHECK -> InvalidData
     ("app_config", InvalidData, "app_config_description_length", _new_config_long_description),
     ("app_config", InvalidData, "app_config_description_length", _changed_config_long_description),
@@ -321,11 +309,7 @@ CASES: list[tuple[str | tuple[str, ...], type[DalError], str, Build]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("tables", "error", "constraint", "build"),
-    CASES,
-    ids=[f"{constraint}-{build.__name__.strip('_')}" for _, _, constraint, build in CASES],
-)
+@parametrize(CASES)
 def test_constraint_is_typed_and_writes_nothing(
     conn: Conn,
     tables: str | tuple[str, ...],
@@ -333,15 +317,7 @@ def test_constraint_is_typed_and_writes_nothing(
     constraint: str,
     build: Build,
 ) -> None:
-    write = build(conn)
-    table = (tables,) if isinstance(tables, str) else tables
-    before = snapshot(conn, *table)
-    with pytest.raises(error) as caught:
-        write()
-    assert type(caught.value) is error
-    assert caught.value.constraint == constraint
-    assert isinstance(caught.value.__cause__, psycopg.Error)  # it came from the database
-    assert snapshot(conn, *table) == before
+    check(conn, tables, error, constraint, build)
 
 
 @pytest.mark.parametrize("role", ["king", "owner"])

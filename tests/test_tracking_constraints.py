@@ -12,7 +12,7 @@ partial update slips through).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, LiteralString
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -31,25 +31,13 @@ from dal import (
     tasks,
     users,
 )
-from dal.errors import translating
 from tests.community_helpers import snapshot
+from tests.constraint_cases import Build, Case, check, parametrize, raw
 from tests.factories import project, user
 
 Conn = psycopg.Connection[Any]
-# Builds what a case needs and returns the write that must fail.
-Build = Callable[[Conn], Callable[[], object]]
 
 SHA1 = "a" * 40
-
-
-def _raw(conn: Conn, statement: LiteralString, params: list[Any]) -> Callable[[], object]:
-    """A statement the DAL never sends, with its error mapped as the DAL maps every error."""
-
-    def run() -> object:
-        with translating():
-            return conn.execute(statement, params)
-
-    return run
 
 
 def _task(conn: Conn) -> tasks.Task:
@@ -93,7 +81,7 @@ def _user_takes_a_gitlab_id(conn: Conn) -> Callable[[], object]:
 def _preferences_set_to_array(conn: Conn) -> Callable[[], object]:
     # The DAL refuses a non-mapping itself; only another writer hands the column an array.
     person = user(conn)
-    return _raw(conn, "UPDATE users SET preferences = '[]'::jsonb WHERE id = %s", [person.id])
+    return raw(conn, "UPDATE users SET preferences = '[]'::jsonb WHERE id = %s", [person.id])
 
 
 def _new_user_with_array_preferences(conn: Conn) -> Callable[[], object]:
@@ -131,7 +119,7 @@ def _member_added_as_king(conn: Conn) -> Callable[[], object]:
 def _member_crowned_king(conn: Conn) -> Callable[[], object]:
     made, member = project(conn, user(conn)), user(conn)
     projects.add_member(conn, made.id, member.id, role="viewer")
-    return _raw(
+    return raw(
         conn,
         "UPDATE project_members SET role = 'king' WHERE project_id = %s AND user_id = %s",
         [made.id, member.id],
@@ -141,7 +129,7 @@ def _member_crowned_king(conn: Conn) -> Callable[[], object]:
 def _owner_demoted_to_read(conn: Conn) -> Callable[[], object]:
     # The DAL never touches the owner's membership: set_member_role skips role 'owner'.
     made = project(conn, user(conn))
-    return _raw(
+    return raw(
         conn,
         "UPDATE project_members SET access_level = 'read' WHERE project_id = %s AND role = 'owner'",
         [made.id],
@@ -178,25 +166,25 @@ def _member_of_no_project(conn: Conn) -> Callable[[], object]:
 def _data_set_to_array(conn: Conn) -> Callable[[], object]:
     # The DAL refuses a non-mapping itself; only another writer hands the column an array.
     task = _task(conn)
-    return _raw(conn, "UPDATE tasks SET data = '[1]'::jsonb WHERE id = %s", [task.id])
+    return raw(conn, "UPDATE tasks SET data = '[1]'::jsonb WHERE id = %s", [task.id])
 
 
 def _due_at_infinity(conn: Conn) -> Callable[[], object]:
     # A Python datetime cannot be infinite: only SQL can write 'infinity'.
     task = _task(conn)
-    return _raw(conn, "UPDATE tasks SET due_at = 'infinity' WHERE id = %s", [task.id])
+    return raw(conn, "UPDATE tasks SET due_at = 'infinity' WHERE id = %s", [task.id])
 
 
 def _task_its_own_parent(conn: Conn) -> Callable[[], object]:
     # The parent is fixed at creation, before the task has an id.
     task = _task(conn)
-    return _raw(conn, "UPDATE tasks SET parent_id = id WHERE id = %s", [task.id])
+    return raw(conn, "UPDATE tasks SET parent_id = id WHERE id = %s", [task.id])
 
 
 def _task_inserted_at_version_zero(conn: Conn) -> Callable[[], object]:
     # The trigger owns version on UPDATE; only an INSERT can try a bad one.
     task = _task(conn)
-    return _raw(
+    return raw(
         conn,
         "INSERT INTO tasks (owner_id, title, version) VALUES (%s, 'Copy', 0)",
         [task.owner_id],
@@ -212,7 +200,7 @@ def _edge_moved_to_another_project(conn: Conn) -> Callable[[], object]:
     a, b = _project_task(conn, here, "1"), _project_task(conn, here, "2")
     elsewhere = _project_task(conn, there, "1")
     dependencies.add(conn, a.id, b.id)
-    return _raw(
+    return raw(
         conn,
         "UPDATE task_dependencies SET depends_on_id = %s, project_id = %s"
         " WHERE task_id = %s AND depends_on_id = %s",
@@ -258,7 +246,7 @@ def _run_succeeded_with_error(conn: Conn) -> Callable[[], object]:
 def _run_finished_before_start(conn: Conn) -> Callable[[], object]:
     # finish() writes greatest(now(), started_at); only another writer can go back in time.
     run = _run(conn)
-    return _raw(
+    return raw(
         conn,
         "UPDATE sync_history SET status = 'failed', finished_at = started_at - interval '1 second'"
         " WHERE id = %s",
@@ -266,7 +254,7 @@ def _run_finished_before_start(conn: Conn) -> Callable[[], object]:
     )
 
 
-CASES: list[tuple[str | tuple[str, ...], type[DalError], str, Build]] = [
+CASES: list[Case] = [
     # CHECK -> InvalidData
     ("users", InvalidData, "users_github_id_positive", _new_user_github_id_zero),
     ("users", InvalidData, "users_github_id_positive", _user_github_id_negative),
@@ -322,11 +310,7 @@ CASES: list[tuple[str | tuple[str, ...], type[DalError], str, Build]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("tables", "error", "constraint", "build"),
-    CASES,
-    ids=[f"{constraint}-{build.__name__.strip('_')}" for _, _, constraint, build in CASES],
-)
+@parametrize(CASES)
 def test_constraint_is_typed_and_writes_nothing(
     conn: Conn,
     tables: str | tuple[str, ...],
@@ -334,15 +318,7 @@ def test_constraint_is_typed_and_writes_nothing(
     constraint: str,
     build: Build,
 ) -> None:
-    write = build(conn)
-    table = (tables,) if isinstance(tables, str) else tables
-    before = snapshot(conn, *table)
-    with pytest.raises(error) as caught:
-        write()
-    assert type(caught.value) is error
-    assert caught.value.constraint == constraint
-    assert isinstance(caught.value.__cause__, psycopg.Error)  # it came from the database
-    assert snapshot(conn, *table) == before
+    check(conn, tables, error, constraint, build)
 
 
 @pytest.mark.parametrize("role", ["king", "owner"])
