@@ -47,14 +47,7 @@ def begin(db: Db, run_id: int) -> SyncRun:
 
     NotFound for an unknown run; Conflict if it is not pending (already running or finished).
     """
-    with transaction(db) as conn:
-        run = queries.fetch_one(conn, "sync_history.begin", {"id": run_id}, SyncRun)
-        if run is not None:
-            return run
-        existing = queries.fetch_one(conn, "sync_history.get_by_id", {"id": run_id}, SyncRun)
-    if existing is None:
-        raise NotFound(f"no sync run with id {run_id}", table="sync_history")
-    raise Conflict(f"sync run {run_id} is {existing.status}, not pending", table="sync_history")
+    return _move(db, "sync_history.begin", {"id": run_id}, "is {status}, not pending")
 
 
 def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:
@@ -63,14 +56,21 @@ def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:
     NotFound for an unknown run; Conflict if it was already finished.
     """
     params = {"id": run_id, "status": "succeeded" if error is None else "failed", "error": error}
+    return _move(db, "sync_history.finish", params, "already {status}")
+
+
+def _move(db: Db, query: str, params: dict[str, Any], refused: str) -> SyncRun:
+    """Run a status change that matches only runs in the right status; when it matches
+    nothing, say why: NotFound, or Conflict with `refused` filled with the status."""
     with transaction(db) as conn:
-        run = queries.fetch_one(conn, "sync_history.finish", params, SyncRun)
+        run = queries.fetch_one(conn, query, params, SyncRun)
         if run is not None:
             return run
-        existing = queries.fetch_one(conn, "sync_history.get_by_id", {"id": run_id}, SyncRun)
+        existing = queries.fetch_one(conn, "sync_history.get_by_id", {"id": params["id"]}, SyncRun)
     if existing is None:
-        raise NotFound(f"no sync run with id {run_id}", table="sync_history")
-    raise Conflict(f"sync run {run_id} already {existing.status}", table="sync_history")
+        raise NotFound(f"no sync run with id {params['id']}", table="sync_history")
+    reason = refused.format(status=existing.status)
+    raise Conflict(f"sync run {params['id']} {reason}", table="sync_history")
 
 
 def latest(db: Db, project_id: UUID) -> SyncRun | None:
