@@ -14,12 +14,17 @@ from dal import cli
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    answer: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """`dal ARGS` in a subprocess, with `answer` on its standard input."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "dal.cli", *args],
+        input=answer,
         capture_output=True,
         text=True,
         env=full_env,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from typing import Any
 
 import psycopg
@@ -13,22 +12,12 @@ import pytest
 from dal import seed
 from tests.factories import count as rows
 from tests.fix_db import create_database, drop_database
-from tests.test_cli import _as_url
+from tests.test_cli import _as_url, run
 from tests.test_seed import fingerprint
 
 
 def dal(db_url: str, *args: str, answer: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
-    env["DATABASE_URL"] = _as_url(db_url)
-    return subprocess.run(
-        [sys.executable, "-m", "dal.cli", *args],
-        input=answer,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run(*args, env={"DATABASE_URL": _as_url(db_url)}, answer=answer)
 
 
 def counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
