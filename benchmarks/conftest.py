@@ -44,3 +44,51 @@ def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
         dataset.load(conn, dataset.bench_profile(), heavy_user=True)
     yield url
     drop_database(pg_admin, name)
+
+
+@pytest.fixture(scope="session")
+def speed_keys(speed_url: str) -> dict[str, Any]:
+    """Keys the lookups cycle through: 2,000 users (id and email) and 2,000 task ids."""
+    with psycopg.connect(speed_url) as conn:
+        users = conn.execute("SELECT id, email FROM users ORDER BY id LIMIT 2000").fetchall()
+        tasks = conn.execute("SELECT id FROM tasks ORDER BY id LIMIT 2000").fetchall()
+    return {
+        "user_ids": [r[0] for r in users],
+        "emails": [r[1] for r in users],
+        "task_ids": [r[0] for r in tasks],
+    }
+
+
+@pytest.fixture(scope="session")
+def heavy(speed_url: str, bench_meta: dict[str, Any]) -> dict[str, Any]:
+    """The data set's dedicated heavy user and the row at keyset depth KEYSET_DEPTH."""
+    from benchmarks import dataset
+    from benchmarks.sides import PAGE
+
+    depth = dataset.KEYSET_DEPTH
+    with psycopg.connect(speed_url) as conn:
+        row = conn.execute(
+            "SELECT u.id, count(*) FROM users u JOIN tasks t ON t.owner_id = u.id "
+            "WHERE u.email = %s GROUP BY u.id",
+            [dataset.HEAVY_EMAIL],
+        ).fetchone()
+        assert row is not None
+        owner, count = row
+        assert count >= depth + PAGE, f"the heavy user has {count:,} tasks"
+        # The last row skipped (the deep keyset page starts after it) and the first row shown.
+        edge = conn.execute(
+            "SELECT created_at, id FROM tasks WHERE owner_id = %s "
+            "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 2",
+            [owner, depth - 1],
+        ).fetchall()
+    assert len(edge) == 2
+    bench_meta["keyset_depth"] = depth
+    bench_meta["heavy_user_tasks"] = int(count)
+    return {"owner": owner, "depth": depth, "at": edge[0], "first_id": edge[1][1]}
+
+
+@pytest.fixture
+def speed_conn(speed_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """The autocommit connection the DAL and naive psycopg share in a comparison."""
+    with psycopg.connect(speed_url, autocommit=True) as connection:
+        yield connection

@@ -45,20 +45,16 @@ class Target:
         return "met" if ok else "**not met**"
 
 
-def _lookups(what: str, prefix: str) -> list[Target]:
-    dal = f"test_{prefix}_dal"
+def _lookups(what: str, group: str) -> list[Target]:
+    dal = f"{group}:dal"
     return [
-        Target(f"{what}: DAL vs naive psycopg", dal, f"test_{prefix}_naive_psycopg", 1.0),
-        Target(f"{what}: DAL vs SQLAlchemy ORM", dal, f"test_{prefix}_sqlalchemy_orm", 3.0),
-        Target(f"{what}: DAL vs SQLAlchemy Core", dal, f"test_{prefix}_sqlalchemy_core"),
+        Target(f"{what}: DAL vs naive psycopg", dal, f"{group}:naive_psycopg", 1.0),
+        Target(f"{what}: DAL vs SQLAlchemy ORM", dal, f"{group}:sqlalchemy_orm", 3.0),
+        Target(f"{what}: DAL vs SQLAlchemy Core", dal, f"{group}:sqlalchemy_core"),
     ]
 
 
-FIRST, DEEP, OFFSET = (
-    "test_depth_keyset_first_page",
-    "test_depth_keyset_deep_page",
-    "test_depth_offset_deep_page",
-)
+FIRST, DEEP, OFFSET = "depth:keyset_first_page", "depth:keyset_deep_page", "depth:offset_deep_page"
 # How many times slower OFFSET must be than the first page to count as "far slower".
 FAR_SLOWER = 10.0
 
@@ -66,10 +62,15 @@ TARGETS = [
     *_lookups("task by id", "task_by_id"),
     *_lookups("user by email", "user_by_email"),
     *_lookups("user by id", "user_by_id"),
-    Target("50-row page: DAL vs naive psycopg", "test_page_dal", "test_page_naive_psycopg"),
-    Target("50-row page: DAL vs SQLAlchemy ORM", "test_page_dal", "test_page_sqlalchemy_orm", 2.0),
+    Target("50-row page: DAL vs naive psycopg", "page:dal", "page:naive_psycopg"),
+    Target("50-row page: DAL vs SQLAlchemy ORM", "page:dal", "page:sqlalchemy_orm", 2.0),
     Target("keyset page at depth vs first page (time)", FIRST, DEEP, maximum=1.5),
     Target("OFFSET at depth vs first page (time)", FIRST, OFFSET, minimum=FAR_SLOWER),
+    Target(
+        "prepared vs unprepared statements (user by email)",
+        "prepared:prepared",
+        "prepared:unprepared",
+    ),
 ]
 
 
@@ -96,10 +97,21 @@ def _load(name: str) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _medians(speed: Any) -> dict[str, float]:
-    if not speed:
-        return {}
-    return {b["name"]: float(b["stats"]["median"]) for b in speed.get("benchmarks", [])}
+def _medians(speed: Any, paired: Any) -> tuple[dict[str, float], str]:
+    """Median seconds per call by "group:side", and where they come from.
+
+    The paired run (test_speed_paired.py: sides timed in turn) is preferred; without
+    it, pytest-benchmark's own medians (test_speed.py: one side after another)."""
+    medians: dict[str, float] = {}
+    for bench in (speed or {}).get("benchmarks", []):
+        name = str(bench["name"]).removeprefix("test_")
+        if "[" in name:  # test_user_by_email[dal] -> user_by_email:dal
+            group, side = name.rstrip("]").split("[", 1)
+            medians[f"{group}:{side}"] = float(bench["stats"]["median"])
+    for group, by_side in (paired or {}).items():
+        for side, result in by_side.items():
+            medians[f"{group}:{side}"] = float(result["median"])
+    return medians, "paired" if paired else "pytest-benchmark"
 
 
 def _us(seconds: float) -> str:
@@ -111,7 +123,7 @@ def build() -> str:
     task_list = _load("task_list_plans.json") or {}
     speed = _load("speed.json")
     meta = _load("meta.json") or {}
-    medians = _medians(speed)
+    medians, source = _medians(speed, _load("paired.json"))
     depth = meta.get("keyset_depth")
     heavy = meta.get("heavy_user_tasks")
     out = [
@@ -130,10 +142,21 @@ def build() -> str:
         "",
         "## Speed targets (ratios measured in this run)",
         "",
-        "Each side is the median of its pytest-benchmark rounds, and each ratio is of",
-        "those medians, not means: the machine is shared and noisy, and a few slow",
-        "rounds move a mean far more than a median. A ratio is the right side's time over",
-        "the left side's: for the DAL rows, how many times faster the DAL is.",
+        *(
+            [
+                "The sides of each comparison were timed in turn, round by round",
+                "in a shuffled order (benchmarks/test_speed_paired.py: 200 rounds of 10 calls",
+                "a side for lookups),",
+                "so drift on this shared machine falls on every side alike; pytest-benchmark's",
+                "own run of each side alone is in the saved JSON.",
+            ]
+            if source == "paired"
+            else ["Each side was timed alone by pytest-benchmark (test_speed.py)."]
+        ),
+        "Each side is the median time per call, and each ratio is of medians, not",
+        "means: a few slow rounds (another job, a checkpoint) move a mean far more than",
+        "a median. A ratio is the right side's time over the left side's: for the DAL",
+        "rows, how many times faster the DAL is.",
         "",
         "| comparison | left (median) | right (median) | ratio | target | |",
         "|---|---|---|---|---|---|",

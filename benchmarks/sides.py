@@ -1,0 +1,132 @@
+"""The sides of each speed comparison: the same work through the DAL and its peers.
+
+Each comparison is a context manager yielding ``{side: call}``: a call does one unit
+of work (one lookup, one page) with the next key of its own cycle, and returns what
+it found. pytest-benchmark times each side on its own (test_speed*.py), and
+test_speed_paired.py calls the sides of a comparison in turn, round after round.
+Naive psycopg and the DAL share one autocommit connection; SQLAlchemy opens its
+own, through psycopg, from the same conninfo.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from benchmarks import peers
+from dal import tasks, users
+from dal.pagination import encode_cursor
+
+Sides = dict[str, Callable[[], Any]]
+PAGE = 50
+
+NAIVE_USER_BY_EMAIL = "SELECT * FROM users WHERE lower(email) = lower(%s)"
+NAIVE_USER_BY_ID = "SELECT * FROM users WHERE id = %s"
+NAIVE_TASK = "SELECT * FROM tasks WHERE id = %s"
+NAIVE_PAGE = "SELECT * FROM tasks WHERE owner_id = %s ORDER BY created_at DESC, id DESC LIMIT %s"
+OFFSET_PAGE = (
+    "SELECT * FROM tasks WHERE owner_id = %s ORDER BY created_at DESC, id DESC OFFSET %s LIMIT %s"
+)
+
+
+def _keys(values: Sequence[Any]) -> Callable[[], Any]:
+    return itertools.cycle(values).__next__
+
+
+@contextmanager
+def _sqlalchemy(url: str) -> Iterator[tuple[Session, Any, Any]]:
+    """An ORM session, a Core connection, and the engine, closed after the block."""
+    eng = peers.engine(url)
+    try:
+        with Session(eng) as session, eng.connect() as core:
+            yield session, core, eng
+    finally:
+        eng.dispose()
+
+
+@contextmanager
+def user_by_email(
+    conn: psycopg.Connection[Any], url: str, emails: Sequence[str]
+) -> Iterator[Sides]:
+    orm_user = peers.OrmUser
+    with _sqlalchemy(url) as (session, core, eng):
+        table = peers.reflected(eng, "users")
+        by_email = select(table).where(func.lower(table.c.email) == func.lower(bindparam("e")))
+        dal, naive, orm, sql = (_keys(emails) for _ in range(4))
+        yield {
+            "dal": lambda: users.get_by_email(conn, dal()),
+            "naive_psycopg": lambda: conn.execute(NAIVE_USER_BY_EMAIL, [naive()]).fetchone(),
+            "sqlalchemy_orm": lambda: session.scalars(
+                select(orm_user)
+                .where(func.lower(orm_user.email) == func.lower(orm()))
+                .execution_options(populate_existing=True)
+            ).one_or_none(),
+            "sqlalchemy_core": lambda: core.execute(by_email, {"e": sql()}).first(),
+        }
+
+
+@contextmanager
+def user_by_id(conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]) -> Iterator[Sides]:
+    with _sqlalchemy(url) as (session, core, eng):
+        table = peers.reflected(eng, "users")
+        by_id = select(table).where(table.c.id == bindparam("id"))
+        dal, naive, orm, sql = (_keys(ids) for _ in range(4))
+        yield {
+            "dal": lambda: users.get(conn, dal()),
+            "naive_psycopg": lambda: conn.execute(NAIVE_USER_BY_ID, [naive()]).fetchone(),
+            "sqlalchemy_orm": lambda: session.get(peers.OrmUser, orm(), populate_existing=True),
+            "sqlalchemy_core": lambda: core.execute(by_id, {"id": sql()}).first(),
+        }
+
+
+@contextmanager
+def task_by_id(conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]) -> Iterator[Sides]:
+    with _sqlalchemy(url) as (session, core, eng):
+        table = peers.reflected(eng, "tasks")
+        by_id = select(table).where(table.c.id == bindparam("id"))
+        dal, naive, orm, sql = (_keys(ids) for _ in range(4))
+        yield {
+            "dal": lambda: tasks.get(conn, dal()),
+            "naive_psycopg": lambda: conn.execute(NAIVE_TASK, [naive()]).fetchone(),
+            "sqlalchemy_orm": lambda: session.get(peers.OrmTask, orm(), populate_existing=True),
+            "sqlalchemy_core": lambda: core.execute(by_id, {"id": sql()}).first(),
+        }
+
+
+@contextmanager
+def page(conn: psycopg.Connection[Any], url: str, owner: Any) -> Iterator[Sides]:
+    """The 50 newest tasks of one user: a list of 50 rows each side."""
+    task = peers.OrmTask
+    newest = (
+        select(task)
+        .where(task.owner_id == owner)
+        .order_by(task.created_at.desc(), task.id.desc())
+        .limit(PAGE)
+        .execution_options(populate_existing=True)
+    )
+    with _sqlalchemy(url) as (session, _core, _eng):
+        yield {
+            "dal": lambda: tasks.list_for_user(conn, owner, sort="created", limit=PAGE).items,
+            "naive_psycopg": lambda: conn.execute(NAIVE_PAGE, [owner, PAGE]).fetchall(),
+            "sqlalchemy_orm": lambda: session.scalars(newest).all(),
+        }
+
+
+@contextmanager
+def depth(conn: psycopg.Connection[Any], owner: Any, depth: int, at: Any) -> Iterator[Sides]:
+    """The first page, the keyset page after row `depth`, and OFFSET `depth`."""
+    created_at, task_id = at
+    cursor = encode_cursor(["created", True, created_at.isoformat(), str(task_id)])
+    yield {
+        "keyset_first_page": lambda: tasks.list_for_user(conn, owner, sort="created").items,
+        "keyset_deep_page": lambda: (
+            tasks.list_for_user(conn, owner, sort="created", cursor=cursor).items
+        ),
+        "offset_deep_page": lambda: conn.execute(OFFSET_PAGE, [owner, depth, PAGE]).fetchall(),
+    }
