@@ -29,6 +29,8 @@ def jsonb(value: Any, column: str, *, object_constraint: str | None = None) -> J
             constraint=object_constraint,
             column=column,
         )
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        value = dict(value)  # any Mapping the signatures accept, not only dicts
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:

@@ -19,10 +19,11 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from dal.config import Settings, describe
+from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
     ConcurrentUpdate,
+    ConfigError,
     ConnectionLost,
     DalError,
     Unavailable,
@@ -54,7 +55,10 @@ def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
     if settings.statement_timeout_ms:
         # Added to the URL's own `options` (psycopg would replace them). PgBouncer
         # refuses this startup parameter: there, set the timeout on the role instead.
-        own = str(psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or "")
+        try:
+            own = str(psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or "")
+        except psycopg.ProgrammingError:  # its message quotes the URL, password and all
+            raise ConfigError(f"not a valid connection string: {redact(conninfo)!r}") from None
         kwargs["options"] = f"{own} -c statement_timeout={settings.statement_timeout_ms}".strip()
     return kwargs
 

@@ -223,7 +223,8 @@ def migrate(
     say = echo or (lambda _line: None)
     migrations = _read_migrations(directory or default_directory())
     if dry_run:
-        pending = [m for m in migrations if m.id not in _read_only_applied(conninfo, migrations)]
+        applied = _read_only_applied(conninfo, migrations)
+        pending = [m for m in topological_sort(migrations) if m.id not in applied]
         for m in pending:
             say(render(Path(m.path)))
         return [m.id for m in pending]
@@ -254,7 +255,8 @@ def rollback(
     migrations = _read_migrations(directory or default_directory())
     if dry_run:
         applied = _read_only_applied(conninfo, migrations)
-        chosen = [m for m in reversed(migrations) if m.id in applied][:count]
+        newest_first = reversed(list(topological_sort(migrations)))
+        chosen = [m for m in newest_first if m.id in applied][:count]
         for m in chosen:
             say(render(Path(m.path).with_suffix(".rollback.sql")))
         return [m.id for m in chosen]
@@ -266,6 +268,13 @@ def rollback(
             _run_step(backend.rollback_one, m)
             backend.connection.execute(_FORGET, [m.id])
         return [m.id for m in chosen]
+
+
+def topological_sort(migrations: Any) -> Any:
+    """Migrations in the order yoyo applies them (by their `depends:`)."""
+    from yoyo.migrations import topological_sort as sort
+
+    return sort(migrations)
 
 
 def _read_only_applied(conninfo: str, migrations: Any) -> set[str]:

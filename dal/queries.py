@@ -26,7 +26,7 @@ from psycopg import RawCursor
 from psycopg.rows import BaseRowFactory, RowMaker
 
 from dal.db import Db, connection
-from dal.errors import translate, translating
+from dal.errors import DalError, translate, translating
 
 if TYPE_CHECKING:
     from psycopg._cursor_base import BaseCursor
@@ -216,7 +216,7 @@ def _run(
     connection, no generator context managers, the text sent as parsed at import.
     """
     query = get(name)
-    args = [params[key] for key in query.param_names]
+    args = _arguments(query, params)
     if isinstance(db, psycopg.Connection):
         try:
             cursor = RawCursor(db, row_factory=rows) if rows else RawCursor(db)
@@ -280,10 +280,19 @@ def execute(db: Db, name: str, params: Params) -> int:
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
     query = get(name)
-    args = [params[key] for key in query.param_names]
+    args = _arguments(query, params)
     with connection(db) as conn, translating(params):
         cur = RawCursor(conn, row_factory=_rows_of(name, row))
         yield from cur.stream(query.raw, args)
+
+
+def _arguments(query: Query, params: Params) -> list[Any]:
+    """The values of `params` in the order of the query's numbered parameters."""
+    try:
+        return [params[key] for key in query.param_names]
+    except KeyError:
+        missing = sorted(set(query.param_names) - set(params))
+        raise DalError(f"query {query.name} needs parameters {missing}") from None
 
 
 def _first(cursor: RawCursor[Any]) -> Any:

@@ -189,8 +189,8 @@ def update(
             if task is not None:
                 return task
         current = get(conn, task_id)  # NotFound if it does not exist
-    if expected_version in (None, current.version):  # nothing to set: the task as it is
-        return current
+    if not any_given(fields) and expected_version in (None, current.version):
+        return current  # nothing to set: the task as it is
     raise ConcurrentUpdate(
         f"task {task_id} was changed concurrently: version is {current.version}, "
         f"expected {expected_version}",

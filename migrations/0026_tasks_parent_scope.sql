@@ -15,29 +15,16 @@
 -- * on the parent: moving it to another project or owner must not strand its
 --   subtasks.
 -- Both are AFTER triggers: a statement that moves a parent and its subtasks
--- together is judged once all its rows are written.
--- Existing rows are checked first, so the rule holds for every row once applied.
+-- together is judged once all its rows are written. The parent-side check reads
+-- the subtasks in the statement's snapshot: writers that move tasks between
+-- projects or owners run at READ COMMITTED (as the DAL does) or SERIALIZABLE,
+-- not REPEATABLE READ, where a subtask added meanwhile would go unseen.
+-- Existing rows are checked after the triggers are created, under their lock,
+-- so the rule holds for every row once applied.
 -- depends: 0025_server_members_join_order
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '60s';
-
-DO $$
-DECLARE
-    stranded bigint;
-BEGIN
-    SELECT count(*) INTO stranded
-      FROM tasks AS child
-      JOIN tasks AS parent ON parent.id = child.parent_id
-     WHERE parent.project_id IS DISTINCT FROM child.project_id
-        OR (child.project_id IS NULL AND parent.owner_id <> child.owner_id);
-    IF stranded > 0 THEN
-        RAISE EXCEPTION '% subtask(s) sit outside their parent''s project or owner', stranded
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'tasks_parent_same_scope',
-                  HINT = 'move them (UPDATE tasks SET parent_id = NULL ...) before migrating';
-    END IF;
-END;
-$$;
 
 CREATE FUNCTION tasks_check_parent_scope() RETURNS trigger
     LANGUAGE plpgsql AS
@@ -96,3 +83,22 @@ CREATE TRIGGER tasks_children_same_scope
     FOR EACH ROW WHEN (OLD.project_id IS DISTINCT FROM NEW.project_id
                        OR OLD.owner_id <> NEW.owner_id)
     EXECUTE FUNCTION tasks_check_children_scope();
+
+-- Existing rows, checked once the triggers stand: CREATE TRIGGER holds SHARE ROW
+-- EXCLUSIVE on tasks until commit, so no write can slip between this check and them.
+DO $$
+DECLARE
+    stranded bigint;
+BEGIN
+    SELECT count(*) INTO stranded
+      FROM tasks AS child
+      JOIN tasks AS parent ON parent.id = child.parent_id
+     WHERE parent.project_id IS DISTINCT FROM child.project_id
+        OR (child.project_id IS NULL AND parent.owner_id <> child.owner_id);
+    IF stranded > 0 THEN
+        RAISE EXCEPTION '% subtask(s) sit outside their parent''s project or owner', stranded
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'tasks_parent_same_scope',
+                  HINT = 'move them (UPDATE tasks SET parent_id = NULL ...) before migrating';
+    END IF;
+END;
+$$;

@@ -116,3 +116,10 @@ def test_sslmode_from_the_url_reaches_libpq(db_url: str) -> None:
     else:
         with pytest.raises(Unavailable):
             open_pool(url, settings)
+
+
+def test_a_malformed_conninfo_given_to_the_pool_never_shows_its_password() -> None:
+    settings = Settings(pool_size=1, max_overflow=0, statement_timeout_ms=1000)
+    with pytest.raises(ConfigError) as caught:
+        open_pool("postgresql://app:s3cr3t@[::1/db", settings)
+    assert "s3cr3t" not in str(caught.value)

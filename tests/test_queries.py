@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from psycopg import pq
 
-from dal import queries
+from dal import DalError, queries, users
 from dal.queries import QueryFileError, load, parse_file
 
 
@@ -122,3 +122,8 @@ def test_rows_built_positionally_are_the_objects_the_class_makes(cls: type[Any])
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.__setattr__(dataclasses.fields(cls)[0].name, "changed")
         assert hash(made) == hash(expected)
+
+
+def test_a_missing_parameter_is_a_dal_error_naming_it(conn: Any) -> None:
+    with pytest.raises(DalError, match=r"users.get_by_email needs parameters \['email'\]"):
+        queries.fetch_one(conn, "users.get_by_email", {"mail": "x"}, users.User)

@@ -447,6 +447,15 @@ def test_project_tree_in_the_callers_transaction_sees_its_writes(conn: Conn) -> 
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
 
 
+def test_data_may_be_any_mapping(conn: Conn) -> None:
+    from types import MappingProxyType
+
+    owner = user(conn)
+    task = tasks.create(conn, owner_id=owner.id, title="t", data=MappingProxyType({"a": 1}))
+    assert tasks.update(conn, task.id, data=MappingProxyType({"b": 2})).data == {"b": 2}
+    assert task.data == {"a": 1}
+
+
 def test_an_update_that_sets_nothing_writes_nothing(conn: Conn) -> None:
     owner = user(conn)
     task = tasks.create(conn, owner_id=owner.id, title="t")
