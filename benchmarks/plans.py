@@ -7,8 +7,10 @@ a page of rows, and reads at most its stated number of shared buffers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -122,3 +124,12 @@ def table_rows(conn: psycopg.Connection[Any]) -> dict[str, int]:
     from benchmarks import dataset
 
     return dataset.production_rows(conn)
+
+
+def collected_into(path: Path) -> Iterator[dict[str, Any]]:
+    """A dict for a module's plan summaries, written to `path` (for the report) once
+    the module's checks have run: the body of a module-scoped fixture."""
+    collected: dict[str, Any] = {}
+    yield collected
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(collected, indent=2, default=str))

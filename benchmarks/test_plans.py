@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,8 @@ def sample(plan_conn: psycopg.Connection[Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def report() -> Iterator[dict[str, Any]]:
-    collected: dict[str, Any] = {}
-    yield collected
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(collected, indent=2, default=str))
+    """Each plan's summary, for benchmarks/REPORT.md."""
+    yield from plans.collected_into(RESULTS)
 
 
 def test_every_query_has_a_plan_check() -> None:

@@ -6,7 +6,6 @@ are its plan checks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,11 +48,8 @@ def list_conn(
 
 @pytest.fixture(scope="module")
 def report() -> Iterator[dict[str, Any]]:
-    """Each shape's plan summary, for benchmarks/REPORT.md (as test_plans.py does)."""
-    collected: dict[str, Any] = {}
-    yield collected
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(collected, indent=2, default=str))
+    """Each plan's summary, for benchmarks/REPORT.md."""
+    yield from plans.collected_into(RESULTS)
 
 
 def _filters(shape: str, sample: dict[str, Any]) -> Filters:
