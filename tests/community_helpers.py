@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from dal import events, servers, users
+from dal import events, servers, surveys, users
 
 _seq = itertools.count(1)
 
@@ -46,6 +46,20 @@ def event(conn: Conn, srv: servers.Server, *, in_days: float = 1, **extra: Any) 
         "ends_at": starts + timedelta(hours=2),
     }
     return events.create(conn, **(fields | extra))
+
+
+def survey(conn: Conn, srv: servers.Server | None = None, **extra: Any) -> surveys.Survey:
+    """A draft survey of `srv` (a new server by default) open from an hour ago to an
+    hour from now; `extra` overrides any field."""
+    srv = srv or server(conn)
+    fields: dict[str, Any] = {
+        "server_id": srv.id,
+        "creator_id": srv.owner_id,
+        "title": "How was it?",
+        "opens_at": now() - timedelta(hours=1),
+        "closes_at": now() + timedelta(hours=1),
+    }
+    return surveys.create(conn, **(fields | extra))
 
 
 def count(conn: Conn, table: str) -> int:

@@ -32,25 +32,14 @@ from dal import (
 )
 from dal import config_store as cfg
 from tests.community_helpers import event, now, server, snapshot, user
+from tests.community_helpers import survey as draft_survey
 from tests.constraint_cases import Build, Case, check, parametrize, raw
 
 Conn = psycopg.Connection[Any]
 
 
-def _survey(conn: Conn, **extra: Any) -> surveys.Survey:
-    srv = server(conn)
-    fields: dict[str, Any] = {
-        "server_id": srv.id,
-        "creator_id": srv.owner_id,
-        "title": "How was it?",
-        "opens_at": now() - timedelta(hours=1),
-        "closes_at": now() + timedelta(hours=1),
-    }
-    return surveys.create(conn, **(fields | extra))
-
-
 def _open_question(conn: Conn) -> surveys.Question:
-    survey = surveys.publish(conn, _survey(conn).id)
+    survey = surveys.publish(conn, draft_survey(conn).id)
     return surveys.add_question(conn, survey.id, position=1, kind="text", prompt="Thoughts?")
 
 
@@ -100,23 +89,23 @@ def _changed_flag_long_description(conn: Conn) -> Callable[[], object]:
 
 
 def _survey_long_description(conn: Conn) -> Callable[[], object]:
-    return lambda: _survey(conn, description="d" * 10001)
+    return lambda: draft_survey(conn, description="d" * 10001)
 
 
 def _blank_prompt(conn: Conn) -> Callable[[], object]:
-    survey = _survey(conn)
+    survey = draft_survey(conn)
     return lambda: surveys.add_question(conn, survey.id, position=1, kind="text", prompt="  ")
 
 
 def _long_prompt(conn: Conn) -> Callable[[], object]:
-    survey = _survey(conn)
+    survey = draft_survey(conn)
     return lambda: surveys.add_question(conn, survey.id, position=1, kind="text", prompt="p" * 1001)
 
 
 def _survey_bad_status(conn: Conn) -> Callable[[], object]:
     # The DAL sets only 'published' or 'cancelled' (publish / cancel): the named query is
     # the only way to hand the column another value.
-    survey = _survey(conn)
+    survey = draft_survey(conn)
     return lambda: queries.execute(
         conn, "surveys.set_status", {"id": survey.id, "status": "archived"}
     )
@@ -124,7 +113,7 @@ def _survey_bad_status(conn: Conn) -> Callable[[], object]:
 
 def _survey_made_named(conn: Conn) -> Callable[[], object]:
     # No DAL function changes `anonymous`; the trigger guards every other writer.
-    survey = _survey(conn, anonymous=True)
+    survey = draft_survey(conn, anonymous=True)
     return raw(conn, "UPDATE surveys SET anonymous = false WHERE id = %s", [survey.id])
 
 
@@ -171,15 +160,15 @@ def _member_who_is_nobody(conn: Conn) -> Callable[[], object]:
 
 def _survey_in_no_server(conn: Conn) -> Callable[[], object]:
     srv = server(conn)
-    return lambda: _survey(conn, server_id=srv.id + 1000)
+    return lambda: draft_survey(conn, server_id=srv.id + 1000)
 
 
 def _survey_by_nobody(conn: Conn) -> Callable[[], object]:
-    return lambda: _survey(conn, creator_id=uuid4())
+    return lambda: draft_survey(conn, creator_id=uuid4())
 
 
 def _question_in_no_survey(conn: Conn) -> Callable[[], object]:
-    survey = _survey(conn)
+    survey = draft_survey(conn)
     return lambda: surveys.add_question(
         conn, survey.id + 1000, position=1, kind="text", prompt="Thoughts?"
     )

@@ -11,22 +11,15 @@ import pytest
 from dal import Conflict, InvalidData, NotFound, ReferenceMissing, events, surveys
 from dal.db import Pool
 from tests.community_helpers import count, event, now, server, user
+from tests.community_helpers import survey as draft_survey
 from tests.factories import race
 
 Conn = psycopg.Connection[Any]
 
 
 def open_survey(conn: Conn, **extra: Any) -> surveys.Survey:
-    srv = extra.pop("srv", None) or server(conn)
-    fields: dict[str, Any] = {
-        "server_id": srv.id,
-        "creator_id": srv.owner_id,
-        "title": "How was it?",
-        "opens_at": now() - timedelta(hours=1),
-        "closes_at": now() + timedelta(hours=1),
-    }
-    survey = surveys.create(conn, **(fields | extra))
-    return surveys.publish(conn, survey.id)
+    """A published survey, open now (community_helpers.survey, then publish)."""
+    return surveys.publish(conn, draft_survey(conn, **extra).id)
 
 
 def test_survey_rules(conn: Conn) -> None:
