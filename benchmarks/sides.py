@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -72,31 +72,55 @@ def user_by_email(
 
 
 @contextmanager
-def user_by_id(conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]) -> Iterator[Sides]:
+def _by_id(
+    conn: psycopg.Connection[Any],
+    url: str,
+    ids: Sequence[Any],
+    *,
+    table_name: str,
+    orm_class: type[Any],
+    dal_get: Callable[[psycopg.Connection[Any], Any], Any],
+    naive: str,
+) -> Iterator[Sides]:
+    """A primary-key lookup of `table_name` through each side."""
     with _sqlalchemy(url) as (session, core, eng):
-        table = peers.reflected(eng, "users")
+        table = peers.reflected(eng, table_name)
         by_id = select(table).where(table.c.id == bindparam("id"))
-        dal, naive, orm, sql = (_keys(ids) for _ in range(4))
+        dal, plain, orm, sql = (_keys(ids) for _ in range(4))
         yield {
-            "dal": lambda: users.get(conn, dal()),
-            "naive_psycopg": lambda: conn.execute(NAIVE_USER_BY_ID, [naive()]).fetchone(),
-            "sqlalchemy_orm": lambda: session.get(peers.OrmUser, orm(), populate_existing=True),
+            "dal": lambda: dal_get(conn, dal()),
+            "naive_psycopg": lambda: conn.execute(naive, [plain()]).fetchone(),
+            "sqlalchemy_orm": lambda: session.get(orm_class, orm(), populate_existing=True),
             "sqlalchemy_core": lambda: core.execute(by_id, {"id": sql()}).first(),
         }
 
 
-@contextmanager
-def task_by_id(conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]) -> Iterator[Sides]:
-    with _sqlalchemy(url) as (session, core, eng):
-        table = peers.reflected(eng, "tasks")
-        by_id = select(table).where(table.c.id == bindparam("id"))
-        dal, naive, orm, sql = (_keys(ids) for _ in range(4))
-        yield {
-            "dal": lambda: tasks.get(conn, dal()),
-            "naive_psycopg": lambda: conn.execute(NAIVE_TASK, [naive()]).fetchone(),
-            "sqlalchemy_orm": lambda: session.get(peers.OrmTask, orm(), populate_existing=True),
-            "sqlalchemy_core": lambda: core.execute(by_id, {"id": sql()}).first(),
-        }
+def user_by_id(
+    conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]
+) -> AbstractContextManager[Sides]:
+    return _by_id(
+        conn,
+        url,
+        ids,
+        table_name="users",
+        orm_class=peers.OrmUser,
+        dal_get=users.get,
+        naive=NAIVE_USER_BY_ID,
+    )
+
+
+def task_by_id(
+    conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]
+) -> AbstractContextManager[Sides]:
+    return _by_id(
+        conn,
+        url,
+        ids,
+        table_name="tasks",
+        orm_class=peers.OrmTask,
+        dal_get=tasks.get,
+        naive=NAIVE_TASK,
+    )
 
 
 @contextmanager
