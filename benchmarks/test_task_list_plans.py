@@ -80,10 +80,10 @@ def test_list_for_user_plan(
         ).fetchone()
         assert row is not None
         after = (row[0], row[1])
-    text, params = build(
+    query, params = build(
         owner, _filters(shape, sample), sort=sort, descending=descending, after=after, limit=51
     )
-    summary = plans.summarise(plans.explain(list_conn, text, params))
+    summary = plans.summarise(plans.explain(list_conn, query.text, params))
     expect, page_size = (SORT_INDEX[sort],), plans.PAGE_SIZE
     if shape == "project":
         # No (project, sort key) index exists, on purpose: four more indexes on the

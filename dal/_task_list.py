@@ -20,6 +20,7 @@ indexes; due dates are finite by constraint, so the cursor can hold
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pypika import PostgreSQLQuery as Query
 from pypika.enums import Matching
 from pypika.terms import BasicCriterion, Criterion, LiteralValue, Term, Tuple
 
+from dal import queries
 from dal._time import require_aware
 from dal.errors import InvalidData
 
@@ -106,10 +108,11 @@ def build(
     descending: bool,
     after: tuple[Any, UUID] | None,
     limit: int,
-) -> tuple[LiteralString, dict[str, Any]]:
-    """The SQL text and its parameters. `after` is (sort key value, id) of the last row
-    seen; a sort key of None stands for a NULL due date. The text is built once per
-    shape (pypika is slow next to a query) and reused."""
+) -> tuple[queries.Query, dict[str, Any]]:
+    """The statement and its parameters. `after` is (sort key value, id) of the last
+    row seen; a sort key of None stands for a NULL due date. The statement is built
+    once per shape (pypika is slow next to a query) and reused, prepared like a
+    named query (dal.prepared)."""
     _check_known(filters.statuses, STATUSES, "statuses")
     _check_known(filters.priorities, tuple(PRIORITY_RANK), "priorities")
     params: dict[str, Any] = {"owner_id": owner_id, "limit": limit}
@@ -163,7 +166,15 @@ def _check_known(values: Collection[str] | None, known: tuple[str, ...], column:
 
 
 @functools.lru_cache(maxsize=512)
-def _sql(shape: _Shape) -> LiteralString:
+def _sql(shape: _Shape) -> queries.Query:
+    present = [f.name for f in dataclasses.fields(shape) if getattr(shape, f.name) is True]
+    direction = "desc" if shape.descending else "asc"
+    where = "+".join(present) or "owner"
+    name = f"tasks.list_for_user[{where};{shape.sort} {direction};after {shape.after}]"
+    return queries.Query.parse(name, "a user's tasks, one keyset page", _text(shape), __name__)
+
+
+def _text(shape: _Shape) -> LiteralString:
     where: list[Criterion] = [TASKS.owner_id == Parameter("%(owner_id)s")]
     if shape.statuses:
         where.append(TASKS.status == _ANY(Parameter("%(statuses)s")))

@@ -19,6 +19,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
+from dal import prepared
 from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
@@ -45,13 +46,11 @@ T = TypeVar("T")
 def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
     """Per-connection options derived from the settings.
 
-    `prepare_threshold=None` turns server-side prepared statements off, which
-    PgBouncer in transaction mode (before 1.21) requires.
+    psycopg's own prepared statements stay off: the DAL prepares its named queries
+    itself, after `settings.prepare_threshold` runs (dal.prepared), or never when
+    that is None, as PgBouncer in transaction mode before 1.21 requires.
     """
-    kwargs: dict[str, Any] = {
-        "prepare_threshold": settings.prepare_threshold,
-        "application_name": "dal",
-    }
+    kwargs: dict[str, Any] = {"prepare_threshold": None, "application_name": "dal"}
     if settings.statement_timeout_ms:
         # Added to the URL's own `options` (psycopg would replace them). PgBouncer
         # refuses this startup parameter: there, set the timeout on the role instead.
@@ -81,6 +80,7 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
         max_waiting=settings.pool_max_waiting,
         kwargs=connection_kwargs(settings, conninfo),
         check=ConnectionPool.check_connection,
+        configure=lambda conn: prepared.adopt(conn, settings.prepare_threshold),
         reconnect_timeout=max(settings.pool_timeout, 5.0),
         name=name,
         open=False,
@@ -96,6 +96,16 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
             f"within {settings.pool_timeout:g}s; is the server overloaded?"
         ) from exc
     return pool
+
+
+def open_connection(conninfo: str, settings: Settings, *, autocommit: bool = False) -> Conn:
+    """One connection set up as the pool's are, for a script or a dedicated worker.
+
+    The caller closes it (`with open_connection(...) as conn:`).
+    """
+    conn = connect(conninfo, autocommit=autocommit, **connection_kwargs(settings, conninfo))
+    prepared.adopt(conn, settings.prepare_threshold)
+    return conn
 
 
 @contextmanager

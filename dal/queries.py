@@ -22,14 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 import psycopg
-from psycopg import RawCursor
+from psycopg import RawCursor, adapt
+from psycopg.abc import Transformer
+from psycopg.pq import ExecStatus, PipelineStatus
 from psycopg.rows import BaseRowFactory, RowMaker
 
+from dal import prepared
 from dal.db import Db, connection
 from dal.errors import DalError, translate, translating
 
 if TYPE_CHECKING:
     from psycopg._cursor_base import BaseCursor
+    from psycopg.pq.abc import PGresult
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -126,35 +130,45 @@ _FACTORIES: dict[type[Any], BaseRowFactory[Any]] = {}
 
 
 def dataclass_row(cls: type[T]) -> BaseRowFactory[T]:
-    """Rows as `cls` instances, built positionally when the columns match its fields.
+    """A cursor row factory: rows as `cls` instances (see `row_maker`).
 
-    Like psycopg's `class_row`, but a frozen dataclass built from positional
-    arguments costs half as much as from keywords, and a page of rows is built
-    row by row in Python. Columns in another order fall back to keywords.
-    One factory per class (cached), and one maker per column list it has seen.
+    For cursors running SQL built at run time; named queries load their rows
+    without a cursor. One factory per class (cached).
     """
     known: BaseRowFactory[T] | None = _FACTORIES.get(cls)
     if known is not None:
         return known
-    field_names = tuple(f.name.encode() for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    makers: dict[tuple[bytes | None, ...], RowMaker[T]] = {}
 
     def factory(cursor: BaseCursor[Any, Any]) -> RowMaker[T]:
-        # Read names off the result: cursor.description builds objects we don't need.
-        result = cursor.pgresult
-        names = tuple(result.fname(i) for i in range(result.nfields)) if result else ()
-        maker = makers.get(names)
-        if maker is None:
-            if names == field_names:
-                maker = _positional_maker(cls)
-            else:
-                keys = tuple((n or b"").decode() for n in names)
-                maker = lambda values: cls(**dict(zip(keys, values, strict=True)))  # noqa: E731
-            makers[names] = maker
-        return maker
+        return row_maker(cls, cursor.pgresult)
 
     _FACTORIES[cls] = factory
     return factory
+
+
+_MAKERS: dict[tuple[type[Any], tuple[bytes | None, ...]], RowMaker[Any]] = {}
+
+
+def row_maker(cls: type[T], result: PGresult | None) -> RowMaker[T]:
+    """Build `cls` from the rows of `result`: positionally when its columns are the
+    class's fields in order, else by keyword. One maker per class and column list.
+
+    Like psycopg's `class_row`, but a frozen dataclass built from positional
+    arguments costs half as much as from keywords, and a page of rows is built
+    row by row in Python.
+    """
+    # Names read off the result: cursor.description builds objects we don't need.
+    names = tuple(result.fname(i) for i in range(result.nfields)) if result else ()
+    maker: RowMaker[T] | None = _MAKERS.get((cls, names))
+    if maker is None:
+        fields = tuple(f.name.encode() for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        if names == fields:
+            maker = _positional_maker(cls)
+        else:
+            keys = tuple((n or b"").decode() for n in names)
+            maker = lambda values: cls(**dict(zip(keys, values, strict=True)))  # noqa: E731
+        _MAKERS[cls, names] = maker
+    return maker
 
 
 def _positional_maker(cls: type[T]) -> RowMaker[T]:
@@ -205,57 +219,63 @@ def get(name: str) -> Query:
 
 def _run(
     db: Db,
-    name: str,
+    name: str | Query,
     params: Params,
-    rows: BaseRowFactory[Any] | None,
-    consume: Callable[[RawCursor[Any]], R],
+    row: type[Any] | None,
+    consume: Callable[[Transformer, RowMaker[Any]], R],
 ) -> R:
-    """Run query `name` with `params` and hand its cursor to `consume`.
+    """Run query `name` with `params`; hand its result and a row maker to `consume`.
+    `name` may be a `Query` built at run time (dal._task_list) instead of a name.
 
-    Given a connection this is the hot path of every DAL call: no borrowed
-    connection, no generator context managers, the text sent as parsed at import.
+    Given a connection this is the hot path of every DAL call: the statement runs
+    prepared, in one call into libpq (dal.prepared), or else through a RawCursor
+    with the text as parsed at import; either way no borrowed connection and no
+    generator context managers.
     """
-    query = get(name)
+    query = name if isinstance(name, Query) else get(name)
     args = _arguments(query, params)
     if isinstance(db, psycopg.Connection):
         try:
-            cursor = RawCursor(db, row_factory=rows) if rows else RawCursor(db)
-            return consume(cursor.execute(query.raw, args))
+            result = prepared.run(db, query, args) or _through_cursor(db, query, args)
+            return consume(result, _maker_of(query.name, row, result.pgresult))
         except psycopg.Error as exc:
             raise translate(exc, params) from exc
     with connection(db) as conn:
-        return _run(conn, name, params, rows, consume)
+        return _run(conn, query, params, row, consume)
 
 
-_BY_QUERY: dict[tuple[str, type[Any]], BaseRowFactory[Any]] = {}
+def _through_cursor(conn: psycopg.Connection[Any], query: Query, args: list[Any]) -> Transformer:
+    cursor = RawCursor(conn).execute(query.raw, args)
+    if cursor.pgresult is None and conn.pgconn.pipeline_status != PipelineStatus.OFF:
+        with conn.pipeline():  # leaving a nested block syncs: the result arrives
+            pass
+    result = adapt.Transformer(conn)
+    result.set_pgresult(cursor.pgresult)
+    return result
 
 
-def _rows_of(name: str, cls: type[T]) -> BaseRowFactory[T]:
-    """`dataclass_row(cls)` for query `name`, which checks the column names once: a
-    named query always returns the same columns, so later calls reuse that maker."""
-    known: BaseRowFactory[T] | None = _BY_QUERY.get((name, cls))
-    if known is not None:
-        return known
-    checking = dataclass_row(cls)
+# A named query always returns the same columns: its maker is found once.
+_BY_QUERY: dict[tuple[str, type[Any] | None], RowMaker[Any]] = {}
 
-    def first(cursor: BaseCursor[Any, Any]) -> RowMaker[T]:
-        maker = checking(cursor)
-        if cursor.pgresult is not None and cursor.pgresult.nfields:
-            _BY_QUERY[name, cls] = lambda _cursor: maker
-        return maker
 
-    return first
+def _maker_of(name: str, row: type[Any] | None, result: PGresult | None) -> RowMaker[Any]:
+    maker = _BY_QUERY.get((name, row))
+    if maker is None:
+        maker = tuple if row is None else row_maker(row, result)
+        if result is not None and result.nfields:
+            _BY_QUERY[name, row] = maker
+    return maker
 
 
 def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:
     """Run query `name`; return its first row as `row`, or None."""
-    found: T | None = _run(db, name, params, _rows_of(name, row), _first)
+    found: T | None = _run(db, name, params, row, _first)
     return found
 
 
-def fetch_all(db: Db, name: str, params: Params, row: type[T]) -> list[T]:
-    """Run query `name`; return every row as `row`."""
-    found: list[T] = _run(db, name, params, _rows_of(name, row), _all)
+def fetch_all(db: Db, name: str | Query, params: Params, row: type[T]) -> list[T]:
+    """Run query `name` (or a `Query` built at run time); return every row as `row`."""
+    found: list[T] = _run(db, name, params, row, _all)
     return found
 
 
@@ -282,7 +302,7 @@ def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
     query = get(name)
     args = _arguments(query, params)
     with connection(db) as conn, translating(params):
-        cur = RawCursor(conn, row_factory=_rows_of(name, row))
+        cur = RawCursor(conn, row_factory=lambda c: _maker_of(name, row, c.pgresult))
         yield from cur.stream(query.raw, args)
 
 
@@ -295,13 +315,22 @@ def _arguments(query: Query, params: Params) -> list[Any]:
         raise DalError(f"query {query.name} needs parameters {missing}") from None
 
 
-def _first(cursor: RawCursor[Any]) -> Any:
-    return cursor.fetchone()
+def _first(result: Transformer, make: RowMaker[Any]) -> Any:
+    pgresult = result.pgresult
+    return result.load_row(0, make) if pgresult is not None and pgresult.ntuples else None
 
 
-def _all(cursor: RawCursor[Any]) -> list[Any]:
-    return cursor.fetchall()
+def _all(result: Transformer, make: RowMaker[Any]) -> list[Any]:
+    pgresult = result.pgresult
+    return result.load_rows(0, pgresult.ntuples, make) if pgresult is not None else []
 
 
-def _rowcount(cursor: RawCursor[Any]) -> int:
-    return cursor.rowcount
+def _rowcount(result: Transformer, _make: RowMaker[Any]) -> int:
+    """What a cursor's rowcount says: rows returned, or rows a command touched."""
+    pgresult = result.pgresult
+    if pgresult is None:
+        return -1
+    if pgresult.status == ExecStatus.TUPLES_OK:
+        return pgresult.ntuples
+    touched = pgresult.command_tuples
+    return touched if touched is not None else -1

@@ -38,8 +38,8 @@ from dal._task_list import (
 )
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, any_given, update_params
-from dal.db import Db, connection, snapshot, transaction
-from dal.errors import ConcurrentUpdate, InvalidData, NotFound, translating
+from dal.db import Db, snapshot, transaction
+from dal.errors import ConcurrentUpdate, InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 CLOSED_STATUSES: Final = frozenset({"completed", "done", "cancelled"})
@@ -268,7 +268,7 @@ def list_for_user(
         raise InvalidData(f"unknown sort {sort!r}; use one of {sorted(SORT_KEYS)}", column="sort")
     desc = DEFAULT_DESCENDING[sort] if descending is None else descending
     after = None if cursor is None else _decode(cursor, sort, desc)
-    text, params = build(
+    query, params = build(
         owner_id,
         filters or Filters(),
         sort=sort,
@@ -276,8 +276,7 @@ def list_for_user(
         after=after,
         limit=check_limit(limit) + 1,
     )
-    with connection(db) as conn, translating(params):
-        rows = conn.cursor(row_factory=queries.dataclass_row(Task)).execute(text, params).fetchall()
+    rows = queries.fetch_all(db, query, params, Task)
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]

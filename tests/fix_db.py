@@ -21,7 +21,7 @@ from psycopg import sql
 
 from dal import migrate, passwords
 from dal.config import Settings
-from dal.db import Pool, open_pool
+from dal.db import Pool, open_connection, open_pool
 from dal.server import start_embedded
 
 _counter = itertools.count()
@@ -105,8 +105,10 @@ def empty_db_url(pg_admin: str) -> Iterator[str]:
 
 @pytest.fixture
 def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection to the test database: each DAL call is its own transaction."""
-    with psycopg.connect(db_url, autocommit=True) as connection:
+    """An autocommit connection to the test database, set up as the DAL's pool sets up
+    its own, preparing at once: each DAL call is its own transaction."""
+    settings = Settings(prepare_threshold=0)
+    with open_connection(db_url, settings, autocommit=True) as connection:
         yield connection
 
 
