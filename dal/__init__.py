@@ -10,7 +10,7 @@ Typical use::
 """
 
 from dal.config import Settings
-from dal.db import Db, open_pool, retry, transaction
+from dal.db import Db, open_connection, open_pool, retry, transaction
 from dal.errors import (
     CommitOutcomeUnknown,
     ConcurrentUpdate,
@@ -44,6 +44,7 @@ __all__ = [
     "Settings",
     "StillReferenced",
     "Unavailable",
+    "open_connection",
     "open_pool",
     "resolve_conninfo",
     "retry",

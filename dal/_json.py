@@ -1,17 +1,24 @@
-"""JSON values entering the DAL: checked in Python, so bad input is a typed error.
+"""JSON values entering and leaving the DAL.
 
-psycopg serialises a `Jsonb` only while it sends the query, where a value JSON
-cannot hold (a set, an object, NaN) would surface as a bare TypeError or
-ValueError. Here it is serialised once, up front, and refused as InvalidData
+Entering: psycopg serialises a `Jsonb` only while it sends the query, where a
+value JSON cannot hold (a set, an object, NaN) would surface as a bare TypeError
+or ValueError. Here it is serialised once, up front, and refused as InvalidData
 naming the column (and, for columns that must hold an object, the CHECK).
+
+Leaving: `loads` parses json and jsonb columns on the DAL's connections. orjson
+does it thirty times faster than the standard library for a small object, which
+is a quarter of the time a page of tasks spends in Python; it gives the same
+values, except for what the standard library is kept for.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from psycopg.types.json import Jsonb
 
 from dal.errors import InvalidData
@@ -36,3 +43,19 @@ def jsonb(value: Any, column: str, *, object_constraint: str | None = None) -> J
     except (TypeError, ValueError) as exc:
         raise InvalidData(f"{column} is not valid JSON: {exc}", column=column) from None
     return Jsonb(value, dumps=lambda _value: text)
+
+
+# orjson turns an integer beyond 64 bits into a float, where jsonb holds it exactly
+# and the standard library gives it back exact; 19 digits in a row may be one.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """Parse a json or jsonb value from the server, as `json.loads` would."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if len(raw) < 19 or _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:  # a number beyond a double, such as 1e400
+            pass
+    return json.loads(raw)

@@ -17,9 +17,11 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from dal import prepared
+from dal._json import loads
 from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
@@ -80,7 +82,7 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
         max_waiting=settings.pool_max_waiting,
         kwargs=connection_kwargs(settings, conninfo),
         check=ConnectionPool.check_connection,
-        configure=lambda conn: prepared.adopt(conn, settings.prepare_threshold),
+        configure=lambda conn: set_up(conn, settings),
         reconnect_timeout=max(settings.pool_timeout, 5.0),
         name=name,
         open=False,
@@ -104,8 +106,15 @@ def open_connection(conninfo: str, settings: Settings, *, autocommit: bool = Fal
     The caller closes it (`with open_connection(...) as conn:`).
     """
     conn = connect(conninfo, autocommit=autocommit, **connection_kwargs(settings, conninfo))
-    prepared.adopt(conn, settings.prepare_threshold)
+    set_up(conn, settings)
     return conn
+
+
+def set_up(conn: Conn, settings: Settings) -> None:
+    """What the DAL sets on each connection it opens: it prepares its own queries
+    (dal.prepared), and json and jsonb values are parsed by `dal._json.loads`."""
+    prepared.adopt(conn, settings.prepare_threshold)
+    set_json_loads(loads, conn)
 
 
 @contextmanager
