@@ -87,8 +87,22 @@ def heavy(speed_url: str, bench_meta: dict[str, Any]) -> dict[str, Any]:
     return {"owner": owner, "depth": depth, "at": edge[0], "first_id": edge[1][1]}
 
 
+@pytest.fixture(scope="module")
+def pinned(pg_admin: str, bench_meta: dict[str, Any]) -> Iterator[str]:
+    """Client and server pinned to one core for a timing module (benchmarks.pinning).
+    Connections opened inside it get the server's placement."""
+    from benchmarks import pinning
+
+    with pinning.pinned(pg_admin, one_core=True) as placement:
+        bench_meta["placement"] = placement
+        yield placement
+
+
 @pytest.fixture
-def speed_conn(speed_url: str) -> Iterator[psycopg.Connection[Any]]:
-    """The autocommit connection the DAL and naive psycopg share in a comparison."""
-    with psycopg.connect(speed_url, autocommit=True) as connection:
-        yield connection
+def speed_conns(speed_url: str, pinned: str) -> Iterator[Any]:
+    """The DAL's connection (set up as its pool's are) and naive psycopg's plain one,
+    both in autocommit, opened on the pinned server."""
+    from benchmarks import sides
+
+    with sides.connections(speed_url) as conns:
+        yield conns

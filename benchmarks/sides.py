@@ -4,8 +4,9 @@ Each comparison is a context manager yielding ``{side: call}``: a call does one 
 of work (one lookup, one page) with the next key of its own cycle, and returns what
 it found. pytest-benchmark times each side on its own (test_speed*.py), and
 test_speed_paired.py calls the sides of a comparison in turn, round after round.
-Naive psycopg and the DAL share one autocommit connection; SQLAlchemy opens its
-own, through psycopg, from the same conninfo.
+The DAL runs on a connection it opened (as its pool does), naive psycopg on a
+plain `psycopg.connect()` one, both in autocommit; SQLAlchemy opens its own,
+through psycopg, from the same conninfo.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -21,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from benchmarks import peers
 from dal import tasks, users
+from dal.config import Settings
+from dal.db import open_connection
 from dal.pagination import encode_cursor
 
 Sides = dict[str, Callable[[], Any]]
@@ -33,6 +37,22 @@ NAIVE_PAGE = "SELECT * FROM tasks WHERE owner_id = %s ORDER BY created_at DESC, 
 OFFSET_PAGE = (
     "SELECT * FROM tasks WHERE owner_id = %s ORDER BY created_at DESC, id DESC OFFSET %s LIMIT %s"
 )
+
+
+@dataclass(frozen=True)
+class Conns:
+    dal: psycopg.Connection[Any]  # dal.db.open_connection: the DAL prepares its queries
+    naive: psycopg.Connection[Any]  # psycopg.connect: psycopg prepares after 5 runs
+
+
+@contextmanager
+def connections(url: str) -> Iterator[Conns]:
+    """Both sides' connections, in autocommit, the DAL's with its default settings."""
+    with (
+        open_connection(url, Settings(), autocommit=True) as dal,
+        psycopg.connect(url, autocommit=True) as naive,
+    ):
+        yield Conns(dal=dal, naive=naive)
 
 
 def _keys(values: Sequence[Any]) -> Callable[[], Any]:
@@ -51,17 +71,15 @@ def _sqlalchemy(url: str) -> Iterator[tuple[Session, Any, Any]]:
 
 
 @contextmanager
-def user_by_email(
-    conn: psycopg.Connection[Any], url: str, emails: Sequence[str]
-) -> Iterator[Sides]:
+def user_by_email(conns: Conns, url: str, emails: Sequence[str]) -> Iterator[Sides]:
     orm_user = peers.OrmUser
     with _sqlalchemy(url) as (session, core, eng):
         table = peers.reflected(eng, "users")
         by_email = select(table).where(func.lower(table.c.email) == func.lower(bindparam("e")))
         dal, naive, orm, sql = (_keys(emails) for _ in range(4))
         yield {
-            "dal": lambda: users.get_by_email(conn, dal()),
-            "naive_psycopg": lambda: conn.execute(NAIVE_USER_BY_EMAIL, [naive()]).fetchone(),
+            "dal": lambda: users.get_by_email(conns.dal, dal()),
+            "naive_psycopg": lambda: conns.naive.execute(NAIVE_USER_BY_EMAIL, [naive()]).fetchone(),
             "sqlalchemy_orm": lambda: session.scalars(
                 select(orm_user)
                 .where(func.lower(orm_user.email) == func.lower(orm()))
@@ -73,7 +91,7 @@ def user_by_email(
 
 @contextmanager
 def _by_id(
-    conn: psycopg.Connection[Any],
+    conns: Conns,
     url: str,
     ids: Sequence[Any],
     *,
@@ -88,18 +106,16 @@ def _by_id(
         by_id = select(table).where(table.c.id == bindparam("id"))
         dal, plain, orm, sql = (_keys(ids) for _ in range(4))
         yield {
-            "dal": lambda: dal_get(conn, dal()),
-            "naive_psycopg": lambda: conn.execute(naive, [plain()]).fetchone(),
+            "dal": lambda: dal_get(conns.dal, dal()),
+            "naive_psycopg": lambda: conns.naive.execute(naive, [plain()]).fetchone(),
             "sqlalchemy_orm": lambda: session.get(orm_class, orm(), populate_existing=True),
             "sqlalchemy_core": lambda: core.execute(by_id, {"id": sql()}).first(),
         }
 
 
-def user_by_id(
-    conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]
-) -> AbstractContextManager[Sides]:
+def user_by_id(conns: Conns, url: str, ids: Sequence[Any]) -> AbstractContextManager[Sides]:
     return _by_id(
-        conn,
+        conns,
         url,
         ids,
         table_name="users",
@@ -109,11 +125,9 @@ def user_by_id(
     )
 
 
-def task_by_id(
-    conn: psycopg.Connection[Any], url: str, ids: Sequence[Any]
-) -> AbstractContextManager[Sides]:
+def task_by_id(conns: Conns, url: str, ids: Sequence[Any]) -> AbstractContextManager[Sides]:
     return _by_id(
-        conn,
+        conns,
         url,
         ids,
         table_name="tasks",
@@ -124,7 +138,7 @@ def task_by_id(
 
 
 @contextmanager
-def page(conn: psycopg.Connection[Any], url: str, owner: Any) -> Iterator[Sides]:
+def page(conns: Conns, url: str, owner: Any) -> Iterator[Sides]:
     """The 50 newest tasks of one user: a list of 50 rows each side."""
     task = peers.OrmTask
     newest = (
@@ -136,21 +150,23 @@ def page(conn: psycopg.Connection[Any], url: str, owner: Any) -> Iterator[Sides]
     )
     with _sqlalchemy(url) as (session, _core, _eng):
         yield {
-            "dal": lambda: tasks.list_for_user(conn, owner, sort="created", limit=PAGE).items,
-            "naive_psycopg": lambda: conn.execute(NAIVE_PAGE, [owner, PAGE]).fetchall(),
+            "dal": lambda: tasks.list_for_user(conns.dal, owner, sort="created", limit=PAGE).items,
+            "naive_psycopg": lambda: conns.naive.execute(NAIVE_PAGE, [owner, PAGE]).fetchall(),
             "sqlalchemy_orm": lambda: session.scalars(newest).all(),
         }
 
 
 @contextmanager
-def depth(conn: psycopg.Connection[Any], owner: Any, depth: int, at: Any) -> Iterator[Sides]:
+def depth(conns: Conns, owner: Any, depth: int, at: Any) -> Iterator[Sides]:
     """The first page, the keyset page after row `depth`, and OFFSET `depth`."""
     created_at, task_id = at
     cursor = encode_cursor(["created", True, created_at.isoformat(), str(task_id)])
     yield {
-        "keyset_first_page": lambda: tasks.list_for_user(conn, owner, sort="created").items,
+        "keyset_first_page": lambda: tasks.list_for_user(conns.dal, owner, sort="created").items,
         "keyset_deep_page": lambda: (
-            tasks.list_for_user(conn, owner, sort="created", cursor=cursor).items
+            tasks.list_for_user(conns.dal, owner, sort="created", cursor=cursor).items
         ),
-        "offset_deep_page": lambda: conn.execute(OFFSET_PAGE, [owner, depth, PAGE]).fetchall(),
+        "offset_deep_page": lambda: conns.naive.execute(
+            OFFSET_PAGE, [owner, depth, PAGE]
+        ).fetchall(),
     }

@@ -10,7 +10,8 @@ from dal.server import bin_dir
 from tests.fix_db import create_database, drop_database
 
 
-def test_pgbench_select_only_floor(pg_admin: str, bench_meta: dict[str, Any]) -> None:
+def test_pgbench_select_only_floor(pg_admin: str, bench_meta: dict[str, Any], pinned: str) -> None:
+    """pgbench inherits this process's core, and its backend the server's (pinned)."""
     name = "dal_bench_pgbench"
     url = create_database(pg_admin, name)
     pgbench = str(bin_dir() / "pgbench")

@@ -42,7 +42,9 @@ def pool_with(url: str, threshold: int | None) -> Pool:
 
 
 @pytest.mark.parametrize("threshold", [0, None], ids=["prepared", "unprepared"])
-def test_prepared(benchmark: BenchmarkFixture, loaded_url: str, threshold: int | None) -> None:
+def test_prepared(
+    benchmark: BenchmarkFixture, loaded_url: str, threshold: int | None, pinned: str
+) -> None:
     pool = pool_with(loaded_url, threshold)
     counter = iter(range(10**9))
     try:

@@ -25,11 +25,11 @@ Conn = psycopg.Connection[Any]
 def test_user_by_email(
     benchmark: BenchmarkFixture,
     side: str,
-    speed_conn: Conn,
+    speed_conns: sides.Conns,
     speed_url: str,
     speed_keys: dict[str, Any],
 ) -> None:
-    with sides.user_by_email(speed_conn, speed_url, speed_keys["emails"]) as run:
+    with sides.user_by_email(speed_conns, speed_url, speed_keys["emails"]) as run:
         assert benchmark(run[side]) is not None
 
 
@@ -38,11 +38,11 @@ def test_user_by_email(
 def test_user_by_id(
     benchmark: BenchmarkFixture,
     side: str,
-    speed_conn: Conn,
+    speed_conns: sides.Conns,
     speed_url: str,
     speed_keys: dict[str, Any],
 ) -> None:
-    with sides.user_by_id(speed_conn, speed_url, speed_keys["user_ids"]) as run:
+    with sides.user_by_id(speed_conns, speed_url, speed_keys["user_ids"]) as run:
         assert benchmark(run[side]) is not None
 
 
@@ -51,11 +51,11 @@ def test_user_by_id(
 def test_task_by_id(
     benchmark: BenchmarkFixture,
     side: str,
-    speed_conn: Conn,
+    speed_conns: sides.Conns,
     speed_url: str,
     speed_keys: dict[str, Any],
 ) -> None:
-    with sides.task_by_id(speed_conn, speed_url, speed_keys["task_ids"]) as run:
+    with sides.task_by_id(speed_conns, speed_url, speed_keys["task_ids"]) as run:
         assert benchmark(run[side]) is not None
 
 
@@ -64,20 +64,20 @@ def test_task_by_id(
 def test_page(
     benchmark: BenchmarkFixture,
     side: str,
-    speed_conn: Conn,
+    speed_conns: sides.Conns,
     speed_url: str,
     heavy: dict[str, Any],
 ) -> None:
-    with sides.page(speed_conn, speed_url, heavy["owner"]) as run:
+    with sides.page(speed_conns, speed_url, heavy["owner"]) as run:
         assert len(benchmark(run[side])) == sides.PAGE
 
 
 @pytest.mark.parametrize("side", ["keyset_first_page", "keyset_deep_page", "offset_deep_page"])
 @pytest.mark.benchmark(group="depth: keyset vs OFFSET")
 def test_depth(
-    benchmark: BenchmarkFixture, side: str, speed_conn: Conn, heavy: dict[str, Any]
+    benchmark: BenchmarkFixture, side: str, speed_conns: sides.Conns, heavy: dict[str, Any]
 ) -> None:
-    with sides.depth(speed_conn, heavy["owner"], heavy["depth"], heavy["at"]) as run:
+    with sides.depth(speed_conns, heavy["owner"], heavy["depth"], heavy["at"]) as run:
         rows = benchmark(run[side])
     assert len(rows) == sides.PAGE
     if side != "keyset_first_page":  # keyset and OFFSET find the same rows at the depth

@@ -22,13 +22,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from benchmarks import sides
+from benchmarks import pinning, sides
 from benchmarks.conftest import RESULTS
 
 ROUNDS = 200
 BATCH = 10  # calls of one side in a row, timed together
 WARM_UP = 50  # calls per side first: prepared statements, caches, the ORM's compiled SQL
 Conn = psycopg.Connection[Any]
+TWO_CORES = "two_cores/"  # prefix of the groups timed with the server on another core
 
 
 def measure(run: sides.Sides, rounds: int = ROUNDS, batch: int = BATCH) -> dict[str, Any]:
@@ -64,23 +65,49 @@ def paired() -> Iterator[dict[str, Any]]:
 
 
 def test_lookups_in_turn(
-    paired: dict[str, Any], speed_conn: Conn, speed_url: str, speed_keys: dict[str, Any]
+    paired: dict[str, Any], speed_conns: sides.Conns, speed_url: str, speed_keys: dict[str, Any]
 ) -> None:
-    with sides.user_by_email(speed_conn, speed_url, speed_keys["emails"]) as run:
+    with sides.user_by_email(speed_conns, speed_url, speed_keys["emails"]) as run:
         paired["user_by_email"] = measure(run)
-    with sides.user_by_id(speed_conn, speed_url, speed_keys["user_ids"]) as run:
+    with sides.user_by_id(speed_conns, speed_url, speed_keys["user_ids"]) as run:
         paired["user_by_id"] = measure(run)
-    with sides.task_by_id(speed_conn, speed_url, speed_keys["task_ids"]) as run:
+    with sides.task_by_id(speed_conns, speed_url, speed_keys["task_ids"]) as run:
         paired["task_by_id"] = measure(run)
     for group in ("user_by_email", "user_by_id", "task_by_id"):
         assert set(paired[group]) == {"dal", "naive_psycopg", "sqlalchemy_orm", "sqlalchemy_core"}
 
 
 def test_pages_in_turn(
-    paired: dict[str, Any], speed_conn: Conn, speed_url: str, heavy: dict[str, Any]
+    paired: dict[str, Any], speed_conns: sides.Conns, speed_url: str, heavy: dict[str, Any]
 ) -> None:
-    with sides.page(speed_conn, speed_url, heavy["owner"]) as run:
+    with sides.page(speed_conns, speed_url, heavy["owner"]) as run:
         paired["page"] = measure(run, rounds=ROUNDS // 2)
-    with sides.depth(speed_conn, heavy["owner"], heavy["depth"], heavy["at"]) as run:
+    with sides.depth(speed_conns, heavy["owner"], heavy["depth"], heavy["at"]) as run:
         paired["depth"] = measure(run, rounds=ROUNDS // 4, batch=2)
     assert all(side["median"] > 0 for group in ("page", "depth") for side in paired[group].values())
+
+
+def test_on_two_cores_in_turn(
+    paired: dict[str, Any],
+    speed_url: str,
+    speed_keys: dict[str, Any],
+    heavy: dict[str, Any],
+    bench_meta: dict[str, Any],
+) -> None:
+    """The lookups and the page again, the server on a core of its own (the report's
+    second table): every round trip pays a cross-core wake-up."""
+    with (
+        pinning.pinned(speed_url, one_core=False) as placement,
+        sides.connections(speed_url) as conns,
+    ):
+        bench_meta["placement_two_cores"] = placement
+        for group, comparison, keys in (
+            ("user_by_email", sides.user_by_email, speed_keys["emails"]),
+            ("user_by_id", sides.user_by_id, speed_keys["user_ids"]),
+            ("task_by_id", sides.task_by_id, speed_keys["task_ids"]),
+        ):
+            with comparison(conns, speed_url, keys) as run:
+                paired[f"{TWO_CORES}{group}"] = measure(run)
+        with sides.page(conns, speed_url, heavy["owner"]) as run:
+            paired[f"{TWO_CORES}page"] = measure(run, rounds=ROUNDS // 2)
+    assert len([group for group in paired if group.startswith(TWO_CORES)]) == 4
