@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psycopg
@@ -66,16 +66,21 @@ def pinned(conninfo: str, *, one_core: bool) -> Iterator[str]:
     own, servers = os.sched_getaffinity(0), os.sched_getaffinity(postmaster)
     try:
         os.sched_setaffinity(postmaster, {server})
+        os.sched_setaffinity(0, {client})
     except PermissionError:
+        _restore(postmaster, servers)
         yield "not pinned (no permission to set the server's CPU set)"
         return
-    os.sched_setaffinity(0, {client})
+    placement = f"client on CPU {client}, server on CPU {server}"
     try:
-        yield (
-            f"client and server on CPU {client}"
-            if one_core
-            else (f"client on CPU {client}, server on CPU {server}")
-        )
+        yield f"client and server on CPU {client}" if one_core else placement
     finally:
         os.sched_setaffinity(0, own)
-        os.sched_setaffinity(postmaster, servers)
+        _restore(postmaster, servers)
+
+
+def _restore(postmaster: int, cores: set[int]) -> None:
+    """Give the server its cores back (backends forked meanwhile keep the pinned set
+    until they exit: the benchmarks close theirs)."""
+    with suppress(OSError):  # the server stopped meanwhile
+        os.sched_setaffinity(postmaster, cores)

@@ -165,9 +165,13 @@ def _check_known(values: Collection[str] | None, known: tuple[str, ...], column:
         )
 
 
+_NOT_FILTERS = {"sort", "descending", "after"}
+
+
 @functools.lru_cache(maxsize=512)
 def _sql(shape: _Shape) -> queries.Query:
-    present = [f.name for f in dataclasses.fields(shape) if getattr(shape, f.name) is True]
+    filters = [f.name for f in dataclasses.fields(shape) if f.name not in _NOT_FILTERS]
+    present = [name for name in filters if getattr(shape, name)]
     direction = "desc" if shape.descending else "asc"
     where = "+".join(present) or "owner"
     name = f"tasks.list_for_user[{where};{shape.sort} {direction};after {shape.after}]"

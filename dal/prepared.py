@@ -15,18 +15,27 @@ which would drop the DAL's statements in the middle of a transaction. On a
 connection the DAL did not open, nothing is prepared here: where psycopg
 prepares, its cursor runs the query; where it does not, the query runs unnamed.
 
-`run` returns None, and the caller uses a cursor, when psycopg must handle the
-connection's state itself: pipeline mode, a busy or broken connection, or a
-connection outside autocommit with no transaction open (psycopg sends the BEGIN
-that a DAL call on it must start).
+`run` returns None, and the caller uses a cursor, where psycopg must handle the
+connection itself: pipeline mode, a busy or broken connection, psycopg's own
+preparing switched on, or gevent (whose patched select psycopg waits on
+cooperatively). Outside autocommit with no transaction open, it sends the BEGIN
+psycopg would, with the connection's isolation level, read-only and deferrable
+settings. NOTIFY messages read during a call go to psycopg's handlers.
 
-A user's DEALLOCATE ALL (or DISCARD ALL) drops the DAL's statements: outside a
-transaction the statement is prepared again and run; inside one, the error ends
-the transaction as any failed statement would, and the next call prepares again.
+A blocking call is not interrupted by Ctrl-C (the signal is handled when the
+statement ends; `DATABASE_STATEMENT_TIMEOUT` bounds it), and a connection must not
+be closed by one thread while another runs a call on it (`conn.cancel()` is safe).
+
+A user's DEALLOCATE ALL (or DISCARD ALL) drops the DAL's statements, and a
+migration that changes the type of a column a statement returns makes it fail:
+outside a transaction the statement is prepared again and run; inside one, the
+error ends the transaction as any failed statement would, and the next call
+prepares again.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -51,15 +60,18 @@ if TYPE_CHECKING:
 MAX_PER_CONNECTION = 500
 
 _UNDEFINED_STATEMENT = b"26000"  # invalid_sql_statement_name: no such prepared statement
+_DUPLICATE_STATEMENT = b"42P05"  # duplicate_prepared_statement
+_FEATURE_NOT_SUPPORTED = b"0A000"
+_TYPE_CHANGED = b"cached plan must not change result type"
 _OK = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK)
 
-Key = tuple[str, tuple[int, ...]]  # query name, argument types
+Key = tuple[str, tuple[int, ...]]  # query text, argument types
 
 # One server-side name per key, the same on every connection.
 _names: dict[Key, bytes] = {}
 _numbers = count(1)
 _names_lock = threading.Lock()
-_texts: dict[tuple[str, str], bytes] = {}  # (query name, client encoding) -> text sent
+_texts: dict[tuple[str, str], bytes] = {}  # (query text, client encoding) -> bytes sent
 
 
 @dataclass(slots=True)
@@ -77,8 +89,11 @@ _adopted: weakref.WeakKeyDictionary[psycopg.Connection[Any], _Adopted] = weakref
 def adopt(conn: psycopg.Connection[Any], threshold: int | None) -> None:
     """Prepare named queries on `conn` after `threshold` runs each (None: never).
 
-    Call it on a new connection, before psycopg has prepared anything on it.
+    Call it on a new connection, before psycopg has prepared anything on it; a
+    second call changes nothing.
     """
+    if conn in _adopted:
+        return
     conn.prepare_threshold = None
     _adopted[conn] = _Adopted(threshold)
 
@@ -88,9 +103,11 @@ def run(conn: psycopg.Connection[Any], query: Query, args: list[Any]) -> Transfo
 
     Raises psycopg's error for a failed statement, as a cursor would.
     """
-    adopted = _adopted.get(conn)
-    if adopted is None and conn.prepare_threshold is not None:
+    if conn.prepare_threshold is not None or _cooperative():
+        # psycopg prepares here (and may DEALLOCATE ALL), or a blocking call would
+        # stall every greenlet: psycopg's cursor does it all.
         return None
+    adopted = _adopted.get(conn)
     tx = adapt.Transformer(conn)
     # NULLs included: libpq takes None for one, though the stub says otherwise.
     params = cast("list[Buffer]", tx.dump_sequence(args, [PyFormat.AUTO] * len(args)))
@@ -103,10 +120,11 @@ def run(conn: psycopg.Connection[Any], query: Query, args: list[Any]) -> Transfo
             pgconn.status != ConnStatus.OK
             or pgconn.pipeline_status != PipelineStatus.OFF
             or status == TransactionStatus.ACTIVE
-            or (status == TransactionStatus.IDLE and not conn.autocommit)
         ):
             return None
-        key = (query.name, types)
+        if status == TransactionStatus.IDLE and not conn.autocommit:
+            _check(conn, pgconn.exec_(_begin(conn)))  # what psycopg would send first
+        key = (query.raw, types)
         name = _statement_for(conn, adopted, key, query) if adopted else None
         if name is None:
             text = _text(conn, query)
@@ -114,11 +132,11 @@ def run(conn: psycopg.Connection[Any], query: Query, args: list[Any]) -> Transfo
         else:
             assert adopted is not None
             result = pgconn.exec_prepared(name, params, param_formats=formats)
-            if _statement_missing(result):
-                adopted.prepared.clear()  # DEALLOCATE ALL: every one of ours is gone
-                if pgconn.transaction_status == TransactionStatus.IDLE:
-                    _prepare(conn, adopted, name, query, types)
+            if _failed_with(result, _UNDEFINED_STATEMENT) or _result_type_changed(result):
+                name = _recover(conn, adopted, key, query, result)
+                if name is not None:
                     result = pgconn.exec_prepared(name, params, param_formats=formats)
+        _deliver_notifies(pgconn)
     _check(conn, result)
     tx.set_pgresult(result)
     return tx
@@ -132,19 +150,49 @@ def _statement_for(
     name = _names.get(key)
     if name is not None and name in adopted.prepared:
         return name
+    if adopted.threshold is None or len(adopted.prepared) >= MAX_PER_CONNECTION:
+        return None
     runs = adopted.runs.get(key, 0)
-    if (
-        adopted.threshold is None
-        or runs < adopted.threshold
-        or len(adopted.prepared) >= MAX_PER_CONNECTION
-    ):
+    if runs < adopted.threshold:
         adopted.runs[key] = runs + 1
         return None
     if name is None:
-        with _names_lock:
-            name = _names.setdefault(key, f"_dal_{next(_numbers)}".encode())
+        name = _new_name(key)
     _prepare(conn, adopted, name, query, key[1])
     return name
+
+
+def _recover(
+    conn: psycopg.Connection[Any], adopted: _Adopted, key: Key, query: Query, failed: PGresult
+) -> bytes | None:
+    """After a prepared statement failed because it is gone or its result's type
+    changed: the name to run it again under now, or None to let the error stand.
+
+    Gone: a DEALLOCATE ALL (or DISCARD ALL) dropped every statement of ours. A
+    changed type (a migration altered a column) leaves the stale statement in
+    place, so the query gets a new name on every connection. Either way it is run
+    again only outside a transaction; inside one the error ends the transaction,
+    as any failed statement would, and the next call prepares again.
+    """
+    if _failed_with(failed, _UNDEFINED_STATEMENT):
+        adopted.prepared.clear()
+        name = _names[key]
+    else:
+        name = _new_name(key, replacing=_names[key])
+    if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+        return None
+    _prepare(conn, adopted, name, query, key[1])
+    return name
+
+
+def _new_name(key: Key, replacing: bytes | None = None) -> bytes:
+    """The process-wide name of `key`'s statement: one name always stands for one
+    text and argument types, so a name the server already holds is the same one."""
+    with _names_lock:
+        name = _names.get(key)
+        if name is None or name == replacing:
+            name = _names[key] = f"_dal_{next(_numbers)}".encode()
+        return name
 
 
 def _prepare(
@@ -154,22 +202,58 @@ def _prepare(
     query: Query,
     types: tuple[int, ...],
 ) -> None:
-    _check(conn, conn.pgconn.prepare(name, _text(conn, query), param_types=types or None))
+    result = conn.pgconn.prepare(name, _text(conn, query), param_types=types or None)
+    if not _failed_with(result, _DUPLICATE_STATEMENT):  # already there: the same statement
+        _check(conn, result)
     adopted.prepared.add(name)
 
 
 def _text(conn: psycopg.Connection[Any], query: Query) -> bytes:
     encoding = conn.info.encoding
-    text = _texts.get((query.name, encoding))
+    text = _texts.get((query.raw, encoding))
     if text is None:
-        text = _texts[query.name, encoding] = query.raw.encode(encoding)
+        text = _texts[query.raw, encoding] = query.raw.encode(encoding)
     return text
 
 
-def _statement_missing(result: PGresult) -> bool:
+def _begin(conn: psycopg.Connection[Any]) -> bytes:
+    """The BEGIN psycopg sends before a statement outside autocommit, from the
+    connection's transaction characteristics."""
+    parts = [b"BEGIN"]
+    if conn.isolation_level is not None:
+        parts.append(b"ISOLATION LEVEL " + conn.isolation_level.name.replace("_", " ").encode())
+    if conn.read_only is not None:
+        parts.append(b"READ ONLY" if conn.read_only else b"READ WRITE")
+    if conn.deferrable is not None:
+        parts.append(b"DEFERRABLE" if conn.deferrable else b"NOT DEFERRABLE")
+    return b" ".join(parts)
+
+
+def _deliver_notifies(pgconn: psycopg.pq.abc.PGconn) -> None:
+    """Hand NOTIFY messages read during the call to psycopg, as its cursor would:
+    to the connection's handlers, or to the backlog `conn.notifies()` reads."""
+    while (notify := pgconn.notifies()) is not None:
+        if pgconn.notify_handler:
+            pgconn.notify_handler(notify)
+
+
+def _cooperative() -> bool:
+    """True under gevent's monkey-patching, where psycopg waits cooperatively."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("select"))
+
+
+def _result_type_changed(result: PGresult) -> bool:
+    # 0A000 is feature_not_supported at large: the message tells this case apart
+    # (where the server's messages are translated, the error simply stands).
+    message = result.error_field(DiagnosticField.MESSAGE_PRIMARY) or b""
+    return _failed_with(result, _FEATURE_NOT_SUPPORTED) and message.startswith(_TYPE_CHANGED)
+
+
+def _failed_with(result: PGresult, *states: bytes) -> bool:
     return (
         result.status == ExecStatus.FATAL_ERROR
-        and result.error_field(DiagnosticField.SQLSTATE) == _UNDEFINED_STATEMENT
+        and result.error_field(DiagnosticField.SQLSTATE) in states
     )
 
 
@@ -177,12 +261,13 @@ def _check(conn: psycopg.Connection[Any], result: PGresult) -> None:
     """Raise what a cursor would for a result that is neither rows nor a command tag."""
     if result.status in _OK:
         return
+    encoding = conn.info.encoding if conn.pgconn.status == ConnStatus.OK else "utf-8"
+    if result.status == ExecStatus.FATAL_ERROR and result.error_field(DiagnosticField.SQLSTATE):
+        raise errors.error_from_result(result, encoding=encoding)
     if conn.pgconn.status == ConnStatus.BAD:
         # libpq reports a dropped connection as an error result with no SQLSTATE.
-        message = result.error_message.decode(errors="replace").strip()
+        message = result.error_message.decode(encoding, errors="replace").strip()
         raise psycopg.OperationalError(message or "the connection was lost")
     if result.status == ExecStatus.FATAL_ERROR:
-        raise errors.error_from_result(result, encoding=conn.info.encoding)
-    raise psycopg.ProgrammingError(
-        f"a named query returned {ExecStatus(result.status).name}; COPY needs a cursor"
-    )
+        raise errors.error_from_result(result, encoding=encoding)
+    raise psycopg.InternalError(f"unexpected result status {ExecStatus(result.status).name}")

@@ -3,15 +3,18 @@ what drops or bypasses prepared statements, the same answers as a cursor."""
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from dal import prepared, queries, users
+from dal import prepared, queries, tasks, users
 from dal.config import Settings
 from dal.db import open_connection
 from dal.errors import Conflict, ConnectionLost, DalError
@@ -61,7 +64,7 @@ def test_psycopg_does_not_prepare_on_a_dal_connection(dal_conn: Conn) -> None:
     assert dal_conn.prepare_threshold is None
     user = factories.user(dal_conn)
     dal_conn.commit()
-    for _ in range(4):  # BEGIN and the first through a cursor, two unnamed, then prepared
+    for _ in range(4):  # two unnamed (the first after a BEGIN), then prepared
         users.get(dal_conn, user.id)
     for _ in range(6):
         dal_conn.execute("SELECT 1 FROM users WHERE id = %s", [user.id])
@@ -108,8 +111,8 @@ def test_deallocate_all_inside_a_transaction_fails_that_transaction_only(dal_con
     with pytest.raises(DalError, match="does not exist"):
         users.get(dal_conn, user.id)
     dal_conn.rollback()
-    users.count(dal_conn)  # BEGIN, through a cursor
-    assert users.get(dal_conn, user.id) == user  # prepared again
+    assert users.get(dal_conn, user.id) == user  # after a BEGIN, prepared again
+    assert len(ours(dal_conn)) == 1
 
 
 def test_a_constraint_violation_is_typed_and_writes_nothing(conn: Conn) -> None:
@@ -149,12 +152,16 @@ def test_a_connection_the_dal_did_not_open_keeps_psycopg_preparing(db_url: str) 
 
 
 def test_arguments_of_other_types_get_their_own_statement(conn: Conn) -> None:
-    """A NULL has no type, so a call with one is prepared apart from one without."""
-    user = factories.user(conn)
-    with_name = users.update(conn, user.id, display_name="Ada")
-    without = users.update(conn, user.id, display_name=None)
-    assert (with_name.display_name, without.display_name) == ("Ada", None)
-    assert len(ours(conn)) >= 2
+    """A NULL has no type, so a call with one is prepared apart from one with a
+    timestamptz; both give the right rows."""
+    owner = factories.user(conn)
+    task = tasks.create(conn, owner_id=owner.id, title="Due")
+    due = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    update = queries.get("tasks.update").raw
+    before = ours(conn).count(update)
+    assert tasks.update(conn, task.id, due_at=due).due_at == due
+    assert tasks.update(conn, task.id, due_at=None).due_at is None
+    assert ours(conn).count(update) == before + 2
 
 
 def test_threads_sharing_a_connection_each_get_their_own_rows(conn: Conn) -> None:
@@ -180,3 +187,81 @@ def test_statements_per_connection_are_capped(conn: Conn, monkeypatch: pytest.Mo
     user = factories.user(conn)  # users.insert takes the one slot
     assert users.get(conn, user.id) == user  # runs unnamed past the cap
     assert ours(conn) == [queries.get("users.insert").raw]
+
+
+def test_a_statement_the_server_already_holds_is_taken_as_prepared(conn: Conn) -> None:
+    """Should the DAL lose track of a statement it prepared (an interrupt between
+    PREPARE and its note of it), preparing it again is not an error."""
+    user = factories.user(conn)
+    users.get(conn, user.id)
+    prepared._adopted[conn].prepared.clear()
+    assert users.get(conn, user.id) == user
+    prepared.adopt(conn, 0)  # a second adoption keeps what the first knew
+    assert prepared._adopted[conn].prepared
+
+
+def test_notifications_read_during_a_call_reach_the_handlers(conn: Conn, db_url: str) -> None:
+    heard: list[str] = []
+    conn.add_notify_handler(lambda notify: heard.append(notify.payload))
+    conn.execute("LISTEN dal_test")
+    with psycopg.connect(db_url, autocommit=True) as other:
+        other.execute("NOTIFY dal_test, 'hello'")
+    users.count(conn)
+    users.count(conn)
+    assert heard == ["hello"]
+
+
+def test_the_begin_carries_the_connections_transaction_characteristics(dal_conn: Conn) -> None:
+    dal_conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    dal_conn.read_only = True
+    for _ in range(3):  # unnamed twice, then prepared: each the first of its transaction
+        assert users.count(dal_conn) == 0
+        settings = (
+            "current_setting('transaction_isolation'), current_setting('transaction_read_only')"
+        )
+        shown = dal_conn.execute(f"SELECT {settings}").fetchone()
+        assert shown == ("serializable", "on")
+        dal_conn.rollback()
+    assert ours(dal_conn) == [queries.get("users.count_all").raw]
+
+
+def test_a_column_whose_type_changed_gets_a_new_statement(conn: Conn, dal_conn: Conn) -> None:
+    """A migration that alters a column a prepared query returns: inside a
+    transaction that statement fails the transaction, and the query gets a new
+    statement, which the next transaction and every other connection prepare."""
+    user = factories.user(conn)
+    dal_conn.commit()
+    for _ in range(3):
+        users.get(conn, user.id)
+        users.get(dal_conn, user.id)
+    dal_conn.commit()
+    conn.execute("ALTER TABLE users ALTER COLUMN display_name TYPE varchar(100)")
+    users.count(dal_conn)
+    with pytest.raises(DalError, match="result type"):
+        users.get(dal_conn, user.id)
+    dal_conn.rollback()
+    users.count(dal_conn)
+    assert users.get(dal_conn, user.id) == user
+    assert users.get(conn, user.id) == user  # the new name reaches every connection
+
+
+def test_under_gevent_a_call_waits_through_psycopg(
+    conn: Conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gevent's patched select is what psycopg waits on cooperatively; a blocking
+    libpq call would stall every greenlet, so the DAL leaves it to the cursor."""
+    monkey = types.ModuleType("gevent.monkey")
+    monkey.is_module_patched = lambda name: name == "select"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gevent.monkey", monkey)
+    user = factories.user(conn)
+    assert prepared.run(conn, queries.get("users.count_all"), []) is None
+    assert users.get(conn, user.id) == user
+
+
+def test_after_a_column_type_changed_a_call_outside_a_transaction_succeeds(conn: Conn) -> None:
+    user = factories.user(conn)
+    for _ in range(2):
+        users.get(conn, user.id)
+    conn.execute("ALTER TABLE users ALTER COLUMN display_name TYPE varchar(100)")
+    assert users.get(conn, user.id) == user
+    assert ours(conn).count(queries.get("users.get_by_id").raw) == 2  # the stale one stays
