@@ -106,7 +106,11 @@ def open_connection(conninfo: str, settings: Settings, *, autocommit: bool = Fal
     The caller closes it (`with open_connection(...) as conn:`).
     """
     conn = connect(conninfo, autocommit=autocommit, **connection_kwargs(settings, conninfo))
-    set_up(conn, settings)
+    try:
+        set_up(conn, settings)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -119,12 +123,26 @@ def set_up(conn: Conn, settings: Settings) -> None:
 
 @contextmanager
 def connection(db: Db) -> Iterator[Conn]:
-    """The connection itself, or one borrowed from the pool for the block."""
+    """The connection itself, or one borrowed from the pool for the block.
+
+    A borrowed one is in autocommit for the block: a DAL call given the pool is
+    one statement, or opens its own transaction (`transaction`, `snapshot`), so
+    BEGIN and COMMIT would be two more round trips for nothing. It goes back to
+    the pool as the pool handed it out.
+    """
     if isinstance(db, psycopg.Connection):
         yield db
         return
     with translating(), db.connection() as conn:
-        yield conn
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            status = conn.info.transaction_status
+            if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                conn.rollback()  # a BEGIN of the caller's, left open: as the pool would
+            if status != TransactionStatus.ACTIVE and not conn.closed:
+                conn.autocommit = False  # (an ACTIVE or broken one the pool discards)
 
 
 @contextmanager

@@ -8,8 +8,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 
-from dal import users
+from dal import prepared, users
 from dal.config import Settings
 from dal.db import Pool, open_pool, retry, transaction
 from dal.errors import CommitOutcomeUnknown, ConcurrentUpdate, InvalidData, Unavailable
@@ -190,5 +191,38 @@ def test_max_waiting_rejects_excess_requests(db_url: str) -> None:
             with pytest.raises(Unavailable, match="too many requests"):
                 user_count(pool)
         waiter.join(5)
+    finally:
+        pool.close()
+
+
+def test_a_call_given_the_pool_runs_in_autocommit_and_hands_the_connection_back_as_lent(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No BEGIN and COMMIT around one statement; the user's own block still gets a
+    connection outside autocommit, so its statements share one transaction."""
+    pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0))
+    seen: list[tuple[bool, TransactionStatus]] = []
+    real = prepared.run
+
+    def spy(conn: psycopg.Connection[Any], query: Any, args: list[Any]) -> Any:
+        seen.append((conn.autocommit, conn.info.transaction_status))
+        return real(conn, query, args)
+
+    monkeypatch.setattr(prepared, "run", spy)
+    try:
+        users.create(pool, email="pooled@example.com", username="pooled")
+        assert user_count(pool) == 1
+        assert seen == [(True, TransactionStatus.IDLE)] * 2
+        with pool.connection() as conn:
+            assert conn.autocommit is False
+            conn.execute("DELETE FROM users")
+            assert conn.info.transaction_status == TransactionStatus.INTRANS
+            conn.rollback()
+        with transaction(pool) as conn:
+            users.create(conn, email="in_tx@example.com", username="in_tx")
+            assert conn.info.transaction_status == TransactionStatus.INTRANS
+        assert user_count(pool) == 2
+        with pool.connection() as conn:
+            assert conn.autocommit is False
     finally:
         pool.close()
