@@ -63,6 +63,11 @@ TARGETS = [
     *_lookups("task by id", "task_by_id"),
     *_lookups("user by email", "user_by_email"),
     *_lookups("user by id", "user_by_id"),
+    Target(
+        "user by id given a pool: DAL vs psycopg_pool",
+        "pooled_user_by_id:dal",
+        "pooled_user_by_id:naive_psycopg",
+    ),
     Target("50-row page: DAL vs naive psycopg", "page:dal", "page:naive_psycopg"),
     Target("50-row page: DAL vs SQLAlchemy ORM", "page:dal", "page:sqlalchemy_orm", 2.0),
     Target("keyset page at depth vs first page (time)", FIRST, DEEP, maximum=1.5),

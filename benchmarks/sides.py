@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from benchmarks import peers
 from dal import tasks, users
 from dal.config import Settings
-from dal.db import open_connection
+from dal.db import open_connection, open_pool
 from dal.pagination import encode_cursor
 
 Sides = dict[str, Callable[[], Any]]
@@ -135,6 +136,32 @@ def task_by_id(conns: Conns, url: str, ids: Sequence[Any]) -> AbstractContextMan
         dal_get=tasks.get,
         naive=NAIVE_TASK,
     )
+
+
+@contextmanager
+def pooled_user_by_id(url: str, ids: Sequence[Any]) -> Iterator[Sides]:
+    """A primary-key lookup given a pool, as a service makes one: the DAL's pool
+    against psycopg_pool with psycopg's defaults, both checking the connection they
+    lend, each call borrowing one."""
+    dal_pool = open_pool(url, Settings(pool_size=1, max_overflow=0))
+    naive_pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+        url, min_size=1, max_size=1, check=ConnectionPool.check_connection, open=False
+    )
+    naive_pool.open(wait=True)
+
+    def naive_lookup(user_id: Any) -> Any:
+        with naive_pool.connection() as conn:
+            return conn.execute(NAIVE_USER_BY_ID, [user_id]).fetchone()
+
+    dal, plain = _keys(ids), _keys(ids)
+    try:
+        yield {
+            "dal": lambda: users.get(dal_pool, dal()),
+            "naive_psycopg": lambda: naive_lookup(plain()),
+        }
+    finally:
+        dal_pool.close()
+        naive_pool.close()
 
 
 @contextmanager

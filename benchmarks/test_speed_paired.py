@@ -75,6 +75,9 @@ def test_lookups_in_turn(
         paired["task_by_id"] = measure(run)
     for group in ("user_by_email", "user_by_id", "task_by_id"):
         assert set(paired[group]) == {"dal", "naive_psycopg", "sqlalchemy_orm", "sqlalchemy_core"}
+    with sides.pooled_user_by_id(speed_url, speed_keys["user_ids"]) as run:
+        paired["pooled_user_by_id"] = measure(run)
+    assert set(paired["pooled_user_by_id"]) == {"dal", "naive_psycopg"}
 
 
 def test_pages_in_turn(
