@@ -23,6 +23,7 @@ from uuid import UUID
 
 from dal import queries
 from dal._json import jsonb
+from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
 from dal.errors import NotFound
 
@@ -77,9 +78,14 @@ def get_or(db: Db, key: str, default: Any) -> Any:
     return default if found is None else found.value
 
 
-def set(db: Db, key: str, value: Any, *, description: str | None = None) -> ConfigEntry:
-    """Set a key to any JSON value (InvalidData app_config_key_format for a bad key)."""
-    params = {"key": key, "value": jsonb(value, "value"), "description": description}
+def set(db: Db, key: str, value: Any, *, description: str | _Unset | None = UNSET) -> ConfigEntry:
+    """Set a key to any JSON value (InvalidData app_config_key_format for a bad key).
+
+    The description is kept unless given; None clears it.
+    """
+    params = {"key": key, "value": jsonb(value, "value")} | update_params(
+        {"description": description}
+    )
     found = queries.fetch_one(db, "config.upsert", params, ConfigEntry)
     assert found is not None
     return found
@@ -100,15 +106,17 @@ def set_flag(
     *,
     enabled: bool,
     rollout_percentage: int = 100,
-    description: str | None = None,
+    description: str | _Unset | None = UNSET,
 ) -> FeatureFlag:
-    """Create or change a flag (InvalidData feature_flags_rollout_percentage_range ...)."""
+    """Create or change a flag (InvalidData feature_flags_rollout_percentage_range ...).
+
+    The description is kept unless given; None clears it.
+    """
     params = {
         "name": name,
         "enabled": enabled,
         "rollout_percentage": rollout_percentage,
-        "description": description,
-    }
+    } | update_params({"description": description})
     found = queries.fetch_one(db, "config.upsert_flag", params, FeatureFlag)
     assert found is not None
     return found

@@ -114,10 +114,20 @@ def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:
 
 
 def depends_on(db: Db, task_id: UUID) -> list[Task]:
-    """The tasks `task_id` waits for, in the order the edges were added."""
-    return queries.fetch_all(db, "dependencies.list_depends_on", {"task_id": task_id}, Task)
+    """The tasks `task_id` waits for, in the order the edges were added; NotFound if
+    there is no such task."""
+    found = queries.fetch_all(db, "dependencies.list_depends_on", {"task_id": task_id}, Task)
+    return found or _none_of(db, task_id)
 
 
 def dependents(db: Db, task_id: UUID) -> list[Task]:
-    """The tasks waiting for `task_id`, in the order the edges were added."""
-    return queries.fetch_all(db, "dependencies.list_dependents", {"task_id": task_id}, Task)
+    """The tasks waiting for `task_id`, in the order the edges were added; NotFound if
+    there is no such task."""
+    found = queries.fetch_all(db, "dependencies.list_dependents", {"task_id": task_id}, Task)
+    return found or _none_of(db, task_id)
+
+
+def _none_of(db: Db, task_id: UUID) -> list[Task]:
+    """No edges: an empty list for a task that exists, else NotFound."""
+    tasks.get(db, task_id)
+    return []

@@ -5,12 +5,13 @@
 SELECT key, value, description, created_at, updated_at FROM app_config WHERE key = %(key)s;
 
 -- name: upsert
--- Set a config value (and its description when given).
+-- Set a config value, and its description when set_description (None clears it).
 INSERT INTO app_config (key, value, description)
 VALUES (%(key)s, %(value)s, %(description)s)
 ON CONFLICT ON CONSTRAINT app_config_pkey
 DO UPDATE SET value = EXCLUDED.value,
-              description = coalesce(EXCLUDED.description, app_config.description)
+              description = CASE WHEN %(set_description)s THEN EXCLUDED.description
+                                 ELSE app_config.description END
 RETURNING key, value, description, created_at, updated_at;
 
 -- name: delete
@@ -28,13 +29,14 @@ SELECT name, enabled, rollout_percentage, description, created_at, updated_at
  WHERE name = %(name)s;
 
 -- name: upsert_flag
--- Create or change a feature flag.
+-- Create or change a feature flag; its description when set_description (None clears it).
 INSERT INTO feature_flags (name, enabled, rollout_percentage, description)
 VALUES (%(name)s, %(enabled)s, %(rollout_percentage)s, %(description)s)
 ON CONFLICT ON CONSTRAINT feature_flags_pkey
 DO UPDATE SET enabled = EXCLUDED.enabled,
               rollout_percentage = EXCLUDED.rollout_percentage,
-              description = coalesce(EXCLUDED.description, feature_flags.description)
+              description = CASE WHEN %(set_description)s THEN EXCLUDED.description
+                                 ELSE feature_flags.description END
 RETURNING name, enabled, rollout_percentage, description, created_at, updated_at;
 
 -- name: delete_flag

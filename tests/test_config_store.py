@@ -148,3 +148,13 @@ def test_user_settings_fall_back_to_defaults(conn: Conn) -> None:
         cfg.set_user_setting(conn, person.id, "Theme!", "dark")
     assert key.value.constraint == "user_settings_key_format"
     assert count(conn, "user_settings") == 1
+
+
+def test_a_description_is_kept_unless_given_and_none_clears_it(conn: Conn) -> None:
+    cfg.set(conn, "site.name", "Community", description="Shown in the header")
+    assert cfg.set(conn, "site.name", "Club").description == "Shown in the header"
+    assert cfg.set(conn, "site.name", "Club", description=None).description is None
+    assert cfg.set(conn, "site.fresh", 1).description is None
+    cfg.set_flag(conn, "new-ui", enabled=False, description="The redesign")
+    assert cfg.set_flag(conn, "new-ui", enabled=True).description == "The redesign"
+    assert cfg.set_flag(conn, "new-ui", enabled=True, description=None).description is None

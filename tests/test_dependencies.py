@@ -110,3 +110,11 @@ def test_cycle_check_stays_linear_on_a_dense_graph(conn: Conn) -> None:
     assert caught.value.path[0] == chain[0].id
     assert caught.value.path[-1] == chain[0].id
     assert len(caught.value.path) <= 32  # the shortest chain back, not any chain
+
+
+def test_edges_of_a_task_that_does_not_exist_are_not_found(conn: Conn) -> None:
+    missing = uuid.uuid4()
+    with pytest.raises(NotFound):
+        dependencies.depends_on(conn, missing)
+    with pytest.raises(NotFound):
+        dependencies.dependents(conn, missing)
