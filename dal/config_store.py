@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from dal import queries
+from dal._ints import require_int
 from dal._json import jsonb
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
@@ -115,7 +116,7 @@ def set_flag(
     params = {
         "name": name,
         "enabled": enabled,
-        "rollout_percentage": rollout_percentage,
+        "rollout_percentage": require_int(rollout_percentage, "rollout_percentage"),
     } | update_params({"description": description})
     found = queries.fetch_one(db, "config.upsert_flag", params, FeatureFlag)
     assert found is not None

@@ -19,6 +19,7 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from dal import queries
+from dal._ints import require_int
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db
@@ -144,7 +145,7 @@ def create(
         "starts_at": require_aware(starts_at, "starts_at"),
         "ends_at": require_aware(ends_at, "ends_at"),
         "location": location,
-        "capacity": capacity,
+        "capacity": require_int(capacity, "capacity"),
     }
     found = queries.fetch_one(db, "events.insert", params, Event)
     assert found is not None
@@ -180,7 +181,7 @@ def update(
         "starts_at": require_aware(starts_at, "starts_at"),
         "ends_at": require_aware(ends_at, "ends_at"),
         "location": location,
-        "capacity": capacity,
+        "capacity": require_int(capacity, "capacity"),
         "status": status,
     }
     params: dict[str, Any] = {"id": event_id} | update_params(fields)

@@ -16,6 +16,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
+from dal._ints import require_int
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.db import Db, transaction
@@ -78,7 +79,7 @@ def record(
         "user_id": user_id,
         "recorded_at": require_aware(recorded_at, "recorded_at"),
         "mood": mood,
-        "intensity": intensity,
+        "intensity": require_int(intensity, "intensity"),
         "notes": notes,
     }
     found = queries.fetch_one(db, "moods.insert", params, Mood)
@@ -114,7 +115,11 @@ def update(
     The entry keeps its time (recorded_at is its key and its partition).
     InvalidData names the rule as for `record`; NotFound unless the mood is the user's.
     """
-    fields: dict[str, Any] = {"mood": mood, "intensity": intensity, "notes": notes}
+    fields: dict[str, Any] = {
+        "mood": mood,
+        "intensity": require_int(intensity, "intensity"),
+        "notes": notes,
+    }
     params: dict[str, Any] = {
         "id": mood_id,
         "recorded_at": require_aware(recorded_at, "recorded_at"),

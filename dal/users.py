@@ -9,6 +9,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import passwords, queries
+from dal._ints import require_int
 from dal._json import jsonb
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.db import Db, transaction
@@ -80,8 +81,8 @@ def create(
             "preferences",
             object_constraint="users_preferences_is_object",
         ),
-        "github_id": github_id,
-        "gitlab_id": gitlab_id,
+        "github_id": require_int(github_id, "github_id"),
+        "gitlab_id": require_int(gitlab_id, "gitlab_id"),
     }
     return _found(queries.fetch_one(db, "users.insert", params, User), "that insert")
 
@@ -147,8 +148,8 @@ def update(
         "display_name": display_name,
         "preferences": preferences,
         "status": status,
-        "github_id": github_id,
-        "gitlab_id": gitlab_id,
+        "github_id": require_int(github_id, "github_id"),
+        "gitlab_id": require_int(gitlab_id, "gitlab_id"),
     }
     if not any_given(fields):
         return get(db, user_id)
