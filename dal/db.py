@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
@@ -126,9 +126,9 @@ def connection(db: Db) -> Iterator[Conn]:
     """The connection itself, or one borrowed from the pool for the block.
 
     A borrowed one is in autocommit for the block: a DAL call given the pool is
-    one statement, or opens its own transaction (`transaction`, `snapshot`), so
-    BEGIN and COMMIT would be two more round trips for nothing. It goes back to
-    the pool as the pool handed it out.
+    one statement, or opens its own transaction (`transaction`, `snapshot`) where
+    its statements must be atomic, so BEGIN and COMMIT would be two more round
+    trips for nothing. It goes back to the pool as the pool handed it out.
     """
     if isinstance(db, psycopg.Connection):
         yield db
@@ -140,8 +140,11 @@ def connection(db: Db) -> Iterator[Conn]:
         finally:
             status = conn.info.transaction_status
             if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-                conn.rollback()  # a BEGIN of the caller's, left open: as the pool would
-            if status != TransactionStatus.ACTIVE and not conn.closed:
+                # A BEGIN of the caller's, left open: not committed behind its back.
+                # A failing rollback leaves a broken connection, which the pool drops.
+                with suppress(psycopg.Error):
+                    conn.rollback()
+            if conn.info.transaction_status == TransactionStatus.IDLE:
                 conn.autocommit = False  # (an ACTIVE or broken one the pool discards)
 
 

@@ -43,7 +43,7 @@ from itertools import count
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
-from psycopg import adapt, errors
+from psycopg import adapt, errors, sql
 from psycopg.abc import Transformer
 from psycopg.adapt import PyFormat
 from psycopg.pq import ConnStatus, DiagnosticField, ExecStatus, PipelineStatus, TransactionStatus
@@ -61,8 +61,10 @@ MAX_PER_CONNECTION = 500
 
 _UNDEFINED_STATEMENT = b"26000"  # invalid_sql_statement_name: no such prepared statement
 _DUPLICATE_STATEMENT = b"42P05"  # duplicate_prepared_statement
+# Executing a prepared statement fails so chiefly with "cached plan must not change
+# result type" (the message itself may be translated).
 _FEATURE_NOT_SUPPORTED = b"0A000"
-_TYPE_CHANGED = b"cached plan must not change result type"
+_OURS = b"SELECT name FROM pg_prepared_statements WHERE name LIKE '\\_dal\\_%'"
 _OK = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK)
 
 Key = tuple[str, tuple[int, ...]]  # query text, argument types
@@ -81,6 +83,7 @@ class _Adopted:
     threshold: int | None
     runs: dict[Key, int] = field(default_factory=dict)
     prepared: set[bytes] = field(default_factory=set)
+    unsure: bool = False  # one of ours was gone: read back what the server holds
 
 
 _adopted: weakref.WeakKeyDictionary[psycopg.Connection[Any], _Adopted] = weakref.WeakKeyDictionary()
@@ -122,20 +125,26 @@ def run(conn: psycopg.Connection[Any], query: Query, args: list[Any]) -> Transfo
             or status == TransactionStatus.ACTIVE
         ):
             return None
-        if status == TransactionStatus.IDLE and not conn.autocommit:
-            _check(conn, pgconn.exec_(_begin(conn)))  # what psycopg would send first
         key = (query.raw, types)
-        name = _statement_for(conn, adopted, key, query) if adopted else None
+        name = None
+        if adopted is not None:
+            if adopted.unsure and status != TransactionStatus.INERROR:
+                _resync(conn, adopted)
+            # Prepared before any BEGIN of ours: a PREPARE that fails aborts nothing.
+            name = _statement_for(conn, adopted, key, query)
+        began = status == TransactionStatus.IDLE and not conn.autocommit
+        if began:
+            _check(conn, pgconn.exec_(_begin(conn)))  # what psycopg would send first
         if name is None:
             text = _text(conn, query)
             result = pgconn.exec_params(text, params, param_types=types, param_formats=formats)
         else:
             assert adopted is not None
             result = pgconn.exec_prepared(name, params, param_formats=formats)
-            if _failed_with(result, _UNDEFINED_STATEMENT) or _result_type_changed(result):
-                name = _recover(conn, adopted, key, query, result)
-                if name is not None:
-                    result = pgconn.exec_prepared(name, params, param_formats=formats)
+            if _failed_with(result, _UNDEFINED_STATEMENT, _FEATURE_NOT_SUPPORTED):
+                again = _recover(conn, adopted, key, query, failed=name, result=result, began=began)
+                if again is not None:
+                    result = pgconn.exec_prepared(again, params, param_formats=formats)
         _deliver_notifies(pgconn)
     _check(conn, result)
     tx.set_pgresult(result)
@@ -163,26 +172,54 @@ def _statement_for(
 
 
 def _recover(
-    conn: psycopg.Connection[Any], adopted: _Adopted, key: Key, query: Query, failed: PGresult
+    conn: psycopg.Connection[Any],
+    adopted: _Adopted,
+    key: Key,
+    query: Query,
+    *,
+    failed: bytes,
+    result: PGresult,
+    began: bool,
 ) -> bytes | None:
-    """After a prepared statement failed because it is gone or its result's type
-    changed: the name to run it again under now, or None to let the error stand.
+    """After prepared statement `failed` was found gone (26000) or stale (0A000, as
+    when a migration changed the type of a column it returns): the name to run the
+    query under now, or None to let the error stand.
 
-    Gone: a DEALLOCATE ALL (or DISCARD ALL) dropped every statement of ours. A
-    changed type (a migration altered a column) leaves the stale statement in
-    place, so the query gets a new name on every connection. Either way it is run
-    again only outside a transaction; inside one the error ends the transaction,
-    as any failed statement would, and the next call prepares again.
+    Gone: a DEALLOCATE dropped it, and maybe others: what the server holds is read
+    back before the next statement is prepared. Stale: the query gets a new name
+    on every connection. The query runs again when no transaction of the caller's
+    is open (in autocommit, or in the transaction this call began, rolled back and
+    begun again); inside the caller's, the error ends it as any failed statement
+    would, and the next call prepares afresh.
     """
-    if _failed_with(failed, _UNDEFINED_STATEMENT):
-        adopted.prepared.clear()
-        name = _names[key]
+    pgconn = conn.pgconn
+    adopted.prepared.discard(failed)
+    if _failed_with(result, _UNDEFINED_STATEMENT):
+        adopted.unsure = True
+        name = failed
     else:
-        name = _new_name(key, replacing=_names[key])
-    if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+        name = _new_name(key, replacing=failed)
+    if began:
+        _check(conn, pgconn.exec_(b"ROLLBACK"))
+    if pgconn.transaction_status != TransactionStatus.IDLE:
         return None
+    if adopted.unsure:
+        _resync(conn, adopted)
+    elif name != failed:
+        drop = sql.SQL("DEALLOCATE {}").format(sql.Identifier(failed.decode()))
+        _check(conn, pgconn.exec_(drop.as_bytes(conn)))
     _prepare(conn, adopted, name, query, key[1])
+    if began:
+        _check(conn, pgconn.exec_(_begin(conn)))
     return name
+
+
+def _resync(conn: psycopg.Connection[Any], adopted: _Adopted) -> None:
+    """Read back which of our statements the server holds (after one was gone)."""
+    result = conn.pgconn.exec_(_OURS)
+    _check(conn, result)
+    adopted.prepared = {result.get_value(row, 0) or b"" for row in range(result.ntuples)}
+    adopted.unsure = False
 
 
 def _new_name(key: Key, replacing: bytes | None = None) -> bytes:
@@ -203,8 +240,13 @@ def _prepare(
     types: tuple[int, ...],
 ) -> None:
     result = conn.pgconn.prepare(name, _text(conn, query), param_types=types or None)
-    if not _failed_with(result, _DUPLICATE_STATEMENT):  # already there: the same statement
-        _check(conn, result)
+    if _failed_with(result, _DUPLICATE_STATEMENT):
+        # Already there (we lost track of it): the same statement, as names are never
+        # reused. Inside a transaction, though, the failed PREPARE has aborted it.
+        adopted.prepared.add(name)
+        if conn.pgconn.transaction_status != TransactionStatus.INERROR:
+            return
+    _check(conn, result)
     adopted.prepared.add(name)
 
 
@@ -240,14 +282,10 @@ def _deliver_notifies(pgconn: psycopg.pq.abc.PGconn) -> None:
 def _cooperative() -> bool:
     """True under gevent's monkey-patching, where psycopg waits cooperatively."""
     monkey = sys.modules.get("gevent.monkey")
-    return bool(monkey and monkey.is_module_patched("select"))
-
-
-def _result_type_changed(result: PGresult) -> bool:
-    # 0A000 is feature_not_supported at large: the message tells this case apart
-    # (where the server's messages are translated, the error simply stands).
-    message = result.error_field(DiagnosticField.MESSAGE_PRIMARY) or b""
-    return _failed_with(result, _FEATURE_NOT_SUPPORTED) and message.startswith(_TYPE_CHANGED)
+    try:
+        return bool(monkey and monkey.is_module_patched("select"))
+    except Exception:  # a gevent we cannot ask: let psycopg's cursor decide
+        return True
 
 
 def _failed_with(result: PGresult, *states: bytes) -> bool:

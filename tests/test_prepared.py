@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from dal import prepared, queries, tasks, users
@@ -27,6 +28,13 @@ def ours(conn: Conn) -> list[str]:
     """The statements the DAL has prepared on this connection's session."""
     rows = conn.execute(
         "SELECT statement FROM pg_prepared_statements WHERE name LIKE '\\_dal\\_%' ORDER BY name"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def names_of(conn: Conn, statement: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM pg_prepared_statements WHERE statement = %s", [statement]
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -262,6 +270,28 @@ def test_after_a_column_type_changed_a_call_outside_a_transaction_succeeds(conn:
     user = factories.user(conn)
     for _ in range(2):
         users.get(conn, user.id)
+    before = names_of(conn, queries.get("users.get_by_id").raw)
     conn.execute("ALTER TABLE users ALTER COLUMN display_name TYPE varchar(100)")
     assert users.get(conn, user.id) == user
-    assert ours(conn).count(queries.get("users.get_by_id").raw) == 2  # the stale one stays
+    after = names_of(conn, queries.get("users.get_by_id").raw)
+    assert len(before) == len(after) == 1
+    assert before != after  # the stale statement deallocated, a new one in its place
+
+
+def test_one_statement_deallocated_costs_no_transaction(db_url: str) -> None:
+    """A call that began its own transaction and found its statement gone rolls that
+    back, reads back what the server holds, prepares and runs: the other statements
+    are known to be there, so none of them fails a PREPARE inside a transaction."""
+    with open_connection(db_url, Settings(prepare_threshold=0)) as conn:
+        user = factories.user(conn)
+        assert users.count(conn) == 1
+        assert users.get(conn, user.id) == user
+        conn.commit()
+        [name] = names_of(conn, queries.get("users.get_by_id").raw)
+        conn.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(name)))
+        conn.commit()
+        assert users.get(conn, user.id) == user
+        assert users.count(conn) == 1
+        assert conn.info.transaction_status == TransactionStatus.INTRANS
+        conn.commit()
+        assert len(ours(conn)) == 3  # users.insert, users.count_all, users.get_by_id
