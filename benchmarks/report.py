@@ -156,7 +156,8 @@ def build() -> str:
                 "in a shuffled order (benchmarks/test_speed_paired.py: 200 rounds of 10 calls",
                 "a side for lookups),",
                 "so drift on this shared machine falls on every side alike; pytest-benchmark's",
-                "own run of each side alone is in the saved JSON.",
+                "own run of each side alone is in the saved JSON (of all but the lookup given",
+                "a pool; the prepared against unprepared row is pytest-benchmark's only).",
             ]
             if source == "paired"
             else ["Each side was timed alone by pytest-benchmark (test_speed.py)."]
@@ -166,7 +167,9 @@ def build() -> str:
         "a median. A ratio is the right side's time over the left side's: for the DAL",
         "rows, how many times faster the DAL is. The DAL runs on a connection it",
         "opened (`dal.db.open_connection`, as its pool's), where it prepares its",
-        "queries itself; naive psycopg on a plain `psycopg.connect()` one.",
+        "queries itself; naive psycopg on a plain `psycopg.connect()` one. Given a pool,",
+        "each side borrows per call from a pool of its own that checks what it lends; the",
+        "DAL runs the lookup in autocommit, where psycopg wraps it in BEGIN and COMMIT.",
         "",
         "| comparison | left (median) | right (median) | ratio | target | |",
         "|---|---|---|---|---|---|",

@@ -5,7 +5,8 @@ of work (one lookup, one page) with the next key of its own cycle, and returns w
 it found. pytest-benchmark times each side on its own (test_speed*.py), and
 test_speed_paired.py calls the sides of a comparison in turn, round after round.
 The DAL runs on a connection it opened (as its pool does), naive psycopg on a
-plain `psycopg.connect()` one, both in autocommit; SQLAlchemy opens its own,
+plain `psycopg.connect()` one, both in autocommit (but in `pooled_user_by_id`,
+where each side borrows from a pool of its own); SQLAlchemy opens its own,
 through psycopg, from the same conninfo.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,28 +141,27 @@ def task_by_id(conns: Conns, url: str, ids: Sequence[Any]) -> AbstractContextMan
 
 @contextmanager
 def pooled_user_by_id(url: str, ids: Sequence[Any]) -> Iterator[Sides]:
-    """A primary-key lookup given a pool, as a service makes one: the DAL's pool
-    against psycopg_pool with psycopg's defaults, both checking the connection they
-    lend, each call borrowing one."""
-    dal_pool = open_pool(url, Settings(pool_size=1, max_overflow=0))
-    naive_pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-        url, min_size=1, max_size=1, check=ConnectionPool.check_connection, open=False
-    )
-    naive_pool.open(wait=True)
+    """A primary-key lookup given a pool, as a service makes one, each call borrowing
+    a connection: the DAL's pool against a psycopg_pool with the same check of each
+    connection it lends, where psycopg wraps the lookup in BEGIN and COMMIT."""
+    with ExitStack() as stack:
+        dal_pool = open_pool(url, Settings(pool_size=1, max_overflow=0))
+        stack.callback(dal_pool.close)
+        naive_pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url, min_size=1, max_size=1, check=ConnectionPool.check_connection, open=False
+        )
+        stack.callback(naive_pool.close)
+        naive_pool.open(wait=True)
 
-    def naive_lookup(user_id: Any) -> Any:
-        with naive_pool.connection() as conn:
-            return conn.execute(NAIVE_USER_BY_ID, [user_id]).fetchone()
+        def naive_lookup(user_id: Any) -> Any:
+            with naive_pool.connection() as conn:
+                return conn.execute(NAIVE_USER_BY_ID, [user_id]).fetchone()
 
-    dal, plain = _keys(ids), _keys(ids)
-    try:
+        dal, plain = _keys(ids), _keys(ids)
         yield {
             "dal": lambda: users.get(dal_pool, dal()),
             "naive_psycopg": lambda: naive_lookup(plain()),
         }
-    finally:
-        dal_pool.close()
-        naive_pool.close()
 
 
 @contextmanager
