@@ -20,27 +20,19 @@ START = datetime(2030, 5, 1, 18, tzinfo=UTC)
 @pytest.mark.parametrize("bad", [2.5, 3.0, True, "3"])
 def test_event_capacity(conn: Conn, bad: Any) -> None:
     server = community_helpers.server(conn)
+
+    def create(capacity: Any) -> events.Event:
+        end = START + timedelta(hours=2)
+        return events.create(
+            conn, server_id=server.id, creator_id=None, title="Meetup",
+            starts_at=START, ends_at=end, capacity=capacity,
+        )  # fmt: skip
+
     with pytest.raises(InvalidData) as caught:
-        events.create(
-            conn,
-            server_id=server.id,
-            creator_id=None,
-            title="Meetup",
-            starts_at=START,
-            ends_at=START + timedelta(hours=2),
-            capacity=bad,
-        )
+        create(bad)
     assert caught.value.column == "capacity"
     assert count(conn, "events") == 0
-    made = events.create(
-        conn,
-        server_id=server.id,
-        creator_id=None,
-        title="Meetup",
-        starts_at=START,
-        ends_at=START + timedelta(hours=2),
-        capacity=3,
-    )
+    made = create(3)
     with pytest.raises(InvalidData, match="capacity"):
         events.update(conn, made.id, capacity=bad)
     assert events.get(conn, made.id).capacity == 3
