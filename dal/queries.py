@@ -25,14 +25,13 @@ import psycopg
 from psycopg import RawCursor, adapt
 from psycopg.abc import Transformer
 from psycopg.pq import ExecStatus, PipelineStatus
-from psycopg.rows import BaseRowFactory, RowMaker
+from psycopg.rows import RowMaker
 
 from dal import prepared
 from dal.db import Db, connection
 from dal.errors import DalError, translate, translating
 
 if TYPE_CHECKING:
-    from psycopg._cursor_base import BaseCursor
     from psycopg.pq.abc import PGresult
 
 T = TypeVar("T")
@@ -124,26 +123,6 @@ def load(directory: Path) -> dict[str, Query]:
 
 
 QUERIES: dict[str, Query] = load(sql_dir())
-
-
-_FACTORIES: dict[type[Any], BaseRowFactory[Any]] = {}
-
-
-def dataclass_row(cls: type[T]) -> BaseRowFactory[T]:
-    """A cursor row factory: rows as `cls` instances (see `row_maker`).
-
-    For cursors running SQL built at run time; named queries load their rows
-    without a cursor. One factory per class (cached).
-    """
-    known: BaseRowFactory[T] | None = _FACTORIES.get(cls)
-    if known is not None:
-        return known
-
-    def factory(cursor: BaseCursor[Any, Any]) -> RowMaker[T]:
-        return row_maker(cls, cursor.pgresult)
-
-    _FACTORIES[cls] = factory
-    return factory
 
 
 _MAKERS: dict[tuple[type[Any], tuple[bytes | None, ...]], RowMaker[Any]] = {}
