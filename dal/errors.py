@@ -65,7 +65,11 @@ class Unavailable(DalError):
 
 
 class ConnectionLost(Unavailable):
-    """The connection broke mid-use (server restart, network); safe work may be retried."""
+    """The connection broke mid-use (server restart, network).
+
+    Work safe to repeat may be retried. A single write given the pool runs in
+    autocommit, so it may or may not have been saved: look before writing again.
+    """
 
 
 class CommitOutcomeUnknown(Unavailable):
