@@ -4,14 +4,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench stop clean
+.PHONY: demo test lint generate bench stop clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench,otel]'
 	@touch $@
 
 demo: $(BIN)/.installed  ## start the database, migrate, seed dev data, print health
@@ -20,11 +20,17 @@ demo: $(BIN)/.installed  ## start the database, migrate, seed dev data, print he
 test: $(BIN)/.installed  ## the whole test suite against a real PostgreSQL
 	$(BIN)/pytest -q
 
-lint: $(BIN)/.installed  ## squawk on migrations, ruff, mypy --strict
+lint: $(BIN)/.installed  ## squawk, ruff, mypy --strict, layers, public psycopg API, fresh sync code
 	.ci/lint-migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python .ci/check_code.py
+	$(BIN)/python .ci/async_to_sync.py --check
+
+generate: $(BIN)/.installed  ## write the sync modules of dal/ from their async source in dal/aio/
+	$(BIN)/python .ci/async_to_sync.py
 
 bench: $(BIN)/.installed  ## benchmarks and plan checks; writes benchmarks/REPORT.md
 	$(BIN)/dal bench

@@ -33,9 +33,9 @@ from pypika import PostgreSQLQuery as Query
 from pypika.enums import Matching
 from pypika.terms import BasicCriterion, Criterion, LiteralValue, Term, Tuple
 
-from dal import queries
 from dal._time import require_aware
 from dal.errors import InvalidData
+from dal.query_files import Query as NamedQuery
 
 TASKS: Final = Table("tasks")
 COLUMNS: Final = (
@@ -108,11 +108,11 @@ def build(
     descending: bool,
     after: tuple[Any, UUID] | None,
     limit: int,
-) -> tuple[queries.Query, dict[str, Any]]:
+) -> tuple[NamedQuery, dict[str, Any]]:
     """The statement and its parameters. `after` is (sort key value, id) of the last
     row seen; a sort key of None stands for a NULL due date. The statement is built
-    once per shape (pypika is slow next to a query) and reused, prepared like a
-    named query (dal.prepared)."""
+    once per shape (pypika is slow next to a query) and reused: psycopg prepares it
+    like a named query."""
     _check_known(filters.statuses, STATUSES, "statuses")
     _check_known(filters.priorities, tuple(PRIORITY_RANK), "priorities")
     params: dict[str, Any] = {"owner_id": owner_id, "limit": limit}
@@ -169,13 +169,13 @@ _NOT_FILTERS = {"sort", "descending", "after"}
 
 
 @functools.lru_cache(maxsize=512)
-def _sql(shape: _Shape) -> queries.Query:
+def _sql(shape: _Shape) -> NamedQuery:
     filters = [f.name for f in dataclasses.fields(shape) if f.name not in _NOT_FILTERS]
     present = [name for name in filters if getattr(shape, name)]
     direction = "desc" if shape.descending else "asc"
     where = "+".join(present) or "owner"
     name = f"tasks.list_for_user[{where};{shape.sort} {direction};after {shape.after}]"
-    return queries.Query.parse(name, "a user's tasks, one keyset page", _text(shape), __name__)
+    return NamedQuery.parse(name, "a user's tasks, one keyset page", _text(shape), __name__)
 
 
 def _text(shape: _Shape) -> LiteralString:

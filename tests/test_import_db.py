@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import prepared, projects, queries, tasks
+from dal import projects, queries, tasks
 from dal.errors import NotFound
 from dal.importers import (
     ALL_TAGS,
@@ -341,8 +341,8 @@ def test_two_tags_are_written_together_or_not_at_all(
 
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement this process sends from now on, by query name (or its text),
-    prepared (dal.prepared) or through a cursor."""
+    """Every statement this process sends through a cursor from now on, by query
+    name (or its text)."""
     names = {query.raw: name for name, query in queries.QUERIES.items()}  # as sent
     sent: list[str] = []
     real = psycopg.Cursor.execute
@@ -351,16 +351,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         sent.append(names.get(query, query) if isinstance(query, str) else str(query))
         return real(self, query, *args, **kwargs)
 
-    run_prepared = prepared.run
-
-    def spy_prepared(conn: Conn, query: queries.Query, args: list[Any]) -> Any:
-        result = run_prepared(conn, query, args)
-        if result is not None:  # else it goes on through a cursor, recorded there
-            sent.append(query.name)
-        return result
-
     monkeypatch.setattr(psycopg.Cursor, "execute", spy)
-    monkeypatch.setattr(prepared, "run", spy_prepared)
     return sent
 
 

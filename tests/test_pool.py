@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from dal import prepared, users
+from dal import observe, users
 from dal.config import Settings
 from dal.db import Pool, open_pool, retry, transaction
 from dal.errors import CommitOutcomeUnknown, ConcurrentUpdate, InvalidData, Unavailable
@@ -202,13 +202,13 @@ def test_a_call_given_the_pool_runs_in_autocommit_and_hands_the_connection_back_
     connection outside autocommit, so its statements share one transaction."""
     pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0))
     seen: list[tuple[bool, TransactionStatus]] = []
-    real = prepared.run
+    real = observe.span
 
-    def spy(conn: psycopg.Connection[Any], query: Any, args: list[Any]) -> Any:
+    def spy(query: Any, conn: psycopg.Connection[Any]) -> Any:
         seen.append((conn.autocommit, conn.info.transaction_status))
-        return real(conn, query, args)
+        return real(query, conn)
 
-    monkeypatch.setattr(prepared, "run", spy)
+    monkeypatch.setattr(observe, "span", spy)
     try:
         users.create(pool, email="pooled@example.com", username="pooled")
         assert user_count(pool) == 1

@@ -10,7 +10,7 @@ import pytest
 from psycopg import pq
 
 from dal import DalError, queries, users
-from dal.queries import QueryFileError, load, parse_file
+from dal.query_files import QueryFileError, load, parse_file
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -90,38 +90,6 @@ def test_every_shipped_query_prepares_in_its_numbered_form(conn: Any) -> None:
         if result.status != pq.ExecStatus.COMMAND_OK:
             refused[name] = (result.error_message or b"").decode()
     assert refused == {}
-
-
-def _row_types() -> list[type[Any]]:
-    import dataclasses
-    import importlib
-    import pkgutil
-
-    import dal
-
-    found: dict[str, type[Any]] = {}
-    for info in pkgutil.walk_packages(dal.__path__, "dal."):
-        module = importlib.import_module(info.name)
-        for value in vars(module).values():
-            if isinstance(value, type) and dataclasses.is_dataclass(value):
-                found[f"{value.__module__}.{value.__qualname__}"] = value
-    return [found[name] for name in sorted(found)]
-
-
-@pytest.mark.parametrize("cls", _row_types(), ids=lambda cls: cls.__qualname__)
-def test_rows_built_positionally_are_the_objects_the_class_makes(cls: type[Any]) -> None:
-    import dataclasses
-
-    values = tuple(f"value {i}" for i in range(len(dataclasses.fields(cls))))
-    made = queries._positional_maker(cls)(values)
-    expected = cls(*values)
-    assert type(made) is cls
-    assert made == expected
-    assert repr(made) == repr(expected)
-    if dataclasses.fields(cls) and cls.__dataclass_params__.frozen:
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            made.__setattr__(dataclasses.fields(cls)[0].name, "changed")
-        assert hash(made) == hash(expected)
 
 
 def test_a_missing_parameter_is_a_dal_error_naming_it(conn: Any) -> None:

@@ -159,6 +159,9 @@ CASES: dict[str, Case] = {
         ("tasks_project_id_key_key",),
         3000,  # the whole project (the task tree): one heap page per task at worst
     ),
+    "tasks.list_dependency_edges": Case(
+        lambda s: {"project_id": s["big_project"]}, ("task_dependencies_project_id_idx",), 1000
+    ),
     "tasks.overdue": Case(
         lambda s: {"owner_id": s["task_owner"], "as_of": "2026-01-01T00:00:00Z", "limit": 50},
         ("tasks_owner_id_due_at_open_idx",),

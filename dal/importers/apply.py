@@ -23,7 +23,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from dal import projects, queries, users
+from dal import dependencies, projects, queries, tasks, users
 from dal._keys import natural_key
 from dal.db import Conn, Db, snapshot, transaction
 from dal.dependencies import Dependency
@@ -245,7 +245,7 @@ def _import_one(
     stored: dict[str, _stored.StoredTask] = {}
     if project is not None:
         if not dry_run:  # the same lock dal.dependencies.add takes: no edge sneaks in
-            queries.execute(conn, "dependencies.lock_project_graph", {"project_id": project.id})
+            dependencies.lock_project_graph(conn, project.id)
         stored = _stored.read_project(conn, project.id)
     positions, moved = place(
         [task.key for task in file.tasks], {key: s.position for key, s in stored.items()}
@@ -341,14 +341,12 @@ def _check_cycles(
     if project is None or not stored:  # no stored edge can reach a task of the file
         stored_edges: list[Dependency] = []
     else:
-        params = {"project_id": project.id}
-        stored_edges = queries.fetch_all(conn, "dependencies.list_for_project", params, Dependency)
+        stored_edges = dependencies.list_for_project(conn, project.id)
     keyed = {item.id for item in stored.values()}
     hand_made = any(not {e.task_id, e.depends_on_id} <= keyed for e in stored_edges)
     all_tasks: list[Task] = []
     if project is not None and hand_made:
-        params = {"project_id": project.id}
-        all_tasks = queries.fetch_all(conn, "tasks.list_for_project", params, Task)
+        all_tasks = tasks.list_for_project(conn, project.id)
     gone = _pruned(all_tasks, stored, file, plan) if prune else set()
     in_file = {node[task.key] for task in file.tasks}
     for edge in stored_edges:

@@ -1,0 +1,272 @@
+"""The connection pool, transactions and retries.
+
+One pool per process: create it with `open_pool()` at start-up and close it at
+shutdown. DAL functions accept either a connection or the pool as their first
+argument (`Db`); given the pool they borrow a connection for the duration of the
+call.
+
+Over `AsyncConnection` and `AsyncConnectionPool` in `dal.aio.db`. Written once: the
+sync module `dal/db.py` is generated from the async source `dal/aio/db.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.types.json import set_json_loads
+from psycopg_pool import AsyncConnectionPool
+
+from dal import observe
+from dal._json import loads
+from dal.config import Settings, describe, redact
+from dal.errors import (
+    CommitOutcomeUnknown,
+    ConcurrentUpdate,
+    ConfigError,
+    ConnectionLost,
+    DalError,
+    Unavailable,
+    translate,
+    translating,
+)
+from dal.query_files import QUERIES
+
+log = logging.getLogger(__name__)
+
+Conn = psycopg.AsyncConnection[Any]
+Pool = AsyncConnectionPool[Conn]
+Db = Conn | Pool
+"""What DAL functions take first: a connection (you own the transaction) or the pool."""
+
+T = TypeVar("T")
+
+# psycopg keeps 100 prepared statements per connection by default and deallocates the
+# oldest past that; every named query (and each shape of the dynamic task list) fits.
+PREPARED_MAX = max(512, 2 * len(QUERIES))
+
+
+def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
+    """Per-connection options derived from the settings.
+
+    psycopg prepares a statement after `settings.prepare_threshold` runs on a
+    connection, or never when that is None, as PgBouncer in transaction mode before
+    1.21 requires.
+    """
+    kwargs: dict[str, Any] = {
+        "prepare_threshold": settings.prepare_threshold,
+        "application_name": "dal",
+    }
+    if settings.statement_timeout_ms:
+        # Added to the URL's own `options` (psycopg would replace them). PgBouncer
+        # refuses this startup parameter: there, set the timeout on the role instead.
+        try:
+            own = str(psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or "")
+        except psycopg.ProgrammingError:  # its message quotes the URL, password and all
+            raise ConfigError(f"not a valid connection string: {redact(conninfo)!r}") from None
+        kwargs["options"] = f"{own} -c statement_timeout={settings.statement_timeout_ms}".strip()
+    return kwargs
+
+
+async def connect(conninfo: str, **kwargs: Any) -> Conn:
+    """Open one connection, turning failures into a one-line `Unavailable`."""
+    try:
+        return await psycopg.AsyncConnection.connect(conninfo, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise Unavailable(
+            f"cannot connect to PostgreSQL at {describe(conninfo)}: {_reason(exc)}; "
+            "check that the server is running and that DATABASE_URL is right"
+        ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The useful part of libpq's multi-line connection error."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    text = text.split(" Is the server running")[0]
+    text = text.rsplit(" failed: ", 1)[-1]
+    return text.replace("FATAL:  ", "").removeprefix("connection is bad: ") or "unknown error"
+
+
+async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
+    """Open the process's pool and wait until its first connections work.
+
+    The pool keeps `DATABASE_POOL_SIZE` connections and grows up to
+    size + `DATABASE_MAX_OVERFLOW` under load. Each connection is checked
+    before it is handed out, so a server restart costs one reconnect, not an error.
+    Close it with `close()` (or use it as a context manager).
+    """
+    # One direct attempt first: an unreachable server or a bad password fails at once,
+    # with libpq's reason, instead of after pool_timeout of the pool's silent retries.
+    await (await connect(conninfo, **connection_kwargs(settings, conninfo))).close()
+
+    async def configure(conn: Conn) -> None:
+        await set_up(conn, settings)
+
+    pool: Pool = AsyncConnectionPool(
+        conninfo,
+        min_size=settings.pool_size,
+        max_size=settings.pool_max_size,
+        timeout=settings.pool_timeout,
+        max_waiting=settings.pool_max_waiting,
+        kwargs=connection_kwargs(settings, conninfo),
+        check=AsyncConnectionPool.check_connection,
+        configure=configure,
+        reconnect_timeout=max(settings.pool_timeout, 5.0),
+        name=name,
+        open=False,
+    )
+    try:
+        await pool.open(wait=True, timeout=settings.pool_timeout)
+    except psycopg.Error as exc:
+        await pool.close()
+        # The pool only says it timed out; one direct attempt tells the user why.
+        await (await connect(conninfo, **connection_kwargs(settings, conninfo))).close()
+        raise Unavailable(
+            f"cannot open a connection pool to {describe(conninfo)} "
+            f"within {settings.pool_timeout:g}s; is the server overloaded?"
+        ) from exc
+    return pool
+
+
+async def open_connection(conninfo: str, settings: Settings, *, autocommit: bool = False) -> Conn:
+    """One connection set up as the pool's are, for a script or a dedicated worker.
+
+    The caller closes it (`async with await open_connection(...) as conn:`).
+    """
+    conn = await connect(conninfo, autocommit=autocommit, **connection_kwargs(settings, conninfo))
+    try:
+        await set_up(conn, settings)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def set_up(conn: Conn, settings: Settings) -> None:
+    """What the DAL sets on each connection it opens: room for every named query's
+    prepared statement, json and jsonb parsed by `dal._json.loads`, and the
+    slow-query threshold of the `dal.queries` logger."""
+    conn.prepared_max = PREPARED_MAX
+    set_json_loads(loads, conn)
+    observe.set_slow_query_ms(conn, settings.slow_query_ms)
+
+
+@asynccontextmanager
+async def connection(db: Db) -> AsyncIterator[Conn]:
+    """The connection itself, or one borrowed from the pool for the block.
+
+    A borrowed one is in autocommit for the block: a DAL call given the pool is
+    one statement, or opens its own transaction (`transaction`, `snapshot`) where
+    its statements must be atomic, so BEGIN and COMMIT would be two more round
+    trips for nothing. It goes back to the pool as the pool handed it out.
+    """
+    if isinstance(db, psycopg.AsyncConnection):
+        yield db
+        return
+    with translating():
+        async with db.connection() as conn:
+            await conn.set_autocommit(True)
+            try:
+                yield conn
+            finally:
+                status = conn.info.transaction_status
+                if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                    # A BEGIN of the caller's, left open: not committed behind its back.
+                    # A failing rollback leaves a broken connection, which the pool drops.
+                    with suppress(psycopg.Error):
+                        await conn.rollback()
+                if conn.info.transaction_status == TransactionStatus.IDLE:
+                    await conn.set_autocommit(False)  # (an ACTIVE or broken one is discarded)
+
+
+@asynccontextmanager
+async def transaction(db: Db) -> AsyncIterator[Conn]:
+    """Run the block in a transaction: committed on success, rolled back on error.
+
+    Nested use on one connection becomes a savepoint. Database errors leave the
+    block as `DalError`.
+    """
+    async with connection(db) as conn:
+        try:
+            async with conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+
+@asynccontextmanager
+async def snapshot(db: Db) -> AsyncIterator[Conn]:
+    """Run a read-only block whose statements all see one snapshot of the database.
+
+    Given the pool, or a connection outside any transaction, the block is its own
+    REPEATABLE READ READ ONLY transaction (a read-only one never fails to serialize).
+    Given a connection already in a transaction, the block joins the caller's
+    transaction as it is: the caller chose its isolation (at READ COMMITTED each
+    statement sees its own snapshot) and its uncommitted writes stay visible.
+    """
+    async with connection(db) as conn:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            async with transaction(conn):
+                yield conn
+            return
+        async with transaction(conn):
+            with translating():
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
+
+_RETRYABLE = (ConcurrentUpdate, ConnectionLost)
+
+
+async def retry(
+    pool: Pool,
+    work: Callable[[Conn], Awaitable[T]],
+    *,
+    attempts: int = 4,
+    base_delay: float = 0.02,
+    isolation: psycopg.IsolationLevel | None = None,
+) -> T:
+    """Run `work(conn)` in its own transaction, retrying transient failures.
+
+    Retries serialization failures, deadlocks and lost connections, with
+    jittered exponential back-off. Use it only for work that is safe to repeat
+    as a whole: everything it does must be inside that one transaction.
+
+    A connection lost during COMMIT is not retried: the server may have
+    committed, so running the work again could do it twice. That raises
+    `CommitOutcomeUnknown`; the caller must check what was saved.
+    """
+    for attempt in range(1, attempts + 1):
+        committing = False
+        try:
+            with translating():
+                async with pool.connection() as conn:
+                    if isolation is not None:
+                        await conn.set_isolation_level(isolation)
+                    try:
+                        async with transaction(conn):
+                            result = await work(conn)
+                            committing = True  # leaving the block commits
+                        return result
+                    finally:
+                        if isolation is not None and not conn.closed:
+                            await conn.set_isolation_level(None)
+        except _RETRYABLE as exc:
+            if committing and isinstance(exc, ConnectionLost):
+                raise CommitOutcomeUnknown(
+                    "the database connection was lost during COMMIT: the work may or may "
+                    "not have been saved, so it was not retried",
+                    sqlstate=exc.sqlstate,
+                ) from exc
+            if attempt == attempts:
+                raise
+            delay = base_delay * 2 ** (attempt - 1) * (0.5 + random.random())
+            log.info("retrying after %s (attempt %d/%d)", type(exc).__name__, attempt, attempts)
+            await asyncio.sleep(delay)
+    raise DalError("retry: no attempts were made")  # only when attempts < 1

@@ -1,0 +1,251 @@
+"""Events of a server and RSVPs with capacity (queries in `sql/events.sql`).
+
+Capacity is enforced by the database: a trigger on event_rsvps keeps
+`events.going_count`, bounded by CHECK `events_capacity_not_exceeded`, and
+its UPDATE locks the event row so concurrent "going" answers queue. A full
+event raises `EventFull` (a Conflict naming that constraint). Every other answer
+takes the same row lock, so one given while the event is being cancelled waits
+for that and is then refused (event_rsvps_event_scheduled).
+
+Cancelled and completed are final: only a scheduled event changes status
+(trigger events_keep_status_final, InvalidData events_status_transition).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from dal._ints import require_int
+from dal._time import require_aware
+from dal._unset import UNSET, _Unset, update_params
+from dal.aio import queries
+from dal.aio.db import Db
+from dal.errors import InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.rows.events import Event, EventFull, Rsvp, SearchHit, UserEvent
+
+__all__ = [
+    "CAPACITY_RULE",
+    "RESPONSES",
+    "STATUSES",
+    "STATUS_RULE",
+    "UNSET",
+    "Event",
+    "EventFull",
+    "Rsvp",
+    "SearchHit",
+    "UserEvent",
+    "cancel",
+    "create",
+    "delete",
+    "get",
+    "rsvp",
+    "rsvp_counts",
+    "rsvps",
+    "search",
+    "upcoming_for_server",
+    "upcoming_for_user",
+    "update",
+    "withdraw",
+]
+
+STATUSES: Final = ("scheduled", "cancelled", "completed")
+RESPONSES: Final = ("going", "maybe", "declined")
+CAPACITY_RULE: Final = "events_capacity_not_exceeded"
+STATUS_RULE: Final = "events_status_transition"
+
+R = TypeVar("R", bound="Event")
+
+
+def _found(event: Event | None, event_id: int) -> Event:
+    if event is None:
+        raise NotFound(f"no event with id {event_id}", table="events")
+    return event
+
+
+def _full(exc: InvalidData) -> InvalidData | EventFull:
+    if exc.constraint != CAPACITY_RULE:
+        return exc
+    return EventFull(
+        "the event is full", constraint=CAPACITY_RULE, table="events", sqlstate=exc.sqlstate
+    )
+
+
+async def create(
+    db: Db,
+    *,
+    server_id: int,
+    creator_id: UUID | None,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    description: str = "",
+    location: str | None = None,
+    capacity: int | None = None,
+) -> Event:
+    """Create a scheduled event; capacity None means unlimited.
+
+    InvalidData names the rule (events_starts_before_ends, events_capacity_positive ...).
+    """
+    params = {
+        "server_id": server_id,
+        "creator_id": creator_id,
+        "title": title,
+        "description": description,
+        "starts_at": require_aware(starts_at, "starts_at"),
+        "ends_at": require_aware(ends_at, "ends_at"),
+        "location": location,
+        "capacity": require_int(capacity, "capacity"),
+    }
+    found = await queries.fetch_one(db, "events.insert", params, Event)
+    assert found is not None
+    return found
+
+
+async def get(db: Db, event_id: int) -> Event:
+    """The event with this id; NotFound otherwise."""
+    return _found(
+        await queries.fetch_one(db, "events.get_by_id", {"id": event_id}, Event), event_id
+    )
+
+
+async def update(
+    db: Db,
+    event_id: int,
+    *,
+    title: str | _Unset = UNSET,
+    description: str | _Unset = UNSET,
+    starts_at: datetime | _Unset = UNSET,
+    ends_at: datetime | _Unset = UNSET,
+    location: str | _Unset | None = UNSET,
+    capacity: int | _Unset | None = UNSET,
+    status: str | _Unset = UNSET,
+) -> Event:
+    """Change only the fields given; nothing is written when any of them is refused.
+
+    Lowering capacity below the seats taken raises EventFull; changing the
+    status of a cancelled or completed event raises InvalidData
+    events_status_transition (those are final).
+    """
+    fields: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "starts_at": require_aware(starts_at, "starts_at"),
+        "ends_at": require_aware(ends_at, "ends_at"),
+        "location": location,
+        "capacity": require_int(capacity, "capacity"),
+        "status": status,
+    }
+    params: dict[str, Any] = {"id": event_id} | update_params(fields)
+    try:
+        found = await queries.fetch_one(db, "events.update", params, Event)
+    except InvalidData as exc:
+        raise _full(exc) from exc
+    return _found(found, event_id)
+
+
+async def cancel(db: Db, event_id: int) -> Event:
+    """Mark the event cancelled, for good; it leaves upcoming lists and takes no more answers.
+
+    Idempotent; InvalidData events_status_transition for a completed event.
+    """
+    return await update(db, event_id, status="cancelled")
+
+
+async def delete(db: Db, event_id: int) -> None:
+    """Delete the event with its RSVPs; surveys about it keep existing without the link."""
+    if await queries.execute(db, "events.delete", {"id": event_id}) == 0:
+        raise NotFound(f"no event with id {event_id}", table="events")
+
+
+def _after(cursor: str) -> dict[str, Any]:
+    starts_at, event_id = decode_time_cursor(cursor, int)
+    return {"after_starts_at": starts_at, "after_id": event_id}
+
+
+async def upcoming_for_server(
+    db: Db, server_id: int, *, cursor: str | None = None, limit: int = 50
+) -> Page[Event]:
+    """A server's scheduled events from now on, soonest first, one keyset page at a time."""
+    params: dict[str, Any] = {"server_id": server_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = await queries.fetch_all(db, "events.upcoming_for_server_first_page", params, Event)
+    else:
+        params |= _after(cursor)
+        rows = await queries.fetch_all(db, "events.upcoming_for_server_after", params, Event)
+    return _page(rows, limit)
+
+
+async def upcoming_for_user(
+    db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 50
+) -> Page[UserEvent]:
+    """Scheduled events from now on across every server the user is a member of."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = await queries.fetch_all(db, "events.upcoming_for_user_first_page", params, UserEvent)
+    else:
+        params |= _after(cursor)
+        rows = await queries.fetch_all(db, "events.upcoming_for_user_after", params, UserEvent)
+    return _page(rows, limit)
+
+
+def _page(rows: list[R], limit: int) -> Page[R]:
+    return page_of(rows, limit, lambda last: [last.starts_at.isoformat(), last.id])
+
+
+async def search(
+    db: Db, query: str, *, server_id: int | None = None, limit: int = 20
+) -> list[SearchHit]:
+    """Events matching a web-style query ("picnic -rain", "\"board games\""), best first.
+
+    Ranks title matches above description matches; all statuses are included.
+    """
+    params: dict[str, Any] = {"query": query, "limit": check_limit(limit)}
+    if server_id is None:
+        return await queries.fetch_all(db, "events.search", params, SearchHit)
+    params["server_id"] = server_id
+    return await queries.fetch_all(db, "events.search_in_server", params, SearchHit)
+
+
+async def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
+    """Answer an event (or change the answer). Atomic on its own: no transaction needed.
+
+    Raises EventFull when "going" would exceed capacity, InvalidData
+    (event_rsvps_event_scheduled) for a cancelled or completed event, and
+    ReferenceMissing for an unknown event or user. Nothing is written on error.
+    """
+    if response not in RESPONSES:
+        raise InvalidData(
+            f"response must be one of {', '.join(RESPONSES)}, not {response!r}",
+            column="response",
+        )
+    params = {"event_id": event_id, "user_id": user_id, "response": response}
+    try:
+        found = await queries.fetch_one(db, "events.upsert_rsvp", params, Rsvp)
+    except InvalidData as exc:
+        raise _full(exc) from exc
+    assert found is not None
+    return found
+
+
+async def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
+    """Remove the user's answer; NotFound if there was none."""
+    params = {"event_id": event_id, "user_id": user_id}
+    if await queries.execute(db, "events.delete_rsvp", params) == 0:
+        raise NotFound(f"user {user_id} has not answered event {event_id}", table="event_rsvps")
+
+
+async def rsvps(db: Db, event_id: int, response: str = "going") -> list[Rsvp]:
+    """The answers with this response, in the order they were given."""
+    params = {"event_id": event_id, "response": response}
+    return await queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
+
+
+async def rsvp_counts(db: Db, event_id: int) -> dict[str, int]:
+    """Number of answers per response (every response present, zero when none)."""
+    counts = dict.fromkeys(RESPONSES, 0)
+    for response, n in await queries.fetch_tuples(db, "events.count_rsvps", {"event_id": event_id}):
+        counts[response] = int(n)
+    return counts

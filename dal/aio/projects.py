@@ -1,0 +1,183 @@
+"""Projects and their members (queries in `sql/projects.sql`).
+
+The owner is always a member too (role ``owner``, access ``admin``), added in
+the same transaction as the project, so `list_for_user` finds every project a
+person can see with one index lookup. The owner's membership cannot be removed
+or demoted here; delete the project instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+from dal._unset import UNSET, _Unset, any_given, update_params
+from dal.aio import queries
+from dal.aio.db import Db, transaction
+from dal.errors import InvalidData, NotFound
+from dal.rows.projects import Member, Project
+
+__all__ = [
+    "ACCESS_LEVELS",
+    "DEFAULT_ACCESS",
+    "ROLES",
+    "Member",
+    "Project",
+    "add_member",
+    "change_member_role",
+    "create",
+    "delete",
+    "get",
+    "get_member",
+    "list_for_user",
+    "list_members",
+    "remove_member",
+    "update",
+]
+
+ROLES: Final = ("owner", "admin", "member", "viewer")
+ACCESS_LEVELS: Final = ("read", "write", "admin")
+DEFAULT_ACCESS: Final = {"owner": "admin", "admin": "admin", "member": "write", "viewer": "read"}
+
+
+def _found(project: Project | None, project_id: UUID) -> Project:
+    if project is None:
+        raise NotFound(f"no project with id {project_id}", table="projects")
+    return project
+
+
+async def create(db: Db, *, owner_id: UUID, name: str, git_url: str | None = None) -> Project:
+    """Create a project and make its owner a member (role owner, access admin).
+
+    Raises ReferenceMissing (projects_owner_id_fkey) for an unknown owner and
+    InvalidData (projects_name_length, projects_git_url_format ...).
+    """
+    params = {"owner_id": owner_id, "name": name, "git_url": git_url}
+    async with transaction(db) as conn:
+        project = await queries.fetch_one(conn, "projects.insert", params, Project)
+        assert project is not None  # INSERT ... RETURNING always returns the row
+        membership = {
+            "project_id": project.id,
+            "user_id": owner_id,
+            "role": "owner",
+            "access_level": "admin",
+        }
+        await queries.execute(conn, "projects.add_member", membership)
+    return project
+
+
+async def get(db: Db, project_id: UUID) -> Project:
+    """The project with this id; NotFound otherwise."""
+    found = await queries.fetch_one(db, "projects.get_by_id", {"id": project_id}, Project)
+    return _found(found, project_id)
+
+
+async def update(
+    db: Db,
+    project_id: UUID,
+    *,
+    name: str | _Unset = UNSET,
+    git_url: str | _Unset | None = UNSET,
+) -> Project:
+    """Change only the fields given; updated_at moves. NotFound if no such project."""
+    fields = {"name": name, "git_url": git_url}
+    if not any_given(fields):
+        return await get(db, project_id)
+    params: dict[str, Any] = {"id": project_id} | update_params(fields)
+    return _found(await queries.fetch_one(db, "projects.update", params, Project), project_id)
+
+
+async def delete(db: Db, project_id: UUID) -> None:
+    """Delete the project with its members, tasks, dependencies and sync history."""
+    if await queries.execute(db, "projects.delete", {"id": project_id}) == 0:
+        raise NotFound(f"no project with id {project_id}", table="projects")
+
+
+async def list_for_user(db: Db, user_id: UUID) -> list[Project]:
+    """Every project the user is a member of (owned ones included), oldest first."""
+    return await queries.fetch_all(db, "projects.list_for_user", {"user_id": user_id}, Project)
+
+
+def _access(role: str, access_level: str | None) -> str:
+    if role not in ROLES:
+        raise InvalidData(f"unknown project role {role!r}", column="role")
+    return DEFAULT_ACCESS[role] if access_level is None else access_level
+
+
+async def add_member(
+    db: Db,
+    project_id: UUID,
+    user_id: UUID,
+    *,
+    role: str = "member",
+    access_level: str | None = None,
+) -> Member:
+    """Add a user to a project; access defaults from the role (member: write, viewer: read).
+
+    Conflict (project_members_pkey) if they are already a member; ReferenceMissing
+    for an unknown project or user.
+    """
+    if role == "owner":
+        raise InvalidData("a project has exactly one owner, set when it is created", column="role")
+    params = {
+        "project_id": project_id,
+        "user_id": user_id,
+        "role": role,
+        "access_level": _access(role, access_level),
+    }
+    member = await queries.fetch_one(db, "projects.add_member", params, Member)
+    assert member is not None
+    return member
+
+
+async def change_member_role(
+    db: Db,
+    project_id: UUID,
+    user_id: UUID,
+    *,
+    role: str,
+    access_level: str | None = None,
+) -> Member:
+    """Give a member another role (and access level, by default the role's).
+
+    NotFound if not a member (also when removed while this runs); InvalidData for the owner.
+    """
+    if role == "owner":
+        raise InvalidData("ownership cannot be given through a role change", column="role")
+    params = {
+        "project_id": project_id,
+        "user_id": user_id,
+        "role": role,
+        "access_level": _access(role, access_level),
+    }
+    async with transaction(db) as conn:
+        member = await queries.fetch_one(conn, "projects.set_member_role", params, Member)
+        if member is not None:
+            return member
+        await get_member(conn, project_id, user_id)  # NotFound when not a member
+    raise InvalidData("the project owner's role cannot be changed", column="role")
+
+
+async def get_member(db: Db, project_id: UUID, user_id: UUID) -> Member:
+    """The membership of `user_id` in `project_id`; NotFound if they are not a member."""
+    params = {"project_id": project_id, "user_id": user_id}
+    member = await queries.fetch_one(db, "projects.get_member", params, Member)
+    if member is None:
+        raise NotFound(
+            f"user {user_id} is not a member of project {project_id}", table="project_members"
+        )
+    return member
+
+
+async def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
+    """Remove a member. NotFound if not a member; InvalidData for the owner."""
+    params = {"project_id": project_id, "user_id": user_id}
+    async with transaction(db) as conn:
+        if await queries.execute(conn, "projects.remove_member", params) == 0:
+            await get_member(conn, project_id, user_id)  # NotFound when not a member at all
+            raise InvalidData("the project owner cannot be removed", column="role")
+
+
+async def list_members(db: Db, project_id: UUID) -> list[Member]:
+    """The project's members in the order they joined."""
+    return await queries.fetch_all(db, "projects.list_members", {"project_id": project_id}, Member)

@@ -1,0 +1,137 @@
+"""The seam: the one function every named query passes through.
+
+DAL functions call `fetch_one`, `fetch_all`, `fetch_value`, `fetch_tuples`,
+`execute` or `stream` with a query's name (``users.get_by_email``, see
+`dal.query_files`); each of them runs it through `_run`, which:
+
+1. borrows a connection when given the pool (`dal.aio.db.connection`: autocommit
+   for the call, handed back as it was lent);
+2. runs the statement through a psycopg cursor, prepared by psycopg itself once it
+   repeats (`DATABASE_PREPARE_THRESHOLD`), its rows built by a row factory
+   (`dal.query_files.row_factory`);
+3. logs it to `dal.queries` and wraps it in an OpenTelemetry span (`dal.observe`);
+4. turns a psycopg error into the DAL's typed error (`dal.errors.translate`).
+
+Later features hook in here and nowhere else:
+- the acting user for row-level security: `connection()` (or the caller's
+  `transaction()`) sends ``set_config('dal.user_id', ..., true)`` as the first
+  statement of the transaction the query runs in, so the setting ends with it;
+- routing a read to a replica: `_run` knows the query (its name says whether it
+  writes) and chooses the pool `connection()` borrows from;
+- a read-through cache: `_run` looks the query's key up before step 2 and stores the
+  row after it, knowing the name, the parameters and the rows.
+
+Prepared statements are psycopg's: after a ROLLBACK (or a DROP, ALTER, DISCARD ALL)
+psycopg forgets them and sends DEALLOCATE ALL, so each statement runs unprepared
+again until it reaches the threshold. A call given the pool runs in autocommit and
+never rolls back; only a failed `transaction()` does, so on a realistic mix (errors
+are rare) that costs little: the benchmark report measures it. The threshold stays
+low (5, psycopg's default) so statements are prepared again soon after, and
+`prepared_max` is raised above the number of named queries so none is evicted.
+
+Written once: the sync module `dal/queries.py` is generated from the async source
+`dal/aio/queries.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from time import perf_counter
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import AsyncRawCursor
+
+from dal import observe
+from dal.aio.db import Db, connection
+from dal.errors import translate, translating
+from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
+
+__all__ = [
+    "QUERIES",
+    "Params",
+    "Query",
+    "execute",
+    "fetch_all",
+    "fetch_one",
+    "fetch_tuples",
+    "fetch_value",
+    "get",
+    "stream",
+]
+
+T = TypeVar("T")
+
+_ONE, _ALL, _COUNT = 1, 2, 3  # what a call wants back
+
+
+async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want: int) -> Any:
+    """Run query `name` (or a `Query` built at run time, as `dal._task_list` does)
+    with `params`; return its first row, all its rows or its row count."""
+    query = name if isinstance(name, Query) else get(name)
+    args = arguments(query, params)
+    if not isinstance(db, psycopg.AsyncConnection):
+        async with connection(db) as conn:
+            return await _run(conn, query, params, row, want)
+    started = perf_counter()
+    with observe.span(query, db) as span:
+        try:
+            cursor = AsyncRawCursor(db, row_factory=row_factory(query.name, row))
+            await cursor.execute(query.raw, args)
+            if want == _ONE:
+                found: Any = await cursor.fetchone()
+                rows = 0 if found is None else 1
+            elif want == _ALL:
+                found = await cursor.fetchall()
+                rows = len(found)
+            else:
+                found = rows = cursor.rowcount
+        except psycopg.Error as exc:
+            raise translate(exc, params) from exc
+        observe.finished(query, db, perf_counter() - started, rows, span)
+    return found
+
+
+async def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:
+    """Run query `name`; return its first row as `row`, or None."""
+    found: T | None = await _run(db, name, params, row, _ONE)
+    return found
+
+
+async def fetch_all(db: Db, name: str | Query, params: Params, row: type[T]) -> list[T]:
+    """Run query `name` (or a `Query` built at run time); return every row as `row`."""
+    found: list[T] = await _run(db, name, params, row, _ALL)
+    return found
+
+
+async def fetch_value(db: Db, name: str, params: Params) -> Any:
+    """Run query `name`; return the first column of its first row (None if no row)."""
+    found = await _run(db, name, params, None, _ONE)
+    return None if found is None else found[0]
+
+
+async def fetch_tuples(db: Db, name: str, params: Params) -> list[tuple[Any, ...]]:
+    """Run query `name`; return plain tuples (for small aggregates)."""
+    found: list[tuple[Any, ...]] = await _run(db, name, params, None, _ALL)
+    return found
+
+
+async def execute(db: Db, name: str, params: Params) -> int:
+    """Run statement `name`; return the number of rows it touched."""
+    count: int = await _run(db, name, params, None, _COUNT)
+    return count
+
+
+async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterator[T]:
+    """Yield the rows of query `name` without holding them all in memory."""
+    query = get(name)
+    args = arguments(query, params)
+    async with connection(db) as conn:
+        started = perf_counter()
+        rows = 0
+        with observe.span(query, conn) as span, translating(params):
+            cursor = AsyncRawCursor(conn, row_factory=row_factory(query.name, row))
+            async for record in cursor.stream(query.raw, args):
+                rows += 1
+                yield record
+            observe.finished(query, conn, perf_counter() - started, rows, span)

@@ -1,0 +1,194 @@
+"""Users: the identity every product area shares (queries in `sql/users.sql`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Final
+from uuid import UUID
+
+from dal import passwords
+from dal._ints import require_int
+from dal._json import jsonb
+from dal._unset import UNSET, _Unset, any_given, update_params
+from dal.aio import queries
+from dal.aio.db import Db, transaction
+from dal.errors import InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.rows.users import User
+
+__all__ = [
+    "STATUSES",
+    "User",
+    "authenticate",
+    "count",
+    "create",
+    "get",
+    "get_by_email",
+    "get_by_username",
+    "hard_delete",
+    "list_page",
+    "set_password",
+    "soft_delete",
+    "update",
+]
+
+STATUSES: Final = ("active", "suspended", "deleted")
+
+
+def _found(user: User | None, what: str) -> User:
+    if user is None:
+        raise NotFound(f"no user with {what}", table="users")
+    return user
+
+
+async def create(
+    db: Db,
+    *,
+    email: str,
+    username: str,
+    password: str | None = None,
+    display_name: str | None = None,
+    preferences: Mapping[str, Any] | None = None,
+    github_id: int | None = None,
+    gitlab_id: int | None = None,
+) -> User:
+    """Create a user; the password (if any) is hashed with argon2id.
+
+    Raises Conflict (users_email_lower_key / users_username_lower_key ...) and
+    InvalidData naming the broken rule.
+    """
+    params = {
+        "email": email,
+        "username": username,
+        "password_hash": None if password is None else passwords.hash_password(password),
+        "display_name": display_name,
+        "preferences": jsonb(
+            {} if preferences is None else preferences,
+            "preferences",
+            object_constraint="users_preferences_is_object",
+        ),
+        "github_id": require_int(github_id, "github_id"),
+        "gitlab_id": require_int(gitlab_id, "gitlab_id"),
+    }
+    return _found(await queries.fetch_one(db, "users.insert", params, User), "that insert")
+
+
+async def get(db: Db, user_id: UUID) -> User:
+    """The user with this id; NotFound otherwise."""
+    return _found(
+        await queries.fetch_one(db, "users.get_by_id", {"id": user_id}, User), f"id {user_id}"
+    )
+
+
+async def get_by_email(db: Db, email: str) -> User:
+    """The user with this email, in any letter case; NotFound otherwise."""
+    found = await queries.fetch_one(db, "users.get_by_email", {"email": email}, User)
+    return _found(found, "that email")
+
+
+async def get_by_username(db: Db, username: str) -> User:
+    """The user with this username, in any letter case; NotFound otherwise."""
+    found = await queries.fetch_one(db, "users.get_by_username", {"username": username}, User)
+    return _found(found, "that username")
+
+
+async def authenticate(db: Db, login: str, password: str) -> User | None:
+    """The active user whose email or username is `login` and whose password matches.
+
+    Takes the same time whether or not the login exists. On success stamps
+    last_login_at and upgrades the hash if its parameters are outdated.
+    """
+    # The KDF runs between two short statements, not inside a transaction: a
+    # deliberately slow hash must not hold a pooled connection in a transaction.
+    user = await queries.fetch_one(db, "users.get_by_login", {"login": login}, User)
+    matches = passwords.verify(user.password_hash if user else None, password)
+    if user is None or user.password_hash is None or not matches:
+        return None
+    rehashed = (
+        passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
+    )
+    async with transaction(db) as conn:
+        if rehashed is not None:
+            params = {"id": user.id, "password_hash": rehashed}
+            await queries.execute(conn, "users.set_password_hash", params)
+        last_login = await queries.fetch_value(conn, "users.touch_last_login", {"id": user.id})
+    if last_login is None:  # deleted between the check and the stamp
+        return None
+    return replace(user, last_login_at=last_login)
+
+
+async def update(
+    db: Db,
+    user_id: UUID,
+    *,
+    email: str | _Unset = UNSET,
+    username: str | _Unset = UNSET,
+    display_name: str | _Unset | None = UNSET,
+    preferences: Mapping[str, Any] | _Unset = UNSET,
+    status: str | _Unset = UNSET,
+    github_id: int | _Unset | None = UNSET,
+    gitlab_id: int | _Unset | None = UNSET,
+) -> User:
+    """Change only the fields given; updated_at moves. NotFound if no such user."""
+    fields: dict[str, Any] = {
+        "email": email,
+        "username": username,
+        "display_name": display_name,
+        "preferences": preferences,
+        "status": status,
+        "github_id": require_int(github_id, "github_id"),
+        "gitlab_id": require_int(gitlab_id, "gitlab_id"),
+    }
+    if not any_given(fields):
+        return await get(db, user_id)
+    params: dict[str, Any] = {"id": user_id} | update_params(fields)
+    if params["set_preferences"]:
+        params["preferences"] = jsonb(
+            params["preferences"], "preferences", object_constraint="users_preferences_is_object"
+        )
+    found = await queries.fetch_one(db, "users.update", params, User)
+    return _found(found, f"id {user_id}")
+
+
+async def set_password(db: Db, user_id: UUID, password: str) -> None:
+    """Hash and store a new password."""
+    params = {"id": user_id, "password_hash": passwords.hash_password(password)}
+    if await queries.execute(db, "users.set_password_hash", params) == 0:
+        raise NotFound(f"no user with id {user_id}", table="users")
+
+
+async def soft_delete(db: Db, user_id: UUID) -> None:
+    """Mark the user deleted (they can no longer sign in); their data stays."""
+    if await queries.execute(db, "users.soft_delete", {"id": user_id}) == 0:
+        await get(db, user_id)  # NotFound if missing; already deleted is fine
+
+
+async def hard_delete(db: Db, user_id: UUID) -> None:
+    """Delete the user row; owned rows follow their foreign keys' ON DELETE rules."""
+    if await queries.execute(db, "users.hard_delete", {"id": user_id}) == 0:
+        raise NotFound(f"no user with id {user_id}", table="users")
+
+
+async def list_page(
+    db: Db,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    statuses: Sequence[str] = ("active", "suspended"),
+) -> Page[User]:
+    """Users in sign-up order, one keyset page at a time."""
+    params: dict[str, Any] = {"limit": check_limit(limit) + 1, "statuses": list(statuses)}
+    bad = set(statuses) - set(STATUSES)
+    if bad:
+        raise InvalidData(f"unknown user status {sorted(bad)[0]!r}", column="status")
+    if cursor is None:
+        rows = await queries.fetch_all(db, "users.list_first_page", params, User)
+    else:
+        params["after_created_at"], params["after_id"] = decode_time_cursor(cursor, UUID)
+        rows = await queries.fetch_all(db, "users.list_page_after", params, User)
+    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), str(last.id)])
+
+
+async def count(db: Db) -> int:
+    return int(await queries.fetch_value(db, "users.count_all", {}))

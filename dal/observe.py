@@ -1,0 +1,85 @@
+"""What the seam records about each named query: a log line and a trace span.
+
+- The logger `dal.queries`: at DEBUG every query's name, milliseconds and row count;
+  at WARNING every query slower than the connection's slow-query threshold
+  (`DATABASE_SLOW_QUERY_MS`, 500 ms by default). Parameter values are never logged.
+- An OpenTelemetry span named after the query (``users.get_by_email``) with the
+  database semantic-convention attributes, when `opentelemetry-api` is installed and
+  a tracer provider has been set (the `otel` extra). Without one, nothing is created.
+
+The same for both flavours: the sync and the async seam call these.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from dal.query_files import Query
+
+log = logging.getLogger("dal.queries")
+
+DEFAULT_SLOW_QUERY_MS = 500.0
+
+# Per connection the DAL opened: its slow-query threshold (the settings it was opened
+# with). A weak mapping: the entry goes with the connection.
+_slow_ms: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+_trace: Any
+try:
+    from opentelemetry import trace as _trace
+except ImportError:  # the `otel` extra is not installed
+    _trace = None
+
+_NO_SPAN: AbstractContextManager[Any] = nullcontext()
+_tracer: Any = None
+
+
+def set_slow_query_ms(conn: Any, slow_ms: float) -> None:
+    """Log queries on `conn` slower than `slow_ms` at WARNING."""
+    _slow_ms[conn] = slow_ms
+
+
+def span(query: Query, conn: Any) -> AbstractContextManager[Any]:
+    """A span around one run of `query` on `conn`, current while it runs (so
+    psycopg's own instrumentation nests its statement spans under it); a shared
+    no-op when tracing is off."""
+    if _trace is None or isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider):
+        return _NO_SPAN
+    global _tracer  # noqa: PLW0603 -- one tracer, made on first use
+    if _tracer is None:
+        _tracer = _trace.get_tracer("dal")
+    started: AbstractContextManager[Any] = _tracer.start_as_current_span(
+        query.name, kind=_trace.SpanKind.CLIENT, attributes=_attributes(query, conn)
+    )
+    return started
+
+
+def _attributes(query: Query, conn: Any) -> dict[str, Any]:
+    info = conn.info
+    operation = query.raw.lstrip("( \n").split(None, 1)[0].upper() if query.raw else ""
+    attributes: dict[str, Any] = {
+        "db.system.name": "postgresql",
+        "db.system": "postgresql",
+        "db.namespace": info.dbname,
+        "db.operation.name": operation,
+        "db.query.summary": query.name,
+        "db.query.text": query.raw,  # placeholders only: values are never recorded
+        "server.address": info.host,
+    }
+    if info.port:
+        attributes["server.port"] = int(info.port)
+    return attributes
+
+
+def finished(query: Query, conn: Any, elapsed: float, rows: int, span_: Any) -> None:
+    """Record one finished run: `elapsed` seconds, `rows` returned or touched."""
+    ms = elapsed * 1000.0
+    if span_ is not None:
+        span_.set_attribute("db.response.returned_rows", rows)
+    if ms >= _slow_ms.get(conn, DEFAULT_SLOW_QUERY_MS):
+        log.warning("slow query %s: %.1f ms, %d rows", query.name, ms, rows)
+    elif log.isEnabledFor(logging.DEBUG):
+        log.debug("%s: %.3f ms, %d rows", query.name, ms, rows)

@@ -1,0 +1,169 @@
+"""Named SQL from `sql/*.sql`, loaded once at import: the same for both flavours.
+
+A query file holds blocks like::
+
+    -- name: get_by_email
+    -- Fetch one user by email, case-insensitively.
+    SELECT ... WHERE lower(email) = lower(%(email)s);
+
+The block's full name is ``<file stem>.<name>`` (``users.get_by_email``). Each
+block is one statement with named, bound parameters; the description line is
+required. DAL functions run them through the seam, `dal.queries` (sync) or
+`dal.aio.queries` (async), by that name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, LiteralString
+
+from psycopg.rows import RowFactory, RowMaker, tuple_row
+
+from dal.errors import DalError
+
+Params = Mapping[str, Any]
+
+_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$")
+_NOT_QUERIES = {"schema.sql"}
+
+
+def sql_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "sql", here / "_sql"):  # source tree, then wheel
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the sql/ directory of named queries is missing")
+
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One named statement from a `.sql` file."""
+
+    name: str
+    description: str
+    text: LiteralString  # as written, with %(name)s parameters (EXPLAIN, tools)
+    source: str  # "users.sql:12", for error messages and the benchmark report
+    # The same statement with $1, $2 ... in the order of `param_names`: run through a
+    # RawCursor, psycopg sends it as it is, without parsing the text on every call.
+    raw: LiteralString = ""
+    param_names: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, name: str, description: str, text: LiteralString, source: str) -> Query:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        raw: LiteralString = _PARAM.sub(number, text).replace("%%", "%")
+        return cls(name, description, text, source, raw, tuple(names))
+
+
+class QueryFileError(ValueError):
+    """A `.sql` query file is malformed (raised at import: a bug, not bad input)."""
+
+
+def parse_file(path: Path) -> list[Query]:
+    """Split one query file into its named blocks."""
+    queries: list[Query] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines) if _NAME.match(line)]
+    if not starts and any(line.strip() and not line.startswith("--") for line in lines):
+        raise QueryFileError(f"{path.name}: SQL found but no '-- name:' header")
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        short = _NAME.sub(r"\1", lines[start])
+        block = lines[start + 1 : end]
+        where = f"{path.name}:{start + 1}"
+        if not block or not block[0].startswith("--") or not block[0].lstrip("- ").strip():
+            raise QueryFileError(f"{where}: a one-line description must follow the name")
+        description = block[0].lstrip("- ").strip()
+        body = "\n".join(block[1:]).strip().rstrip(";").strip()
+        if not body:
+            raise QueryFileError(f"{where}: query {short!r} has no SQL")
+        # The text comes from files shipped with the package, never from input.
+        text: LiteralString = body
+        queries.append(Query.parse(f"{path.stem}.{short}", description, text, where))
+    return queries
+
+
+def load(directory: Path) -> dict[str, Query]:
+    """Every named query under `directory`, keyed by its full name."""
+    found: dict[str, Query] = {}
+    for path in sorted(directory.glob("*.sql")):
+        if path.name in _NOT_QUERIES:
+            continue
+        for query in parse_file(path):
+            if query.name in found:
+                raise QueryFileError(f"{query.source}: duplicate query name {query.name!r}")
+            found[query.name] = query
+    return found
+
+
+QUERIES: dict[str, Query] = load(sql_dir())
+
+
+def get(name: str) -> Query:
+    """The query called `name` (``file.name``)."""
+    try:
+        return QUERIES[name]
+    except KeyError:
+        raise KeyError(f"no query named {name!r} in sql/") from None
+
+
+def arguments(query: Query, params: Params) -> list[Any]:
+    """The values of `params` in the order of the query's numbered parameters."""
+    try:
+        return [params[key] for key in query.param_names]
+    except KeyError:
+        missing = sorted(set(query.param_names) - set(params))
+        raise DalError(f"query {query.name} needs parameters {missing}") from None
+
+
+def row_factory(name: str, cls: type[Any] | None) -> RowFactory[Any]:
+    """A psycopg row factory that builds `cls` from the rows of query `name`.
+
+    Positionally (as psycopg's `args_row`) when the columns are the dataclass's
+    fields in order, else by keyword (as `class_row`); plain tuples when `cls` is
+    None. A named query always returns the same columns, so the row maker is found
+    once, from the first result's description, and reused for every later call.
+    """
+    if cls is None:
+        return tuple_row
+    factory = _FACTORIES.get((name, cls))
+    if factory is None:
+        factory = _FACTORIES[name, cls] = _RowFactory(cls)
+    return factory
+
+
+class _RowFactory:
+    __slots__ = ("cls", "maker")
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+        self.maker: RowMaker[Any] | None = None
+
+    def __call__(self, cursor: Any) -> RowMaker[Any]:
+        if self.maker is not None:
+            return self.maker
+        cls = self.cls
+        columns = tuple(column.name for column in cursor.description or ())
+        if columns == tuple(f.name for f in dataclasses.fields(cls)):
+            maker: RowMaker[Any] = lambda values: cls(*values)  # noqa: E731
+        else:
+            maker = lambda values: cls(**dict(zip(columns, values, strict=True)))  # noqa: E731
+        if columns:
+            self.maker = maker
+        return maker
+
+
+_FACTORIES: dict[tuple[str, type[Any]], _RowFactory] = {}

@@ -1,0 +1,25 @@
+"""Row types of the dependencies area: the same classes in both flavours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from dal.errors import InvalidData
+
+
+class DependencyCycle(InvalidData):
+    """The new dependency would make a task (indirectly) wait for itself."""
+
+    def __init__(self, message: str, path: list[UUID]) -> None:
+        super().__init__(message, table="task_dependencies", column="depends_on_id")
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    task_id: UUID
+    depends_on_id: UUID
+    project_id: UUID
+    created_at: datetime

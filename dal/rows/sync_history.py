@@ -1,0 +1,18 @@
+"""Row types of the sync_history area: the same classes in both flavours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    id: int
+    project_id: UUID
+    commit_sha: str
+    status: str
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
