@@ -23,6 +23,7 @@ from dal import migrate, passwords
 from dal.config import Settings
 from dal.db import Pool, open_connection, open_pool
 from dal.server import start_embedded
+from tests import flavoured
 
 _counter = itertools.count()
 
@@ -123,3 +124,26 @@ def pool(db_url: str, settings: Settings) -> Iterator[Pool]:
     opened = open_pool(db_url, settings)
     yield opened
     opened.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `flavours` run twice: sync, then async (see tests/flavoured.py)."""
+    uses_db = {"conn", "pool", "db_url"} & set(metafunc.fixturenames)
+    if uses_db and metafunc.definition.get_closest_marker("flavours"):
+        metafunc.parametrize("dal_flavour", ["sync", "async"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def dal_flavour(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Which flavour the areas of `tests.flavoured` run in for this test."""
+    name: str = getattr(request, "param", "sync")
+    if name == "sync":
+        yield name
+        return
+    flavour = flavoured.AsyncFlavour()
+    flavoured.current = flavour
+    try:
+        yield name
+    finally:
+        flavoured.current = None
+        flavour.close()

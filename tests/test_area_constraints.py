@@ -18,22 +18,14 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from dal import (
-    Conflict,
-    DalError,
-    InvalidData,
-    ReferenceMissing,
-    events,
-    moods,
-    queries,
-    recommendations,
-    servers,
-    surveys,
-)
-from dal import config_store as cfg
+from dal import Conflict, DalError, InvalidData, ReferenceMissing, queries
 from tests.community_helpers import event, now, server, snapshot, user
 from tests.community_helpers import survey as draft_survey
 from tests.constraint_cases import Build, Case, check, parametrize, raw
+from tests.flavoured import config_store as cfg
+from tests.flavoured import events, moods, recommendations, servers, surveys
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

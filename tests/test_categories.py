@@ -6,8 +6,11 @@ import uuid
 
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, ReferenceMissing, categories, tasks
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing
 from tests.factories import Conn, count, user
+from tests.flavoured import categories, tasks
+
+pytestmark = pytest.mark.flavours
 
 
 def test_crud(conn: Conn) -> None:

@@ -9,8 +9,10 @@ import psycopg
 import pytest
 
 from dal import InvalidData, NotFound, ReferenceMissing
-from dal import config_store as cfg
 from tests.community_helpers import count, user
+from tests.flavoured import config_store as cfg
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

@@ -6,9 +6,12 @@ import uuid
 
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, ReferenceMissing, dependencies, tasks
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing
 from dal.dependencies import DependencyCycle
 from tests.factories import Conn, count, project, user
+from tests.flavoured import dependencies, tasks
+
+pytestmark = pytest.mark.flavours
 
 
 def chain(conn: Conn, n: int) -> list[tasks.Task]:

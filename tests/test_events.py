@@ -11,22 +11,15 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from dal import (
-    Conflict,
-    InvalidData,
-    NotFound,
-    ReferenceMissing,
-    StillReferenced,
-    events,
-    queries,
-    servers,
-    tasks,
-)
-from dal import users as users_mod
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced, queries
 from dal.config import Settings
 from dal.db import Pool, open_pool
 from tests.community_helpers import count, event, now, server, user
 from tests.factories import race
+from tests.flavoured import events, servers, tasks
+from tests.flavoured import users as users_mod
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

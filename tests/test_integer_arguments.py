@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from dal import config_store, events, moods, users
 from dal.errors import InvalidData
 from tests import community_helpers, factories
 from tests.factories import Conn, count
+from tests.flavoured import config_store, events, moods, users
+
+pytestmark = pytest.mark.flavours
 
 START = datetime(2030, 5, 1, 18, tzinfo=UTC)
 

@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dal._json
-from dal import tasks
 from dal._json import loads
 from tests import factories
+from tests.flavoured import tasks
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

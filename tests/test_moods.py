@@ -9,8 +9,11 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from dal import InvalidData, NotFound, ReferenceMissing, moods, queries
+from dal import InvalidData, NotFound, ReferenceMissing, queries
 from tests.community_helpers import count, user
+from tests.flavoured import moods
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

@@ -7,9 +7,12 @@ import uuid
 import psycopg
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced, projects, users
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing, StillReferenced
 from dal.db import Pool
 from tests.factories import Conn, count, project, race, user
+from tests.flavoured import projects, users
+
+pytestmark = pytest.mark.flavours
 
 
 def test_create_makes_the_owner_a_member(conn: Conn) -> None:

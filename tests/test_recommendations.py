@@ -8,9 +8,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, ReferenceMissing, moods, recommendations
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing
 from dal.errors import translating
 from tests.community_helpers import count, now, user
+from tests.flavoured import moods, recommendations
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

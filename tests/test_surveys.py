@@ -8,11 +8,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, ReferenceMissing, events, surveys
+from dal import Conflict, InvalidData, NotFound, ReferenceMissing
 from dal.db import Pool
 from tests.community_helpers import count, event, now, server, user
 from tests.community_helpers import survey as draft_survey
 from tests.factories import race
+from tests.flavoured import events, surveys
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

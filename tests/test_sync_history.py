@@ -6,9 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, projects, sync_history
+from dal import Conflict, InvalidData, NotFound
 from dal.pagination import Page
 from tests.factories import Conn, count, project, user
+from tests.flavoured import projects, sync_history
+
+pytestmark = pytest.mark.flavours
 
 SHA1 = "a" * 40
 SHA256 = "0123456789abcdef" * 4

@@ -12,10 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dal import InvalidData, categories, tasks
+from dal import InvalidData
 from dal.pagination import Page, encode_cursor
 from dal.tasks import Filters, Task
 from tests.factories import Conn, project, user
+from tests.flavoured import categories, tasks
+
+pytestmark = pytest.mark.flavours
 
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
 DUES = [None, BASE, BASE + timedelta(days=1), BASE + timedelta(days=2, hours=3)]

@@ -18,17 +18,16 @@ from dal import (
     NotFound,
     ReferenceMissing,
     Settings,
-    categories,
     open_pool,
-    projects,
     retry,
-    tasks,
-    users,
 )
 from dal.db import Conn as DbConn
 from dal.db import Pool
 from dal.errors import translating
 from tests.factories import Conn, count, project, user
+from tests.flavoured import categories, projects, tasks, users
+
+pytestmark = pytest.mark.flavours
 
 NOW = datetime(2030, 1, 15, 12, tzinfo=UTC)
 
@@ -415,8 +414,9 @@ def test_project_tree_reads_one_snapshot(
     conn: Conn, pool: Pool, db_url: str, monkeypatch: pytest.MonkeyPatch, given: str
 ) -> None:
     """A task and an edge to it are committed between the tree's statements: the tree
-    shows neither (at READ COMMITTED the edge pointed at a task missing from the tree)."""
-    from dal import dependencies, queries
+    shows neither (at READ COMMITTED the edge pointed at a task missing from the tree).
+    Sync only: the interleaving hooks the sync seam."""
+    from dal import dependencies, queries, tasks
 
     owner = user(conn)
     made = project(conn, owner)

@@ -19,21 +19,13 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from dal import (
-    Conflict,
-    DalError,
-    InvalidData,
-    ReferenceMissing,
-    dependencies,
-    projects,
-    queries,
-    sync_history,
-    tasks,
-    users,
-)
+from dal import Conflict, DalError, InvalidData, ReferenceMissing, queries
 from tests.community_helpers import snapshot
 from tests.constraint_cases import Build, Case, check, parametrize, raw
 from tests.factories import project, user
+from tests.flavoured import dependencies, projects, sync_history, tasks, users
+
+pytestmark = pytest.mark.flavours
 
 Conn = psycopg.Connection[Any]
 

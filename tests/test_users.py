@@ -8,8 +8,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import Conflict, InvalidData, NotFound, users
+from dal import Conflict, InvalidData, NotFound
 from dal.pagination import Page, encode_cursor
+from tests.flavoured import users
+
+pytestmark = pytest.mark.flavours
 
 
 def make(conn: psycopg.Connection[Any], n: int = 0, **extra: Any) -> users.User:
@@ -226,3 +229,16 @@ def test_sign_in_upgrades_an_outdated_hash(conn: psycopg.Connection[Any]) -> Non
     assert stored != user.password_hash
     assert "m=2048,t=2" in stored
     assert users.authenticate(conn, "user0", "s3cret-pass") is not None
+
+
+def test_the_async_run_goes_through_dal_aio(conn: psycopg.Connection[Any]) -> None:
+    """The harness itself (tests/flavoured.py): in the async run, calls are awaited
+    on an async twin of `conn`, and the rows they return are the shared row types."""
+    from dal.rows.users import User
+    from tests import flavoured
+
+    made = users.create(conn, email="twin@example.com", username="twin")
+    assert type(made) is User and users.get(conn, made.id) == made
+    if flavoured.current is not None:
+        assert flavoured.current.calls == 2
+        assert any(isinstance(t, psycopg.AsyncConnection) for t in flavoured.current.twins.values())
