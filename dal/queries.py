@@ -9,7 +9,10 @@ DAL functions call `fetch_one`, `fetch_all`, `fetch_value`, `fetch_tuples`,
 
 1. borrows a connection when given the pool (`dal.db.connection`: autocommit
    for the call, handed back as it was lent);
-2. runs the statement through a psycopg cursor, prepared by psycopg itself once it
+2. runs the statement through a cursor of the connection's `cursor_factory` (a
+   `RawCursor` on the DAL's connections, so the `$1` text parsed at import is sent
+   as it is; whatever wraps that factory, such as OpenTelemetry's psycopg
+   instrumentation, sees every statement), prepared by psycopg itself once it
    repeats (`DATABASE_PREPARE_THRESHOLD`), its rows built by a row factory
    (`dal.query_files.row_factory`);
 3. logs it to `dal.queries` and wraps it in an OpenTelemetry span (`dal.observe`);
@@ -79,8 +82,11 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     started = perf_counter()
     with observe.span(query, db) as span:
         try:
-            cursor = RawCursor(db, row_factory=row_factory(query.name, row))
-            cursor.execute(query.raw, args)
+            cursor = db.cursor(row_factory=row_factory(query.name, row))
+            if isinstance(cursor, RawCursor):  # the DAL's connections: $1 as written
+                cursor.execute(query.raw, args)
+            else:  # a connection of the caller's, with psycopg's default cursors
+                cursor.execute(query.text, params)
             if want == _ONE:
                 found: Any = cursor.fetchone()
                 rows = 0 if found is None else 1
@@ -133,8 +139,9 @@ def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
         started = perf_counter()
         rows = 0
         with observe.span(query, conn) as span, translating(params):
-            cursor = RawCursor(conn, row_factory=row_factory(query.name, row))
-            for record in cursor.stream(query.raw, args):
+            cursor = conn.cursor(row_factory=row_factory(query.name, row))
+            raw = isinstance(cursor, RawCursor)
+            for record in cursor.stream(*((query.raw, args) if raw else (query.text, params))):
                 rows += 1
                 yield record
             observe.finished(query, conn, perf_counter() - started, rows, span)

@@ -6,7 +6,10 @@ DAL functions call `fetch_one`, `fetch_all`, `fetch_value`, `fetch_tuples`,
 
 1. borrows a connection when given the pool (`dal.aio.db.connection`: autocommit
    for the call, handed back as it was lent);
-2. runs the statement through a psycopg cursor, prepared by psycopg itself once it
+2. runs the statement through a cursor of the connection's `cursor_factory` (a
+   `RawCursor` on the DAL's connections, so the `$1` text parsed at import is sent
+   as it is; whatever wraps that factory, such as OpenTelemetry's psycopg
+   instrumentation, sees every statement), prepared by psycopg itself once it
    repeats (`DATABASE_PREPARE_THRESHOLD`), its rows built by a row factory
    (`dal.query_files.row_factory`);
 3. logs it to `dal.queries` and wraps it in an OpenTelemetry span (`dal.observe`);
@@ -76,8 +79,11 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
     started = perf_counter()
     with observe.span(query, db) as span:
         try:
-            cursor = AsyncRawCursor(db, row_factory=row_factory(query.name, row))
-            await cursor.execute(query.raw, args)
+            cursor = db.cursor(row_factory=row_factory(query.name, row))
+            if isinstance(cursor, AsyncRawCursor):  # the DAL's connections: $1 as written
+                await cursor.execute(query.raw, args)
+            else:  # a connection of the caller's, with psycopg's default cursors
+                await cursor.execute(query.text, params)
             if want == _ONE:
                 found: Any = await cursor.fetchone()
                 rows = 0 if found is None else 1
@@ -130,8 +136,11 @@ async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterat
         started = perf_counter()
         rows = 0
         with observe.span(query, conn) as span, translating(params):
-            cursor = AsyncRawCursor(conn, row_factory=row_factory(query.name, row))
-            async for record in cursor.stream(query.raw, args):
+            cursor = conn.cursor(row_factory=row_factory(query.name, row))
+            raw = isinstance(cursor, AsyncRawCursor)
+            async for record in cursor.stream(
+                *((query.raw, args) if raw else (query.text, params))
+            ):
                 rows += 1
                 yield record
             observe.finished(query, conn, perf_counter() - started, rows, span)

@@ -1,0 +1,186 @@
+"""The seam every named query passes through: logs, spans, Ctrl-C, both flavours."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from dal import aio, observe, queries, users
+from dal.config import Settings
+from dal.db import open_connection
+
+SECRET = "s3cret-value@example.com"
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """An SDK tracer provider with an in-memory exporter (OpenTelemetry allows setting
+    the global provider once per process, so this module owns it)."""
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    trace.set_tracer_provider(provider)
+    yield memory
+    memory.clear()  # the provider stays: OpenTelemetry cannot unset it
+
+
+def test_no_span_and_no_tracer_work_without_a_provider(conn: psycopg.Connection[Any]) -> None:
+    """Before any SDK is set (this module's fixture sets one), the seam makes nothing."""
+    if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        pytest.fail("a tracer provider was already set: run this test before the others")
+    assert observe.span(queries.get("users.count_all"), conn) is observe._NO_SPAN
+
+
+def test_each_query_is_logged_with_name_time_and_rows_never_values(
+    conn: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    made = users.create(conn, email=SECRET, username="logged")
+    with caplog.at_level(logging.DEBUG, logger="dal.queries"):
+        users.get_by_email(conn, SECRET)
+        users.list_page(conn, limit=10)
+    lines = [r for r in caplog.records if r.name == "dal.queries"]
+    assert [r.levelno for r in lines] == [logging.DEBUG, logging.DEBUG]
+    first, second = (r.getMessage() for r in lines)
+    assert first.startswith("users.get_by_email: ") and first.endswith(" ms, 1 rows")
+    assert second.startswith("users.list_first_page: ") and second.endswith(" ms, 1 rows")
+    assert SECRET not in caplog.text and str(made.id) not in caplog.text
+
+
+def test_a_slow_query_is_a_warning_at_the_connections_threshold(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = Settings(slow_query_ms=0)
+    with open_connection(db_url, slow, autocommit=True) as conn, caplog.at_level(logging.WARNING):
+        users.count(conn)
+    [line] = [r for r in caplog.records if r.name == "dal.queries"]
+    assert line.levelno == logging.WARNING
+    assert line.getMessage().startswith("slow query users.count_all: ")
+    with open_connection(db_url, Settings(), autocommit=True) as conn:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="dal.queries"):
+            users.count(conn)
+        assert [r for r in caplog.records if r.name == "dal.queries"] == []
+
+
+def _dal_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
+    return [s for s in exporter.get_finished_spans() if s.instrumentation_scope.name == "dal"]
+
+
+def test_one_span_per_call_nested_under_the_callers_span(
+    exporter: InMemorySpanExporter, conn: psycopg.Connection[Any], db_url: str
+) -> None:
+    made = users.create(conn, email=SECRET, username="traced")
+    exporter.clear()
+    tracer = trace.get_tracer("service")
+    with tracer.start_as_current_span("handler") as parent:
+        users.get(conn, made.id)
+
+        async def in_async() -> None:
+            async with await aio.open_connection(db_url, Settings(), autocommit=True) as aconn:
+                await aio.users.get_by_email(aconn, SECRET)
+
+        asyncio.run(in_async())
+    spans = _dal_spans(exporter)
+    assert [s.name for s in spans] == ["users.get_by_id", "users.get_by_email"]
+    for span in spans:
+        assert span.parent is not None
+        assert span.parent.span_id == parent.get_span_context().span_id
+        attributes = dict(span.attributes or {})
+        assert attributes["db.system.name"] == "postgresql"
+        assert attributes["db.namespace"] == conn.info.dbname
+        assert attributes["db.operation.name"] == "SELECT"
+        assert attributes["db.response.returned_rows"] == 1
+        assert SECRET not in str(attributes) and str(made.id) not in str(attributes)
+
+
+def test_psycopg_instrumentation_sees_every_statement_under_the_dal_span(
+    exporter: InMemorySpanExporter, db_url: str
+) -> None:
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+
+    instrumentor = PsycopgInstrumentor()
+    instrumentor.instrument()
+    try:
+        # Instrumentation hooks psycopg's connect: a connection opened after it.
+        with open_connection(db_url, Settings(), autocommit=True) as conn:
+            exporter.clear()
+            users.count(conn)
+            users.list_page(conn, limit=5)
+    finally:
+        instrumentor.uninstrument()
+    finished = exporter.get_finished_spans()
+    ours = _dal_spans(exporter)
+    theirs = [s for s in finished if s.instrumentation_scope.name != "dal"]
+    assert [s.name for s in ours] == ["users.count_all", "users.list_first_page"]
+    assert len(theirs) == 2
+    for statement, query in zip(theirs, ours, strict=True):
+        assert statement.parent is not None
+        assert statement.parent.span_id == query.context.span_id
+
+
+def test_ctrl_c_cancels_the_statement_on_the_server(conn: psycopg.Connection[Any]) -> None:
+    """KeyboardInterrupt during a long statement: psycopg's wait loop cancels it, so the
+    server is not left running it, and the connection works afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.fail("signals reach only the main thread")
+    pid = conn.info.backend_pid
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        conn.execute("SELECT pg_sleep(30)")
+    assert time.monotonic() - started < 10
+    with psycopg.connect(conn.info.dsn, autocommit=True) as observer:
+        row = observer.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE pid = %s", [pid]
+        ).fetchone()
+    assert row is not None and row[0] == "idle"
+    assert users.count(conn) == 0  # the connection is usable
+
+
+def test_ctrl_c_cancels_a_dal_call_on_the_server(conn: psycopg.Connection[Any]) -> None:
+    """The same through the seam: a named query that runs long is cancelled."""
+
+    @dataclass(frozen=True)
+    class Slept:
+        pg_sleep: Any
+
+    slow = queries.Query.parse("users.sleep", "sleeps", "SELECT pg_sleep(30)", "test")
+    pid = conn.info.backend_pid
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        queries.fetch_all(conn, slow, {}, Slept)
+    with psycopg.connect(conn.info.dsn, autocommit=True) as observer:
+        row = observer.execute(
+            "SELECT state FROM pg_stat_activity WHERE pid = %s", [pid]
+        ).fetchone()
+    assert row == ("idle",)
+
+
+def test_a_plain_psycopg_connection_works_through_its_own_cursors(db_url: str) -> None:
+    """A connection the DAL did not open has psycopg's default cursor factory: the
+    seam sends the %(name)s text there, in both flavours."""
+    with psycopg.connect(db_url, autocommit=True) as plain:
+        made = users.create(plain, email="plain@example.com", username="plain")
+        assert users.get(plain, made.id) == made
+
+    async def in_async() -> None:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aplain:
+            assert await aio.users.get(aplain, made.id) == made
+
+    asyncio.run(in_async())
