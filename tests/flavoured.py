@@ -58,7 +58,8 @@ class AsyncFlavour:
         if isinstance(db, ConnectionPool):
             if id(db) not in self.twins:
                 settings = Settings(pool_size=2, max_overflow=2, pool_timeout=5.0)
-                self.twins[id(db)] = self.runner.run(aio.open_pool(db.conninfo, settings))
+                conninfo = str(db.conninfo)  # a string in every pool the tests open
+                self.twins[id(db)] = self.runner.run(aio.open_pool(conninfo, settings))
             return self.twins[id(db)]
         return None
 
@@ -123,7 +124,7 @@ class _Area(ModuleType):
             flavour = current
             if flavour is None:
                 return sync(*args, **kw)
-            return flavour.call(sync, coro_fn, args, kw)  # type: ignore[arg-type]
+            return flavour.call(sync, coro_fn, args, kw)
 
         dispatch.__name__ = dispatch.__qualname__ = attr
         self.__dict__[attr] = dispatch  # one object per name: `f is area.f` holds
