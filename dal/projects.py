@@ -11,6 +11,7 @@ or demoted here; delete the project instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from dal import queries
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
+from dal.many import Many, as_uuid, many, unique_ids
 from dal.rows.projects import Member, Project
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "create",
     "delete",
     "get",
+    "get_many",
     "get_member",
     "list_for_user",
     "list_members",
@@ -73,6 +76,16 @@ def get(db: Db, project_id: UUID) -> Project:
     """The project with this id; NotFound otherwise."""
     found = queries.fetch_one(db, "projects.get_by_id", {"id": project_id}, Project)
     return _found(found, project_id)
+
+
+def get_many(db: Db, project_ids: Iterable[UUID]) -> Many[UUID, Project]:
+    """The projects with these ids in one statement: `rows` in the order asked (each id
+    once), and the ids that matched no row in `missing`. At most 1,000 ids."""
+    ids = unique_ids(project_ids, "project_ids", lambda value: as_uuid(value, "project_ids"))
+    if not ids:
+        return Many([], [])
+    found = queries.fetch_all(db, "projects.get_many", {"ids": ids}, Project)
+    return many(ids, found, lambda row: row.id)
 
 
 def update(

@@ -16,6 +16,14 @@ SELECT id, server_id, creator_id, title, description, starts_at, ends_at, locati
   FROM events
  WHERE id = %(id)s;
 
+-- name: get_many
+-- Several events by primary key, in the order of the ids given (events_pkey, one probe each).
+SELECT e.id, e.server_id, e.creator_id, e.title, e.description, e.starts_at, e.ends_at,
+       e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at
+  FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS asked (id, position)
+  JOIN events AS e ON e.id = asked.id
+ ORDER BY asked.position;
+
 -- name: update
 -- Change the given fields; each set_x flag says whether x is given (partial update).
 UPDATE events

@@ -12,6 +12,13 @@ SELECT id, owner_id, name, git_url, created_at, updated_at
   FROM projects
  WHERE id = %(id)s;
 
+-- name: get_many
+-- Several projects by primary key, in the order of the ids given (projects_pkey, one probe each).
+SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at
+  FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS asked (id, position)
+  JOIN projects AS p ON p.id = asked.id
+ ORDER BY asked.position;
+
 -- name: update
 -- Change the given fields of a project (partial update: set_<col> flags).
 UPDATE projects

@@ -17,6 +17,15 @@ SELECT id, owner_id, project_id, key, parent_id, category_id, title, description
   FROM tasks
  WHERE id = %(id)s;
 
+-- name: get_many
+-- Several tasks by primary key, in the order of the ids given (tasks_pkey, one probe each).
+SELECT t.id, t.owner_id, t.project_id, t.key, t.parent_id, t.category_id, t.title,
+       t.description, t.status, t.priority, t.due_at, t.data, t.version, t.created_at,
+       t.updated_at
+  FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS asked (id, position)
+  JOIN tasks AS t ON t.id = asked.id
+ ORDER BY asked.position;
+
 -- name: update
 -- Change the given fields (set_<col> flags); with check_version, only if version still matches.
 -- The flags cannot change the plan: the primary key finds the one row either way.

@@ -16,6 +16,14 @@ SELECT id, email, username, password_hash, display_name, preferences, status,
   FROM users
  WHERE id = %(id)s;
 
+-- name: get_many
+-- Several users by primary key, in the order of the ids given (users_pkey, one probe each).
+SELECT u.id, u.email, u.username, u.password_hash, u.display_name, u.preferences, u.status,
+       u.github_id, u.gitlab_id, u.last_login_at, u.created_at, u.updated_at
+  FROM unnest(%(ids)s::uuid[]) WITH ORDINALITY AS asked (id, position)
+  JOIN users AS u ON u.id = asked.id
+ ORDER BY asked.position;
+
 -- name: get_by_email
 -- One user by email, case-insensitively (users_email_lower_key).
 SELECT id, email, username, password_hash, display_name, preferences, status,

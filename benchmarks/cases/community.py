@@ -178,6 +178,7 @@ CASES: dict[str, Case] = {
     ),
     # events
     "events.get_by_id": Case(lambda s: {"id": s["community_event_id"]}, (EVENT_KEY,), 8),
+    "events.get_many": Case(lambda s: {"ids": [s["community_event_id"]]}, (EVENT_KEY,), 8),
     "events.update": Case(
         lambda s: {
             "id": s["community_event_id"],

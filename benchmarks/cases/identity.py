@@ -28,6 +28,7 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
 CASES: dict[str, Case] = {
     # users: point lookups and keyset pages
     "users.get_by_id": Case(lambda s: {"id": s["user_id"]}, ("users_pkey",), 8),
+    "users.get_many": Case(lambda s: {"ids": [s["user_id"]]}, ("users_pkey",), 8),
     "users.get_by_email": Case(
         lambda s: {"email": s["user_email"].upper()}, ("users_email_lower_key",), 8
     ),

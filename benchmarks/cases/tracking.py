@@ -89,6 +89,7 @@ EDGE = "task_dependencies_pkey|task_dependencies_depends_on_id_idx"
 CASES: dict[str, Case] = {
     # projects and members
     "projects.get_by_id": Case(lambda s: {"id": s["big_project"]}, ("projects_pkey",), 8),
+    "projects.get_many": Case(lambda s: {"ids": [s["big_project"]]}, ("projects_pkey",), 8),
     "projects.update": Case(
         lambda s: {"id": s["big_project"]} | _unset("name", "git_url"), ("projects_pkey",), WRITE
     ),
@@ -136,6 +137,7 @@ CASES: dict[str, Case] = {
     ),
     # tasks
     "tasks.get_by_id": Case(lambda s: {"id": s["task_id"]}, (TASK_BY_ID,), 8),
+    "tasks.get_many": Case(lambda s: {"ids": [s["task_id"], s["dep_task"]]}, (TASK_BY_ID,), 16),
     "tasks.update": Case(
         lambda s: (
             {"id": s["task_id"], "check_version": False, "expected_version": None}

@@ -8,6 +8,7 @@ or demoted here; delete the project instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.errors import InvalidData, NotFound
+from dal.many import Many, as_uuid, many, unique_ids
 from dal.rows.projects import Member, Project
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "create",
     "delete",
     "get",
+    "get_many",
     "get_member",
     "list_for_user",
     "list_members",
@@ -70,6 +73,16 @@ async def get(db: Db, project_id: UUID) -> Project:
     """The project with this id; NotFound otherwise."""
     found = await queries.fetch_one(db, "projects.get_by_id", {"id": project_id}, Project)
     return _found(found, project_id)
+
+
+async def get_many(db: Db, project_ids: Iterable[UUID]) -> Many[UUID, Project]:
+    """The projects with these ids in one statement: `rows` in the order asked (each id
+    once), and the ids that matched no row in `missing`. At most 1,000 ids."""
+    ids = unique_ids(project_ids, "project_ids", lambda value: as_uuid(value, "project_ids"))
+    if not ids:
+        return Many([], [])
+    found = await queries.fetch_all(db, "projects.get_many", {"ids": ids}, Project)
+    return many(ids, found, lambda row: row.id)
 
 
 async def update(

@@ -19,7 +19,7 @@ grow a cycle); statuses cover TaskTracker and Task Master without loss.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID
@@ -39,6 +39,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import projects, queries
 from dal.aio.db import Db, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound
+from dal.many import Many, as_uuid, many, unique_ids
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 from dal.rows.tasks import Task, TaskNode
 
@@ -59,6 +60,7 @@ __all__ = [
     "create",
     "delete",
     "get",
+    "get_many",
     "list_for_project",
     "list_for_user",
     "overdue",
@@ -118,6 +120,16 @@ async def create(
 async def get(db: Db, task_id: UUID) -> Task:
     """The task with this id; NotFound otherwise."""
     return _found(await queries.fetch_one(db, "tasks.get_by_id", {"id": task_id}, Task), task_id)
+
+
+async def get_many(db: Db, task_ids: Iterable[UUID]) -> Many[UUID, Task]:
+    """The tasks with these ids in one statement: `rows` in the order asked (each id
+    once), and the ids that matched no row in `missing`. At most 1,000 ids."""
+    ids = unique_ids(task_ids, "task_ids", lambda value: as_uuid(value, "task_ids"))
+    if not ids:
+        return Many([], [])
+    found = await queries.fetch_all(db, "tasks.get_many", {"ids": ids}, Task)
+    return many(ids, found, lambda row: row.id)
 
 
 async def update(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 from uuid import UUID
@@ -14,6 +14,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.errors import InvalidData, NotFound
+from dal.many import Many, as_uuid, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.users import User
 
@@ -26,6 +27,7 @@ __all__ = [
     "get",
     "get_by_email",
     "get_by_username",
+    "get_many",
     "hard_delete",
     "list_page",
     "set_password",
@@ -79,6 +81,16 @@ async def get(db: Db, user_id: UUID) -> User:
     return _found(
         await queries.fetch_one(db, "users.get_by_id", {"id": user_id}, User), f"id {user_id}"
     )
+
+
+async def get_many(db: Db, user_ids: Iterable[UUID]) -> Many[UUID, User]:
+    """The users with these ids in one statement: `rows` in the order asked (each id
+    once), and the ids that matched no row in `missing`. At most 1,000 ids."""
+    ids = unique_ids(user_ids, "user_ids", lambda value: as_uuid(value, "user_ids"))
+    if not ids:
+        return Many([], [])
+    found = await queries.fetch_all(db, "users.get_many", {"ids": ids}, User)
+    return many(ids, found, lambda row: row.id)
 
 
 async def get_by_email(db: Db, email: str) -> User:

@@ -1,0 +1,62 @@
+"""What a `get_many` returns: rows in the order asked, and the ids that matched none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from dal.errors import InvalidData
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+MAX_IDS = 1000  # one statement's worth: past that, page through the ids
+
+
+@dataclass(frozen=True, slots=True)
+class Many(Generic[K, T]):
+    """The rows found, in the order their ids were asked (each id once), and the ids
+    that matched no row, in the same order."""
+
+    rows: list[T]
+    missing: list[K]
+
+
+def unique_ids(ids: Iterable[K], column: str, check: Callable[[Any], K] | None = None) -> list[K]:
+    """The ids in their first order, each once; InvalidData naming `column` for a
+    lone string or bytes (not a list of ids), too many ids, or an id `check` refuses."""
+    if isinstance(ids, (str, bytes, bytearray)) or not isinstance(ids, Iterable):
+        raise InvalidData(f"{column} must be a list of ids", column=column)
+    seen: dict[K, None] = {}
+    for item in ids:
+        seen[check(item) if check is not None else item] = None
+    if len(seen) > MAX_IDS:
+        raise InvalidData(f"{column}: at most {MAX_IDS} ids in one call", column=column)
+    return list(seen)
+
+
+def as_uuid(value: Any, column: str) -> UUID:
+    """`value` as a UUID (a UUID, or its text); InvalidData naming `column` if not."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidData(f"{column} must hold UUIDs, not {value!r}", column=column)
+
+
+def as_int(value: Any, column: str) -> int:
+    """`value` if it is an int (not a bool); InvalidData naming `column` if not."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidData(f"{column} must hold integers, not {value!r}", column=column)
+    return value
+
+
+def many(ids: list[K], rows: list[T], key: Callable[[T], K]) -> Many[K, T]:
+    """`rows` (already in the order of `ids`) and the ids none of them has."""
+    found = {key(row) for row in rows}
+    return Many(rows, [i for i in ids if i not in found])
