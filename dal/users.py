@@ -40,6 +40,17 @@ __all__ = [
 STATUSES: Final = ("active", "suspended", "deleted")
 
 
+def _hashed(password: str) -> str:
+    """The argon2id hash of `password`: a deliberately slow hash, which an async
+    caller runs in a worker thread so the event loop goes on meanwhile."""
+    return passwords.hash_password(password)
+
+
+def _verified(encoded: str | None, password: str) -> bool:
+    """Whether `password` matches `encoded`, off the event loop in the async flavour."""
+    return passwords.verify(encoded, password)
+
+
 def _found(user: User | None, what: str) -> User:
     if user is None:
         raise NotFound(f"no user with {what}", table="users")
@@ -65,7 +76,7 @@ def create(
     params = {
         "email": email,
         "username": username,
-        "password_hash": None if password is None else passwords.hash_password(password),
+        "password_hash": None if password is None else _hashed(password),
         "display_name": display_name,
         "preferences": jsonb(
             {} if preferences is None else preferences,
@@ -114,12 +125,10 @@ def authenticate(db: Db, login: str, password: str) -> User | None:
     # The KDF runs between two short statements, not inside a transaction: a
     # deliberately slow hash must not hold a pooled connection in a transaction.
     user = queries.fetch_one(db, "users.get_by_login", {"login": login}, User)
-    matches = passwords.verify(user.password_hash if user else None, password)
+    matches = _verified(user.password_hash if user else None, password)
     if user is None or user.password_hash is None or not matches:
         return None
-    rehashed = (
-        passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
-    )
+    rehashed = _hashed(password) if passwords.needs_rehash(user.password_hash) else None
     with transaction(db) as conn:
         if rehashed is not None:
             params = {"id": user.id, "password_hash": rehashed}
@@ -165,7 +174,7 @@ def update(
 
 def set_password(db: Db, user_id: UUID, password: str) -> None:
     """Hash and store a new password."""
-    params = {"id": user_id, "password_hash": passwords.hash_password(password)}
+    params = {"id": user_id, "password_hash": _hashed(password)}
     if queries.execute(db, "users.set_password_hash", params) == 0:
         raise NotFound(f"no user with id {user_id}", table="users")
 
