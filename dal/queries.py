@@ -9,12 +9,14 @@ DAL functions call `fetch_one`, `fetch_all`, `fetch_value`, `fetch_tuples`,
 
 1. borrows a connection when given the pool (`dal.db.connection`: autocommit
    for the call, handed back as it was lent);
-2. runs the statement through a cursor of the connection's `cursor_factory` (a
-   `RawCursor` on the DAL's connections, so the `$1` text parsed at import is sent
-   as it is; whatever wraps that factory, such as OpenTelemetry's psycopg
-   instrumentation, sees every statement), prepared by psycopg itself once it
-   repeats (`DATABASE_PREPARE_THRESHOLD`), its rows built by a row factory
-   (`dal.query_files.row_factory`);
+2. runs the statement through a cursor of the connection's `cursor_factory`, so
+   whatever wraps that factory (OpenTelemetry's psycopg instrumentation) sees every
+   statement: the `%(name)s` text with its parameters, whose conversion psycopg
+   caches, or the `$1` form parsed at import where the factory is a `RawCursor`.
+   The DAL keeps psycopg's default factory on its connections, so SQL of the
+   caller's own on them keeps psycopg's usual `%s` placeholders. psycopg prepares
+   the statement once it repeats (`DATABASE_PREPARE_THRESHOLD`); its rows are built
+   by a row factory (`dal.query_files.row_factory`);
 3. logs it to `dal.queries` and wraps it in an OpenTelemetry span (`dal.observe`);
 4. turns a psycopg error into the DAL's typed error (`dal.errors.translate`).
 
@@ -83,9 +85,9 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     with observe.span(query, db) as span:
         try:
             cursor = db.cursor(row_factory=row_factory(query.name, row))
-            if isinstance(cursor, RawCursor):  # the DAL's connections: $1 as written
+            if isinstance(cursor, RawCursor):  # a caller's factory: $1 as parsed
                 cursor.execute(query.raw, args)
-            else:  # a connection of the caller's, with psycopg's default cursors
+            else:
                 cursor.execute(query.text, params)
             if want == _ONE:
                 found: Any = cursor.fetchone()

@@ -177,14 +177,23 @@ def test_ctrl_c_cancels_a_dal_call_on_the_server(conn: psycopg.Connection[Any]) 
 
 
 def test_a_plain_psycopg_connection_works_through_its_own_cursors(db_url: str) -> None:
-    """A connection the DAL did not open has psycopg's default cursor factory: the
-    seam sends the %(name)s text there, in both flavours."""
+    """A connection the DAL did not open works the same, in both flavours, and so
+    does one whose cursor factory is a RawCursor ($1 placeholders)."""
     with psycopg.connect(db_url, autocommit=True) as plain:
         made = users.create(plain, email="plain@example.com", username="plain")
         assert users.get(plain, made.id) == made
+    with psycopg.connect(db_url, autocommit=True, cursor_factory=psycopg.RawCursor) as raw:
+        assert users.get(raw, made.id) == made
+        assert users.list_page(raw, limit=5).items == [made]
 
     async def in_async() -> None:
         async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as aplain:
             assert await aio.users.get(aplain, made.id) == made
 
     asyncio.run(in_async())
+
+
+def test_own_sql_on_the_dals_connections_keeps_psycopgs_placeholders(conn: Any) -> None:
+    """The DAL leaves the cursor factory alone: `%s` and `%(name)s` work as usual."""
+    assert conn.execute("SELECT %s::int", [41]).fetchone() == (41,)
+    assert conn.execute("SELECT %(n)s::int", {"n": 42}).fetchone() == (42,)

@@ -62,8 +62,6 @@ def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "prepare_threshold": settings.prepare_threshold,
         "application_name": "dal",
-        # Named queries are sent as parsed at import ($1, $2 ...), not re-parsed per call.
-        "cursor_factory": psycopg.AsyncRawCursor,
     }
     if settings.statement_timeout_ms:
         # Added to the URL's own `options` (psycopg would replace them). PgBouncer
