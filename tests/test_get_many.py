@@ -83,4 +83,4 @@ def test_one_statement_whatever_the_number_of_ids(
     from dal import users as sync_users  # the sync seam is the one spied on
 
     assert sync_users.get_many(conn, [u.id for u in made]).rows == made
-    assert sent == [queries.get("users.get_many").raw]
+    assert sent == [queries.get("users.get_many").text]
