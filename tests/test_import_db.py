@@ -343,7 +343,7 @@ def test_two_tags_are_written_together_or_not_at_all(
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every statement this process sends through a cursor from now on, by query
     name (or its text)."""
-    names = {query.raw: name for name, query in queries.QUERIES.items()}  # as sent
+    names = {query.text: name for name, query in queries.QUERIES.items()}  # as sent
     sent: list[str] = []
     real = psycopg.Cursor.execute
 
