@@ -4,8 +4,12 @@
   at WARNING every query slower than the connection's slow-query threshold
   (`DATABASE_SLOW_QUERY_MS`, 500 ms by default). Parameter values are never logged.
 - An OpenTelemetry span named after the query (``users.get_by_email``) with the
-  database semantic-convention attributes, when `opentelemetry-api` is installed and
-  a tracer provider has been set (the `otel` extra). Without one, nothing is created.
+  database semantic-convention attributes, when `opentelemetry-api` is installed (the
+  `otel` extra) and the OpenTelemetry SDK's tracer provider (which every distribution
+  and `opentelemetry-instrument` set) is the global one. Without it, nothing is created.
+
+Both cost little when off (the report measures the seam with and without them): a
+fast query with tracing off costs one dictionary lookup and one comparison here.
 
 The same for both flavours: the sync and the async seam call these.
 """
@@ -13,6 +17,7 @@ The same for both flavours: the sync and the async seam call these.
 from __future__ import annotations
 
 import logging
+import sys
 import weakref
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -24,8 +29,10 @@ log = logging.getLogger("dal.queries")
 DEFAULT_SLOW_QUERY_MS = 500.0
 
 # Per connection the DAL opened: its slow-query threshold (the settings it was opened
-# with). A weak mapping: the entry goes with the connection.
+# with). A weak mapping: the entry goes with the connection. The lowest threshold
+# ever set lets a fast call skip the lookup: the common case costs one comparison.
 _slow_ms: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+_lowest_slow_ms = DEFAULT_SLOW_QUERY_MS
 
 _trace: Any
 try:
@@ -33,25 +40,41 @@ try:
 except ImportError:  # the `otel` extra is not installed
     _trace = None
 
+_SDK = "opentelemetry.sdk.trace"
 _NO_SPAN: AbstractContextManager[Any] = nullcontext()
+# The DAL's tracer, once a real provider is set. OpenTelemetry lets the global
+# provider be set only once, so a tracer found stays right for the process.
 _tracer: Any = None
 
 
 def set_slow_query_ms(conn: Any, slow_ms: float) -> None:
     """Log queries on `conn` slower than `slow_ms` at WARNING."""
+    global _lowest_slow_ms  # noqa: PLW0603 -- a bound for the fast path, only lowered
     _slow_ms[conn] = slow_ms
+    _lowest_slow_ms = min(_lowest_slow_ms, slow_ms)
+
+
+def _found_tracer() -> Any:
+    """The DAL's tracer if a tracer provider has been set, else None."""
+    global _tracer  # noqa: PLW0603 -- one tracer, made on first use
+    # Until the SDK is imported no provider can have been set; asking the API instead
+    # would read the environment on every query.
+    if _trace is None or _SDK not in sys.modules:
+        return None
+    if isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider):
+        return None
+    _tracer = _trace.get_tracer("dal")
+    return _tracer
 
 
 def span(query: Query, conn: Any) -> AbstractContextManager[Any]:
     """A span around one run of `query` on `conn`, current while it runs (so
     psycopg's own instrumentation nests its statement spans under it); a shared
     no-op when tracing is off."""
-    if _trace is None or isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider):
+    tracer = _tracer or _found_tracer()
+    if tracer is None:
         return _NO_SPAN
-    global _tracer  # noqa: PLW0603 -- one tracer, made on first use
-    if _tracer is None:
-        _tracer = _trace.get_tracer("dal")
-    started: AbstractContextManager[Any] = _tracer.start_as_current_span(
+    started: AbstractContextManager[Any] = tracer.start_as_current_span(
         query.name, kind=_trace.SpanKind.CLIENT, attributes=_attributes(query, conn)
     )
     return started
@@ -79,7 +102,7 @@ def finished(query: Query, conn: Any, elapsed: float, rows: int, span_: Any) -> 
     ms = elapsed * 1000.0
     if span_ is not None:
         span_.set_attribute("db.response.returned_rows", rows)
-    if ms >= _slow_ms.get(conn, DEFAULT_SLOW_QUERY_MS):
+    if ms >= _lowest_slow_ms and ms >= _slow_ms.get(conn, DEFAULT_SLOW_QUERY_MS):
         log.warning("slow query %s: %.1f ms, %d rows", query.name, ms, rows)
     elif log.isEnabledFor(logging.DEBUG):
         log.debug("%s: %.3f ms, %d rows", query.name, ms, rows)

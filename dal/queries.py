@@ -51,8 +51,8 @@ import psycopg
 from psycopg import RawCursor
 
 from dal import observe
-from dal.db import Db, connection
-from dal.errors import translate, translating
+from dal.db import Db, borrow, connection, hand_back
+from dal.errors import translate
 from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
 
 __all__ = [
@@ -77,16 +77,18 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     """Run query `name` (or a `Query` built at run time, as `dal._task_list` does)
     with `params`; return its first row, all its rows or its row count."""
     query = name if isinstance(name, Query) else get(name)
-    args = arguments(query, params)
     if not isinstance(db, psycopg.Connection):
-        with connection(db) as conn:
+        conn = borrow(db)
+        try:
             return _run(conn, query, params, row, want)
+        finally:
+            hand_back(db, conn)
     started = perf_counter()
     with observe.span(query, db) as span:
         try:
             cursor = db.cursor(row_factory=row_factory(query.name, row))
             if isinstance(cursor, RawCursor):  # a caller's factory: $1 as parsed
-                cursor.execute(query.raw, args)
+                cursor.execute(query.raw, arguments(query, params))
             else:
                 cursor.execute(query.text, params)
             if want == _ONE:
@@ -98,9 +100,18 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
             else:
                 found = rows = cursor.rowcount
         except psycopg.Error as exc:
-            raise translate(exc, params) from exc
+            raise _refused(query, params, exc) from exc
         observe.finished(query, db, perf_counter() - started, rows, span)
     return found
+
+
+def _refused(query: Query, params: Params, exc: psycopg.Error) -> Exception:
+    """The DAL's error for a failed run: a missing parameter is named with the query
+    (looked for only now: a call that runs pays nothing for it), anything else is
+    translated."""
+    if isinstance(exc, psycopg.ProgrammingError):
+        arguments(query, params)  # raises DalError naming the query and the parameter
+    return translate(exc, params)
 
 
 def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:
@@ -136,14 +147,18 @@ def execute(db: Db, name: str, params: Params) -> int:
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
     query = get(name)
-    args = arguments(query, params)
     with connection(db) as conn:
         started = perf_counter()
         rows = 0
-        with observe.span(query, conn) as span, translating(params):
+        with observe.span(query, conn) as span:
             cursor = conn.cursor(row_factory=row_factory(query.name, row))
             raw = isinstance(cursor, RawCursor)
-            for record in cursor.stream(*((query.raw, args) if raw else (query.text, params))):
-                rows += 1
-                yield record
+            try:
+                for record in cursor.stream(
+                    *((query.raw, arguments(query, params)) if raw else (query.text, params))
+                ):
+                    rows += 1
+                    yield record
+            except psycopg.Error as exc:
+                raise _refused(query, params, exc) from exc
             observe.finished(query, conn, perf_counter() - started, rows, span)

@@ -9,8 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool
 
-from dal import observe, users
+from dal import db, observe, users
 from dal.config import Settings
 from dal.db import Pool, open_pool, retry, transaction
 from dal.errors import CommitOutcomeUnknown, ConcurrentUpdate, InvalidData, Unavailable
@@ -41,6 +42,78 @@ def test_pool_reconnects_after_the_server_drops_connections(pool: Pool, db_url: 
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     assert user_count(pool) == 0  # the check replaced the dead connections
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The connections psycopg-pool's check (a round trip) was run on."""
+    seen: list[Any] = []
+    real = ConnectionPool.check_connection
+
+    def counting(conn: Any) -> None:
+        seen.append(conn)
+        real(conn)
+
+    monkeypatch.setattr(ConnectionPool, "check_connection", staticmethod(counting))
+    return seen
+
+
+def test_a_connection_back_a_moment_ago_is_lent_without_a_round_trip(
+    db_url: str, checks: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0))
+    try:
+        user_count(pool)
+        assert len(checks) == 1  # a connection the DAL has not used yet is checked
+        user_count(pool)
+        user_count(pool)
+        assert len(checks) == 1
+        monkeypatch.setattr(db, "RECENTLY_USED_S", 0.0)  # now every one is "long idle"
+        user_count(pool)
+        assert len(checks) == 2
+    finally:
+        pool.close()
+
+
+def test_a_connection_the_server_ended_a_moment_ago_is_checked_and_replaced(
+    db_url: str, checks: list[Any]
+) -> None:
+    pool = open_pool(db_url, Settings(pool_size=2, max_overflow=0))
+    try:
+        user_count(pool)
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'dal' AND datname = current_database()"
+            )
+        before = len(checks)
+        for _ in range(3):  # however recent its last use, each dead one is found out
+            assert user_count(pool) == 0
+        assert len(checks) > before
+    finally:
+        pool.close()
+
+
+def test_after_a_broken_connection_every_connection_is_checked_again(
+    db_url: str, checks: list[Any]
+) -> None:
+    pool = open_pool(db_url, Settings(pool_size=2, max_overflow=0))
+    try:
+        healthy, doomed = db.borrow(pool), db.borrow(pool)
+        db.hand_back(pool, healthy)
+        checks.clear()  # (each was checked as it was first lent)
+        db._check(healthy)
+        assert healthy not in checks  # back a moment ago: lent without a round trip
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [doomed.info.backend_pid])
+        with pytest.raises(psycopg.OperationalError):
+            doomed.execute("SELECT 1")
+        db.hand_back(pool, doomed)  # the DAL sees it come back broken
+        db._check(healthy)
+        assert healthy in checks  # its peer broke: it may be dead too
+        assert user_count(pool) == 0
+    finally:
+        pool.close()
 
 
 def test_transaction_commits_or_rolls_back(pool: Pool) -> None:

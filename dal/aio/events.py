@@ -24,7 +24,7 @@ from dal._unset import UNSET, _Unset, update_params
 from dal.aio import queries
 from dal.aio.db import Db
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, as_int, many, unique_ids
+from dal.many import Many, array_literal, as_int, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.events import Event, EventFull, Rsvp, SearchHit, UserEvent
 
@@ -120,7 +120,7 @@ async def get_many(db: Db, event_ids: Iterable[int]) -> Many[int, Event]:
     ids = unique_ids(event_ids, "event_ids", lambda value: as_int(value, "event_ids"))
     if not ids:
         return Many([], [])
-    found = await queries.fetch_all(db, "events.get_many", {"ids": ids}, Event)
+    found = await queries.fetch_all(db, "events.get_many", {"ids": array_literal(ids)}, Event)
     return many(ids, found, lambda row: row.id)
 
 

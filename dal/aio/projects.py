@@ -16,7 +16,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, as_uuid, many, unique_ids
 from dal.rows.projects import Member, Project
 
 __all__ = [
@@ -81,7 +81,7 @@ async def get_many(db: Db, project_ids: Iterable[UUID]) -> Many[UUID, Project]:
     ids = unique_ids(project_ids, "project_ids", lambda value: as_uuid(value, "project_ids"))
     if not ids:
         return Many([], [])
-    found = await queries.fetch_all(db, "projects.get_many", {"ids": ids}, Project)
+    found = await queries.fetch_all(db, "projects.get_many", {"ids": array_literal(ids)}, Project)
     return many(ids, found, lambda row: row.id)
 
 

@@ -48,8 +48,8 @@ import psycopg
 from psycopg import AsyncRawCursor
 
 from dal import observe
-from dal.aio.db import Db, connection
-from dal.errors import translate, translating
+from dal.aio.db import Db, borrow, connection, hand_back
+from dal.errors import translate
 from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
 
 __all__ = [
@@ -74,16 +74,18 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
     """Run query `name` (or a `Query` built at run time, as `dal._task_list` does)
     with `params`; return its first row, all its rows or its row count."""
     query = name if isinstance(name, Query) else get(name)
-    args = arguments(query, params)
     if not isinstance(db, psycopg.AsyncConnection):
-        async with connection(db) as conn:
+        conn = await borrow(db)
+        try:
             return await _run(conn, query, params, row, want)
+        finally:
+            await hand_back(db, conn)
     started = perf_counter()
     with observe.span(query, db) as span:
         try:
             cursor = db.cursor(row_factory=row_factory(query.name, row))
             if isinstance(cursor, AsyncRawCursor):  # a caller's factory: $1 as parsed
-                await cursor.execute(query.raw, args)
+                await cursor.execute(query.raw, arguments(query, params))
             else:
                 await cursor.execute(query.text, params)
             if want == _ONE:
@@ -95,9 +97,18 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
             else:
                 found = rows = cursor.rowcount
         except psycopg.Error as exc:
-            raise translate(exc, params) from exc
+            raise _refused(query, params, exc) from exc
         observe.finished(query, db, perf_counter() - started, rows, span)
     return found
+
+
+def _refused(query: Query, params: Params, exc: psycopg.Error) -> Exception:
+    """The DAL's error for a failed run: a missing parameter is named with the query
+    (looked for only now: a call that runs pays nothing for it), anything else is
+    translated."""
+    if isinstance(exc, psycopg.ProgrammingError):
+        arguments(query, params)  # raises DalError naming the query and the parameter
+    return translate(exc, params)
 
 
 async def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:
@@ -133,16 +144,18 @@ async def execute(db: Db, name: str, params: Params) -> int:
 async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
     query = get(name)
-    args = arguments(query, params)
     async with connection(db) as conn:
         started = perf_counter()
         rows = 0
-        with observe.span(query, conn) as span, translating(params):
+        with observe.span(query, conn) as span:
             cursor = conn.cursor(row_factory=row_factory(query.name, row))
             raw = isinstance(cursor, AsyncRawCursor)
-            async for record in cursor.stream(
-                *((query.raw, args) if raw else (query.text, params))
-            ):
-                rows += 1
-                yield record
+            try:
+                async for record in cursor.stream(
+                    *((query.raw, arguments(query, params)) if raw else (query.text, params))
+                ):
+                    rows += 1
+                    yield record
+            except psycopg.Error as exc:
+                raise _refused(query, params, exc) from exc
             observe.finished(query, conn, perf_counter() - started, rows, span)

@@ -39,7 +39,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import projects, queries
 from dal.aio.db import Db, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound
-from dal.many import Many, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, as_uuid, many, unique_ids
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 from dal.rows.tasks import Task, TaskNode
 
@@ -128,7 +128,7 @@ async def get_many(db: Db, task_ids: Iterable[UUID]) -> Many[UUID, Task]:
     ids = unique_ids(task_ids, "task_ids", lambda value: as_uuid(value, "task_ids"))
     if not ids:
         return Many([], [])
-    found = await queries.fetch_all(db, "tasks.get_many", {"ids": ids}, Task)
+    found = await queries.fetch_all(db, "tasks.get_many", {"ids": array_literal(ids)}, Task)
     return many(ids, found, lambda row: row.id)
 
 

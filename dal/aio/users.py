@@ -15,7 +15,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, as_uuid, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.users import User
 
@@ -94,9 +94,10 @@ async def create(
 
 async def get(db: Db, user_id: UUID) -> User:
     """The user with this id; NotFound otherwise."""
-    return _found(
-        await queries.fetch_one(db, "users.get_by_id", {"id": user_id}, User), f"id {user_id}"
-    )
+    found = await queries.fetch_one(db, "users.get_by_id", {"id": user_id}, User)
+    if found is None:  # the message is built only on a miss: a hit formats nothing
+        raise NotFound(f"no user with id {user_id}", table="users")
+    return found
 
 
 async def get_many(db: Db, user_ids: Iterable[UUID]) -> Many[UUID, User]:
@@ -105,7 +106,7 @@ async def get_many(db: Db, user_ids: Iterable[UUID]) -> Many[UUID, User]:
     ids = unique_ids(user_ids, "user_ids", lambda value: as_uuid(value, "user_ids"))
     if not ids:
         return Many([], [])
-    found = await queries.fetch_all(db, "users.get_many", {"ids": ids}, User)
+    found = await queries.fetch_all(db, "users.get_many", {"ids": array_literal(ids)}, User)
     return many(ids, found, lambda row: row.id)
 
 
