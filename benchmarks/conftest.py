@@ -94,15 +94,24 @@ def pinned(pg_admin: str, bench_meta: dict[str, Any]) -> Iterator[str]:
     from benchmarks import pinning
 
     with pinning.pinned(pg_admin, one_core=True) as placement:
-        bench_meta["placement"] = placement
         yield placement
 
 
 @pytest.fixture
-def speed_conns(speed_url: str, pinned: str) -> Iterator[Any]:
+def speed_conns(speed_url: str) -> Iterator[Any]:
     """The DAL's connection (set up as its pool's are) and naive psycopg's plain one,
-    both in autocommit, opened on the pinned server."""
+    both in autocommit, placed by the scheduler as a service's are."""
     from benchmarks import sides
 
     with sides.connections(speed_url) as conns:
         yield conns
+
+
+@pytest.fixture(scope="session")
+def paired() -> Iterator[dict[str, Any]]:
+    """Medians of the sides timed in turn (benchmarks/paired.py) by "group" and side,
+    written to .results/paired.json when the session ends."""
+    results: dict[str, Any] = {}
+    yield results
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "paired.json").write_text(json.dumps(results, indent=2))

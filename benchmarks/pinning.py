@@ -5,13 +5,18 @@ client and its server backend run on different cores than when they share one:
 waking the other core goes through the hypervisor. Left to the scheduler, two
 connections of one run land differently: in one run the naive side's backend
 shared the client's core and took 24 µs a lookup while the DAL's, on the other
-core, took 69 µs. So the client and the server (the postmaster, whose backends
-inherit its CPU set when they fork) are pinned, every side alike:
+core, took 69 µs. So the comparisons are timed three ways, every side alike, the
+last two with the client and the server (the postmaster, whose backends inherit
+its CPU set when they fork) pinned:
 
-- one core (the report's main table): the round trip at its cheapest, so the
-  comparison shows what each client stack costs, as pgbench's floor does for C;
-- two cores (the report's second table): each wake-up pays the hypervisor, a
-  cost no client can change that shrinks every ratio, as a network would.
+- unpinned (the report's main table): as a service runs, the scheduler placing
+  both; each connection's backend lands where it lands, which the shuffled rounds
+  of benchmarks/paired.py spread over every side;
+- one core (the second table): the round trip at its cheapest, so the comparison
+  shows what each client stack costs, as pgbench's floor does for C;
+- two cores (the third table): each wake-up pays the hypervisor, a cost no client
+  can change that shrinks every ratio, as a network would; there the report
+  compares each side's time above the server's floor (pgbench in the same place).
 
 Only a server on this machine can be pinned; elsewhere, or without the right to
 set another process's CPU set, the run goes on unpinned and the report says so.
@@ -77,6 +82,19 @@ def pinned(conninfo: str, *, one_core: bool) -> Iterator[str]:
     finally:
         os.sched_setaffinity(0, own)
         _restore(postmaster, servers)
+
+
+UNPINNED = "client and server unpinned, placed by the scheduler"
+
+
+@contextmanager
+def placed(conninfo: str, placement: str) -> Iterator[str]:
+    """`pinned` by name: "unpinned", "one_core" or "two_cores"; yields the placement."""
+    if placement == "unpinned":
+        yield UNPINNED
+        return
+    with pinned(conninfo, one_core=placement == "one_core") as where:
+        yield where
 
 
 def _restore(postmaster: int, cores: set[int]) -> None:

@@ -28,6 +28,7 @@ class Target:
     slower: str
     minimum: float | None = None  # at least this many times (None: no lower bound)
     maximum: float | None = None  # at most this many times
+    per: int = 1  # units of work per call: times are shown per unit (per id of 50)
 
     def goal(self) -> str:
         if self.minimum is not None:
@@ -48,32 +49,96 @@ class Target:
 def _lookups(what: str, group: str) -> list[Target]:
     dal = f"{group}:dal"
     return [
-        Target(f"{what}: DAL vs naive psycopg", dal, f"{group}:naive_psycopg", 1.0),
+        Target(f"{what}: DAL vs naive psycopg", dal, f"{group}:naive_psycopg", 1.1),
         Target(f"{what}: DAL vs SQLAlchemy ORM", dal, f"{group}:sqlalchemy_orm", 3.0),
         Target(f"{what}: DAL vs SQLAlchemy Core", dal, f"{group}:sqlalchemy_core"),
     ]
 
 
-TWO_CORES = "two_cores/"  # groups timed with the server on another core (test_speed_paired.py)
+ONE_CORE, TWO_CORES = "one_core/", "two_cores/"  # groups timed pinned (test_speed_paired.py)
 FIRST, DEEP, OFFSET = "depth:keyset_first_page", "depth:keyset_deep_page", "depth:offset_deep_page"
 # How many times slower OFFSET must be than the first page to count as "far slower".
 FAR_SLOWER = 10.0
+MANY = 50  # ids per get_many (benchmarks/sides.py)
+ORM_ABOVE_FLOOR = 5.0  # on two cores: the ORM's time above the floor over the DAL's
 
-TARGETS = [
+PLACED = [  # timed in every placement
     *_lookups("task by id", "task_by_id"),
     *_lookups("user by email", "user_by_email"),
     *_lookups("user by id", "user_by_id"),
+    Target("50-row page: DAL vs naive psycopg", "page:dal", "page:naive_psycopg"),
+    Target("50-row page: DAL vs SQLAlchemy ORM", "page:dal", "page:sqlalchemy_orm", 2.0),
+]
+TARGETS = [
+    *PLACED,
     Target(
         "user by id given a pool: DAL vs psycopg_pool",
         "pooled_user_by_id:dal",
         "pooled_user_by_id:naive_psycopg",
     ),
-    Target("50-row page: DAL vs naive psycopg", "page:dal", "page:naive_psycopg"),
-    Target("50-row page: DAL vs SQLAlchemy ORM", "page:dal", "page:sqlalchemy_orm", 2.0),
+    Target(
+        "async user by id: DAL vs psycopg AsyncConnection",
+        "async_user_by_id:dal",
+        "async_user_by_id:psycopg_async",
+        1.0,
+    ),
+    Target(
+        "async user by id: DAL vs asyncpg (prepared fetchrow)",
+        "async_user_by_id:dal",
+        "async_user_by_id:asyncpg",
+        0.9,
+    ),
+    Target(
+        "32 tasks on an 8-connection pool, per lookup: DAL vs asyncpg's pool",
+        "async_pool:dal",
+        "async_pool:asyncpg",
+        0.9,
+    ),
+    Target(
+        "32 tasks on an 8-connection pool, per lookup: DAL vs psycopg_pool",
+        "async_pool:dal",
+        "async_pool:psycopg_pool",
+    ),
+    Target(
+        "50 users by id, per id: get_many vs a loop of get",
+        "get_many_users:get_many",
+        "get_many_users:loop",
+        10.0,
+        per=MANY,
+    ),
+    Target(
+        "50 users by id, per id: get_many vs naive `= ANY(%s)` unprepared",
+        "get_many_users:get_many",
+        "get_many_users:any_unprepared",
+        per=MANY,
+    ),
+    Target(
+        "50 tasks by id, per id: get_many vs a loop of get",
+        "get_many_tasks:get_many",
+        "get_many_tasks:loop",
+        10.0,
+        per=MANY,
+    ),
+    Target(
+        "the seam's cost: user by id with vs without its logging and tracing hooks",
+        "seam:without_observation",
+        "seam:with_observation",
+        maximum=1.03,
+    ),
+    Target(
+        "a failed transaction in 18 calls vs none (prepare threshold 5, the default)",
+        "rollbacks:commit_threshold_5",
+        "rollbacks:rollback_threshold_5",
+    ),
+    Target(
+        "a failed transaction in 18 calls vs none (prepare threshold 0)",
+        "rollbacks:commit_threshold_0",
+        "rollbacks:rollback_threshold_0",
+    ),
     Target("keyset page at depth vs first page (time)", FIRST, DEEP, maximum=1.5),
     Target("OFFSET at depth vs first page (time)", FIRST, OFFSET, minimum=FAR_SLOWER),
     Target(
-        "prepared vs unprepared statements (user by email)",
+        "prepared vs unprepared statements (user by email, one core)",
         "prepared:prepared",
         "prepared:unprepared",
     ),
@@ -121,6 +186,7 @@ def _medians(speed: Any, paired: Any) -> tuple[dict[str, float], str]:
 
 
 def _us(seconds: float) -> str:
+    """Seconds as microseconds, for the tables."""
     return f"{seconds * 1e6:,.1f} µs"
 
 
@@ -138,8 +204,9 @@ def build() -> str:
         f"- when: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {_machine()}",
         f"- server: PostgreSQL {meta.get('server_version', '?')}",
-        f"- placement while timing: {meta.get('placement', 'not recorded')} "
-        "(benchmarks/pinning.py says why)",
+        "- placement while timing: unpinned for the main table, as a service runs; then",
+        f"  {meta.get('placement_one_core', 'one core')} and"
+        f" {meta.get('placement_two_cores', 'two cores')} (benchmarks/pinning.py says why)",
         f"- data set: profile `{meta.get('profile', '?')}` ({meta.get('rows', '?')})",
         f"- keyset depth: {depth:,} rows, in the tasks of one dedicated user ({heavy:,} tasks)"
         if depth and heavy
@@ -152,12 +219,11 @@ def build() -> str:
         "",
         *(
             [
-                "The sides of each comparison were timed in turn, round by round",
-                "in a shuffled order (benchmarks/test_speed_paired.py: 200 rounds of 10 calls",
-                "a side for lookups),",
-                "so drift on this shared machine falls on every side alike; pytest-benchmark's",
-                "own run of each side alone is in the saved JSON (of all but the lookup given",
-                "a pool; the prepared against unprepared row is pytest-benchmark's only).",
+                "The sides of each comparison were timed in turn, round by round in a",
+                "shuffled order (benchmarks/paired.py: 200 rounds of 10 calls a side for",
+                "lookups), so drift on this shared machine falls on every side alike;",
+                "pytest-benchmark's own run of each sync side alone is in the saved JSON (the",
+                "prepared against unprepared row is pytest-benchmark's only).",
             ]
             if source == "paired"
             else ["Each side was timed alone by pytest-benchmark (test_speed.py)."]
@@ -168,8 +234,14 @@ def build() -> str:
         "rows, how many times faster the DAL is. The DAL runs on a connection it",
         "opened (`dal.db.open_connection`, as its pool's), where it prepares its",
         "queries itself; naive psycopg on a plain `psycopg.connect()` one. Given a pool,",
-        "each side borrows per call from a pool of its own that checks what it lends; the",
-        "DAL runs the lookup in autocommit, where psycopg wraps it in BEGIN and COMMIT.",
+        "each side borrows per call from a pool of its own: psycopg_pool checks each",
+        "connection it lends (`check_connection`, a round trip), the DAL's pool all but",
+        "one handed back under a second ago (dal/aio/db.py says why).",
+        "The async rows (benchmarks/async_sides.py) run in asyncio's default loop;",
+        "asyncpg's lookup is a prepared statement's `fetchrow`. The seam's row times",
+        "the same DAL call with `dal.observe`'s two hooks switched off. The failed",
+        "transaction rows time a service's mix of calls (benchmarks/sides.py), where",
+        "each rollback makes psycopg drop its prepared statements (DEALLOCATE ALL).",
         "",
         "| comparison | left (median) | right (median) | ratio | target | |",
         "|---|---|---|---|---|---|",
@@ -180,15 +252,11 @@ def build() -> str:
         "",
         f"OFFSET counts as far slower at {FAR_SLOWER:g}x the first page or more. "
         "The seeder row is one timed load of each kind (test_bulk_load.py), not a median.",
+        "Rows per id divide the time of one call by its 50 ids.",
     ]
-    out += _two_cores(medians, meta) + _depth(medians, depth) + _bulk(meta)
-    floor = meta.get("pgbench_tps")
-    if floor:
-        out += [
-            "",
-            f"Floor: `pgbench -S -c 1` ran {floor:,.0f} transactions/s "
-            f"({1e6 / floor:.1f} µs each) against the same server.",
-        ]
+    out += _throughput(medians)
+    out += _pinned(medians, meta) + _depth(medians, depth) + _bulk(meta)
+    out += _get_many_plans(meta)
     out += [
         "",
         "## Query plans",
@@ -215,34 +283,136 @@ def _target_rows(targets: list[Target], medians: dict[str, float]) -> list[str]:
         if target.faster not in medians or target.slower not in medians:
             rows.append(f"| {target.label} | - | - | - | {target.goal()} | not measured |")
             continue
-        ratio = medians[target.slower] / medians[target.faster]
+        faster, slower = medians[target.faster], medians[target.slower]
+        ratio = slower / faster
         rows.append(
-            f"| {target.label} | {_us(medians[target.faster])} | {_us(medians[target.slower])} "
+            f"| {target.label} | {_us(faster / target.per)} | {_us(slower / target.per)} "
             f"| {ratio:.2f}x | {target.goal()} | {target.met(ratio)} |"
         )
     return rows
 
 
-def _two_cores(medians: dict[str, float], meta: dict[str, Any]) -> list[str]:
-    """The lookups and the page again, timed with the server on another core."""
-    targets = [
-        Target(t.label, TWO_CORES + t.faster, TWO_CORES + t.slower, t.minimum, t.maximum)
-        for t in TARGETS
-        if t.faster.startswith(("user_by", "task_by", "page:"))
-    ]
-    if not any(t.faster in medians for t in targets):
+def _throughput(medians: dict[str, float]) -> list[str]:
+    sides = [("DAL", "dal"), ("psycopg_pool", "psycopg_pool"), ("asyncpg", "asyncpg")]
+    found = [(label, medians.get(f"async_pool:{side}")) for label, side in sides]
+    if not all(time for _label, time in found):
         return []
     return [
         "",
-        f"The same comparisons with {meta.get('placement_two_cores', 'the server on another core')}"
-        " (benchmarks/pinning.py): each round trip also pays a wake-up across cores,",
-        "through the hypervisor, which no client can shorten; it is added to every side,",
-        "so every ratio shrinks, as a network between application and database would.",
+        "32 tasks sharing an 8-connection pool, each looking users up one after another:",
         "",
-        "| comparison | left (median) | right (median) | ratio | target | |",
-        "|---|---|---|---|---|---|",
-        *_target_rows(targets, medians),
+        "| pool | lookups/s |",
+        "|---|---|",
+        *(f"| {label} | {1 / time:,.0f} |" for label, time in found if time),
     ]
+
+
+def _pinned(medians: dict[str, float], meta: dict[str, Any]) -> list[str]:
+    """The lookups and the page again, on one core and on two cores; on two cores
+    also each side's time above the server's floor there."""
+    out: list[str] = []
+    floors = meta.get("floor_tps") or {}
+    for prefix, key, text in (
+        (
+            ONE_CORE,
+            "one_core",
+            "the round trip at its cheapest: what each client stack costs shows most.",
+        ),
+        (
+            TWO_CORES,
+            "two_cores",
+            "each round trip also pays a wake-up across cores, through the hypervisor,\n"
+            "which no client can shorten; it is added to every side, so every ratio\n"
+            "shrinks, as a network between application and database would.",
+        ),
+    ):
+        targets = [
+            Target(t.label, prefix + t.faster, prefix + t.slower, t.minimum, t.maximum)
+            for t in PLACED
+        ]
+        if not any(t.faster in medians for t in targets):
+            continue
+        where = meta.get(f"placement_{key}", key.replace("_", " "))
+        out += [
+            "",
+            f"The same comparisons with {where} (benchmarks/pinning.py): {text}",
+            "",
+            "| comparison | left (median) | right (median) | ratio | target | |",
+            "|---|---|---|---|---|---|",
+            *_target_rows(targets, medians),
+        ]
+        if prefix == TWO_CORES and floors.get(key):
+            out += _above_floor(medians, 1.0 / floors[key], prefix)
+    if floors:
+        out += [
+            "",
+            "Floor: `pgbench -S -c 1 -M prepared` against the same server, transactions/s"
+            " (µs each):",
+            "",
+            "| placement | transactions/s | µs each |",
+            "|---|---|---|",
+            *(
+                f"| {name.replace('_', ' ')} | {tps:,.0f} | {1e6 / tps:.1f} |"
+                for name, tps in floors.items()
+            ),
+        ]
+    return out
+
+
+def _above_floor(medians: dict[str, float], floor: float, prefix: str) -> list[str]:
+    """Time above the floor: what each client stack adds to the server's own round trip."""
+    rows = [
+        "",
+        f"Above the server's floor there ({_us(floor)} a lookup): the ORM's time above it",
+        f"over the DAL's, target >= {ORM_ABOVE_FLOOR:g}x (the DAL adds at most a fifth of"
+        " what the ORM adds).",
+        "",
+        "| lookup | DAL above floor | ORM above floor | ratio | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, group in (
+        ("task by id", "task_by_id"),
+        ("user by email", "user_by_email"),
+        ("user by id", "user_by_id"),
+    ):
+        dal, orm = (
+            medians.get(f"{prefix}{group}:dal"),
+            medians.get(f"{prefix}{group}:sqlalchemy_orm"),
+        )
+        if not (dal and orm):
+            continue
+        ratio = (orm - floor) / max(dal - floor, 1e-9)
+        met = "met" if ratio >= ORM_ABOVE_FLOOR else "**not met**"
+        rows.append(
+            f"| {label} | {_us(dal - floor)} | {_us(orm - floor)} | {ratio:.2f}x "
+            f"| >= {ORM_ABOVE_FLOOR:g}x | {met} |"
+        )
+    return rows
+
+
+def _get_many_plans(meta: dict[str, Any]) -> list[str]:
+    plans = meta.get("get_many_plans")
+    if not plans:
+        return []
+    rows = [
+        "",
+        "## 50 ids in one statement: planning",
+        "",
+        "EXPLAIN (ANALYZE) of 50 users by id (benchmarks/test_get_many_plans.py). Naive",
+        "`= ANY(%s)` unprepared is planned on every call, for the 50 values it is given;",
+        "`users.get_many` is prepared by psycopg, and once PostgreSQL settles on its",
+        "generic plan (`unnest` of the array, a probe of users_pkey per id) nothing is",
+        "planned per call.",
+        "",
+        "| statement | plan | planning | execution |",
+        "|---|---|---|---|",
+    ]
+    for label, found in plans.items():
+        rows.append(
+            f"| {label} | {found['plan']} | {found['planning_ms']:.3f} ms "
+            f"| {found['execution_ms']:.3f} ms |"
+        )
+    return rows
 
 
 def _plan_table(plans: dict[str, Any], label: str = "query") -> list[str]:

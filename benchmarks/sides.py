@@ -23,10 +23,10 @@ from psycopg_pool import ConnectionPool
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from benchmarks import peers
-from dal import tasks, users
+from benchmarks import paired, peers
+from dal import observe, tasks, users
 from dal.config import Settings
-from dal.db import open_connection, open_pool
+from dal.db import open_connection, open_pool, transaction
 from dal.pagination import encode_cursor
 
 Sides = dict[str, Callable[[], Any]]
@@ -36,6 +36,8 @@ NAIVE_USER_BY_EMAIL = "SELECT * FROM users WHERE lower(email) = lower(%s)"
 NAIVE_USER_BY_ID = "SELECT * FROM users WHERE id = %s"
 NAIVE_TASK = "SELECT * FROM tasks WHERE id = %s"
 NAIVE_PAGE = "SELECT * FROM tasks WHERE owner_id = %s ORDER BY created_at DESC, id DESC LIMIT %s"
+NAIVE_ANY = "SELECT * FROM users WHERE id = ANY(%s)"
+MANY = 50  # ids per get_many
 OFFSET_PAGE = (
     "SELECT * FROM tasks WHERE owner_id = %s ORDER BY created_at DESC, id DESC OFFSET %s LIMIT %s"
 )
@@ -197,3 +199,101 @@ def depth(conns: Conns, owner: Any, depth: int, at: Any) -> Iterator[Sides]:
             OFFSET_PAGE, [owner, depth, PAGE]
         ).fetchall(),
     }
+
+
+@contextmanager
+def get_many(conns: Conns, url: str, ids: Sequence[Any], *, area: Any) -> Iterator[Sides]:
+    """50 rows by id: one `get_many`, a loop of 50 `get`s (the per-id time is either
+    over 50); for users also naive `= ANY(%s)` unprepared, where planning 50 ids
+    dominated."""
+    chunks = [list(ids[i : i + MANY]) for i in range(0, len(ids) - MANY + 1, MANY)]
+    many, loop, naive = (_keys(chunks) for _ in range(3))
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as unprepared:
+        run: Sides = {
+            "get_many": lambda: area.get_many(conns.dal, many()).rows,
+            "loop": lambda: [area.get(conns.dal, i) for i in loop()],
+        }
+        if area is users:
+            run["any_unprepared"] = lambda: unprepared.execute(NAIVE_ANY, [naive()]).fetchall()
+        yield run
+
+
+@contextmanager
+def _observation_off() -> Iterator[None]:
+    """The seam's two observation hooks (dal.observe) as no-ops, for the block."""
+    span, finished = observe.span, observe.finished
+    observe.span = lambda query, conn: observe._NO_SPAN
+    observe.finished = lambda *args: None
+    try:
+        yield
+    finally:
+        observe.span, observe.finished = span, finished
+
+
+def seam(conns: Conns, ids: Sequence[Any]) -> dict[str, paired.Timed]:
+    """A user by id through the DAL with its seam's logging and tracing (the logger
+    at WARNING, no OpenTelemetry SDK) and with both hooks switched off."""
+    with_hooks, without = _keys(ids), _keys(ids)
+    plain_run = paired.timed(lambda: users.get(conns.dal, with_hooks()))
+    bare = paired.timed(lambda: users.get(conns.dal, without()))
+
+    def run_without(n: int) -> float:
+        with _observation_off():
+            return bare(n)
+
+    return {"with_observation": plain_run, "without_observation": run_without}
+
+
+@contextmanager
+def rollbacks(url: str, keys: dict[str, Any], thresholds: Sequence[int]) -> Iterator[Sides]:
+    """A service's mix: 16 calls (lookups by id and email, a short page), then a
+    transaction of two lookups that commits, or rolls back (psycopg then forgets its
+    prepared statements and sends DEALLOCATE ALL): one failed transaction in 18
+    calls, a pessimistic error rate. For each prepare threshold."""
+    owner = keys["owner"]
+    with ExitStack() as stack:
+        run: Sides = {}
+        for threshold in thresholds:
+            conn = stack.enter_context(
+                open_connection(url, Settings(prepare_threshold=threshold), autocommit=True)
+            )
+            for outcome in ("commit", "rollback"):
+                user_ids, emails, task_ids = (
+                    _keys(keys[k]) for k in ("user_ids", "emails", "task_ids")
+                )
+                run[f"{outcome}_threshold_{threshold}"] = _mix(
+                    conn, owner, user_ids, emails, task_ids, fail=outcome == "rollback"
+                )
+        yield run
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _mix(
+    conn: psycopg.Connection[Any],
+    owner: Any,
+    user_ids: Callable[[], Any],
+    emails: Callable[[], Any],
+    task_ids: Callable[[], Any],
+    *,
+    fail: bool,
+) -> Callable[[], Any]:
+    def calls() -> Any:
+        for _ in range(4):
+            users.get(conn, user_ids())
+            users.get_by_email(conn, emails())
+            tasks.get(conn, task_ids())
+            tasks.list_for_user(conn, owner, sort="created", limit=10)
+        try:
+            with transaction(conn):
+                found = users.get(conn, user_ids())
+                tasks.get(conn, task_ids())
+                if fail:
+                    raise _Rollback
+        except _Rollback:
+            pass
+        return found
+
+    return calls

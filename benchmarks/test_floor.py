@@ -1,32 +1,45 @@
-"""The server's own floor: pgbench's select-only rate from one C client, same server."""
+"""The server's own floor: pgbench's select-only rate from one C client, same server,
+in each placement the comparisons are timed in (benchmarks/pinning.py)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from benchmarks import pinning
 from dal.server import bin_dir
 from tests.fix_db import create_database, drop_database
 
 
-def test_pgbench_select_only_floor(pg_admin: str, bench_meta: dict[str, Any], pinned: str) -> None:
-    """pgbench inherits this process's core, and its backend the server's (pinned)."""
+@pytest.fixture(scope="module")
+def pgbench_url(pg_admin: str) -> Iterator[str]:
     name = "dal_bench_pgbench"
     url = create_database(pg_admin, name)
     pgbench = str(bin_dir() / "pgbench")
-    try:
-        subprocess.run([pgbench, "-i", "-s", "1", "-q", url], check=True, capture_output=True)
+    subprocess.run([pgbench, "-i", "-s", "1", "-q", url], check=True, capture_output=True)
+    yield url
+    drop_database(pg_admin, name)
+
+
+@pytest.mark.parametrize("placement", ["unpinned", "one_core", "two_cores"])
+def test_pgbench_select_only_floor(
+    pgbench_url: str, bench_meta: dict[str, Any], placement: str
+) -> None:
+    """pgbench inherits this process's core, and its backend the server's."""
+    url = pgbench_url
+    with pinning.placed(pgbench_url, placement):
         done = subprocess.run(
-            [pgbench, "-S", "-c", "1", "-T", "5", "-n", "-M", "prepared", url],
+            [str(bin_dir() / "pgbench"), "-S", "-c", "1", "-T", "5", "-n", "-M", "prepared", url],
             check=True,
             capture_output=True,
             text=True,
         )
-    finally:
-        drop_database(pg_admin, name)
     match = re.search(r"tps = ([\d.]+)", done.stdout)
     assert match, done.stdout
     tps = float(match.group(1))
     assert tps > 0
-    bench_meta["pgbench_tps"] = tps
+    bench_meta.setdefault("floor_tps", {})[placement] = tps

@@ -117,6 +117,12 @@ def test_psycopg_instrumentation_sees_every_statement_under_the_dal_span(
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 
     instrumentor = PsycopgInstrumentor()
+    # Its uninstrument() leaves Connection.connect bound to psycopg's own class, so a
+    # subclass's connect() would return a plain psycopg connection: put back the
+    # classmethods themselves afterwards.
+    originals = {
+        cls: cls.__dict__["connect"] for cls in (psycopg.Connection, psycopg.AsyncConnection)
+    }
     instrumentor.instrument()
     try:
         # Instrumentation hooks psycopg's connect: a connection opened after it.
@@ -126,6 +132,8 @@ def test_psycopg_instrumentation_sees_every_statement_under_the_dal_span(
             users.list_page(conn, limit=5)
     finally:
         instrumentor.uninstrument()
+        for cls, connect in originals.items():
+            setattr(cls, "connect", connect)  # noqa: B010 -- the classmethod object itself
     finished = exporter.get_finished_spans()
     ours = _dal_spans(exporter)
     theirs = [s for s in finished if _scope(s) != "dal"]

@@ -46,6 +46,18 @@ log = logging.getLogger(__name__)
 
 Conn = psycopg.AsyncConnection[Any]
 Pool = AsyncConnectionPool[Conn]
+
+
+class DalConnection(psycopg.AsyncConnection[Any]):
+    """A connection the DAL opened (its pool's, `open_connection`'s): psycopg's own,
+    plus a cursor kept per named query for the seam to run that query on again.
+    Creating a cursor took a fifth of a point lookup; see `dal.aio.queries`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spare_cursors: dict[tuple[str, Any], psycopg.AsyncCursor[Any]] = {}
+
+
 Db = Conn | Pool
 """What DAL functions take first: a connection (you own the transaction) or the pool."""
 
@@ -124,7 +136,7 @@ def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
 async def connect(conninfo: str, **kwargs: Any) -> Conn:
     """Open one connection, turning failures into a one-line `Unavailable`."""
     try:
-        return await psycopg.AsyncConnection.connect(conninfo, connect_timeout=10, **kwargs)
+        return await DalConnection.connect(conninfo, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as exc:
         raise Unavailable(
             f"cannot connect to PostgreSQL at {describe(conninfo)}: {_reason(exc)}; "
@@ -158,6 +170,7 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
 
     pool: Pool = AsyncConnectionPool(
         conninfo,
+        connection_class=DalConnection,
         min_size=settings.pool_size,
         max_size=settings.pool_max_size,
         timeout=settings.pool_timeout,
