@@ -125,15 +125,13 @@ TARGETS = [
         "seam:with_observation",
         maximum=1.03,
     ),
-    Target(
-        "a failed transaction in 18 calls vs none (prepare threshold 5, the default)",
-        "rollbacks:commit_threshold_5",
-        "rollbacks:rollback_threshold_5",
-    ),
-    Target(
-        "a failed transaction in 18 calls vs none (prepare threshold 0)",
-        "rollbacks:commit_threshold_0",
-        "rollbacks:rollback_threshold_0",
+    *(
+        Target(
+            f"a failed transaction in 18 calls vs none (prepare threshold {threshold}{note})",
+            f"rollbacks:commit_threshold_{threshold}",
+            f"rollbacks:rollback_threshold_{threshold}",
+        )
+        for threshold, note in ((5, ", the default"), (1, ""), (0, ""))
     ),
     Target("keyset page at depth vs first page (time)", FIRST, DEEP, maximum=1.5),
     Target("OFFSET at depth vs first page (time)", FIRST, OFFSET, minimum=FAR_SLOWER),

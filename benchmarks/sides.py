@@ -254,10 +254,13 @@ def rollbacks(url: str, keys: dict[str, Any], thresholds: Sequence[int]) -> Iter
     with ExitStack() as stack:
         run: Sides = {}
         for threshold in thresholds:
-            conn = stack.enter_context(
-                open_connection(url, Settings(prepare_threshold=threshold), autocommit=True)
-            )
-            for outcome in ("commit", "rollback"):
+            for outcome in (
+                "commit",
+                "rollback",
+            ):  # a connection each: psycopg's cache is per connection
+                conn = stack.enter_context(
+                    open_connection(url, Settings(prepare_threshold=threshold), autocommit=True)
+                )
                 user_ids, emails, task_ids = (
                     _keys(keys[k]) for k in ("user_ids", "emails", "task_ids")
                 )

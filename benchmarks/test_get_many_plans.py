@@ -55,7 +55,7 @@ def test_get_many_plans_once_against_any_planned_every_call(
             )
         )
         execute = sql.SQL("EXECUTE dal_get_many ({})").format(sql.Literal(array_literal(ids)))
-        for _ in range(6):  # five custom plans, then PostgreSQL weighs the generic one
+        for _ in range(10):  # five custom plans; then the generic one, planned once, reused
             prepared = _explained(conn, execute)
         generic = conn.execute(
             "SELECT generic_plans FROM pg_prepared_statements WHERE name = 'dal_get_many'"

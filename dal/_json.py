@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from psycopg.types.json import Jsonb
+from psycopg.abc import AdaptContext, Buffer
+from psycopg.adapt import Loader
+from psycopg.types.json import Jsonb, set_json_loads
 
 from dal.errors import InvalidData
 
@@ -52,10 +54,27 @@ _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Parse a json or jsonb value from the server, as `json.loads` would."""
-    raw = data.encode() if isinstance(data, str) else bytes(data)
+    raw = data if type(data) is bytes else data.encode() if isinstance(data, str) else bytes(data)
     if len(raw) < 19 or _LONG_NUMBER.search(raw) is None:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:  # a number beyond a double, such as 1e400
             pass
     return json.loads(raw)
+
+
+class _TextLoader(Loader):
+    """json and jsonb in text format, parsed by `loads` in one call (psycopg's own
+    loader adds a call of its own around the function it is given: on a page of 50
+    rows that was a tenth of the time spent in Python)."""
+
+    def load(self, data: Buffer) -> Any:
+        return loads(data)
+
+
+def use_loads(context: AdaptContext) -> None:
+    """Parse json and jsonb with `loads` on `context` (a connection): text format by
+    `_TextLoader`, binary through psycopg's own loaders."""
+    set_json_loads(loads, context)
+    for name in ("json", "jsonb"):
+        context.adapters.register_loader(name, _TextLoader)

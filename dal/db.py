@@ -27,11 +27,10 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 from psycopg.pq import TransactionStatus
-from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from dal import observe
-from dal._json import loads
+from dal._json import use_loads
 from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
@@ -217,7 +216,7 @@ def set_up(conn: Conn, settings: Settings) -> None:
     prepared statement, json and jsonb parsed by `dal._json.loads`, and the
     slow-query threshold of the `dal.queries` logger."""
     conn.prepared_max = PREPARED_MAX
-    set_json_loads(loads, conn)
+    use_loads(conn)
     observe.set_slow_query_ms(conn, settings.slow_query_ms)
 
 
@@ -308,10 +307,17 @@ def snapshot(db: Db) -> Iterator[Conn]:
             with transaction(conn):
                 yield conn
             return
-        with transaction(conn):
-            with translating():
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield conn
+        # Set on the connection, they go into its BEGIN: one statement, not two.
+        isolation, read_only = conn.isolation_level, conn.read_only
+        conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+        conn.set_read_only(True)
+        try:
+            with transaction(conn):
+                yield conn
+        finally:
+            if not conn.closed:
+                conn.set_isolation_level(isolation)
+                conn.set_read_only(read_only)
 
 
 _RETRYABLE = (ConcurrentUpdate, ConnectionLost)

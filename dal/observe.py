@@ -80,6 +80,30 @@ def span(query: Query, conn: Any) -> AbstractContextManager[Any]:
     return started
 
 
+def batch_spans(queries: list[Query], conn: Any) -> list[Any]:
+    """A span per query of a pipelined batch, started now and ended by `batch_ended`:
+    the statements run at once, so none is current (psycopg's instrumentation, if on,
+    nests its own under the caller's span). An empty list when tracing is off."""
+    tracer = _tracer or _found_tracer()
+    if tracer is None:
+        return []
+    return [
+        tracer.start_span(
+            query.name, kind=_trace.SpanKind.CLIENT, attributes=_attributes(query, conn)
+        )
+        for query in queries
+    ]
+
+
+def batch_ended(spans: list[Any], error: BaseException | None = None) -> None:
+    """End the spans of a batch, each marked failed if the batch raised `error`."""
+    for one in spans:
+        if error is not None:
+            one.record_exception(error)
+            one.set_status(_trace.Status(_trace.StatusCode.ERROR, type(error).__name__))
+        one.end()
+
+
 def _attributes(query: Query, conn: Any) -> dict[str, Any]:
     info = conn.info
     operation = query.raw.lstrip("( \n").split(None, 1)[0].upper() if query.raw else ""

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID
 
-from dal import projects, queries
+from dal import queries
 from dal._json import jsonb
 from dal._keys import NaturalKey, natural_key
 from dal._task_list import (
@@ -283,11 +283,18 @@ def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     NotFound if there is no such project. Tasks and edges are read from one snapshot
     (see `dal.db.snapshot`: inside a caller's transaction, from the caller's).
     """
-    with snapshot(db) as conn:
-        projects.get(conn, project_id)  # NotFound
-        params = {"project_id": project_id}
-        rows = queries.fetch_all(conn, "tasks.list_for_project", params, Task)
-        edges = queries.fetch_tuples(conn, "tasks.list_dependency_edges", params)
+    params = {"project_id": project_id}
+    with snapshot(db) as conn:  # the three reads in one round trip
+        (exists,), rows, edges = queries.pipelined(
+            conn,
+            [
+                queries.Call("tasks.project_exists", params),
+                queries.Call("tasks.list_for_project", params, Task),
+                queries.Call("tasks.list_dependency_edges", params),
+            ],
+        )
+    if not exists[0]:
+        raise NotFound(f"no project with id {project_id}", table="projects")
     depends: dict[UUID, list[UUID]] = {}
     for task_id, depends_on_id in edges:
         depends.setdefault(task_id, []).append(depends_on_id)

@@ -62,6 +62,10 @@ SELECT id, owner_id, project_id, key, parent_id, category_id, title, description
   FROM tasks
  WHERE project_id = %(project_id)s;
 
+-- name: project_exists
+-- Whether the project is there, for the task tree's NotFound (projects_pkey).
+SELECT EXISTS (SELECT 1 FROM projects WHERE id = %(project_id)s);
+
 -- name: list_dependency_edges
 -- Every dependency edge between a project's tasks, for the task tree (task_dependencies_project_id_idx).
 SELECT task_id, depends_on_id

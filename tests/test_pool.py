@@ -299,3 +299,26 @@ def test_a_call_given_the_pool_runs_in_autocommit_and_hands_the_connection_back_
             assert conn.autocommit is False
     finally:
         pool.close()
+
+
+def _prepared(conn: psycopg.Connection[Any]) -> int:
+    with psycopg.ClientCursor(conn) as cursor:  # a simple query: itself never prepared
+        found = cursor.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+def test_a_refused_call_in_autocommit_keeps_the_prepared_statements(conn: Any) -> None:
+    """The seam's docstring: a call given the pool fails alone, with no ROLLBACK, so
+    psycopg keeps its prepared statements; a failed transaction() makes it drop them."""
+    someone = users.create(conn, email="kept@example.com", username="kept")
+    for _ in range(3):
+        users.get(conn, someone.id)
+    before = _prepared(conn)
+    assert before > 0
+    with pytest.raises(InvalidData):
+        users.create(conn, email="not an email", username="refused")
+    assert _prepared(conn) >= before  # (the INSERT, run twice now, is prepared too)
+    with pytest.raises(InvalidData), transaction(conn):
+        users.create(conn, email="also not an email", username="refused")
+    assert _prepared(conn) == 0

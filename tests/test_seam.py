@@ -205,3 +205,70 @@ def test_own_sql_on_the_dals_connections_keeps_psycopgs_placeholders(conn: Any) 
     """The DAL leaves the cursor factory alone: `%s` and `%(name)s` work as usual."""
     assert conn.execute("SELECT %s::int", [41]).fetchone() == (41,)
     assert conn.execute("SELECT %(n)s::int", {"n": 42}).fetchone() == (42,)
+
+
+def test_a_pipelined_batch_returns_each_result_in_order_with_a_span_each(
+    exporter: InMemorySpanExporter,
+    conn: psycopg.Connection[Any],
+    db_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    made = users.create(conn, email="batch@example.com", username="batch")
+    calls = [
+        queries.Call("users.get_by_id", {"id": made.id}, users.User),
+        queries.Call("users.count_all", {}),
+        queries.Call("users.touch_last_login", {"id": made.id}, count=True),
+    ]
+    exporter.clear()
+    tracer = trace.get_tracer("service")
+    with caplog.at_level(logging.DEBUG, logger="dal.queries"), tracer.start_as_current_span("h"):
+        found, counted, touched = queries.pipelined(conn, calls)
+
+        async def in_async() -> list[Any]:
+            async with await aio.open_connection(db_url, Settings(), autocommit=True) as aconn:
+                batch: list[Any] = await aio.queries.pipelined(aconn, calls)
+                return batch
+
+        async_found = asyncio.run(in_async())
+    assert found == [made] and counted == [(1,)] and touched == 1
+    assert [row.id for row in async_found[0]] == [made.id] and async_found[2] == 1
+    names = [s.name for s in _dal_spans(exporter)]
+    assert names == [call.name for call in calls] * 2
+    assert all(s.end_time is not None and s.parent is not None for s in _dal_spans(exporter))
+    logged = [r.getMessage().split(":")[0] for r in caplog.records if r.name == "dal.queries"]
+    assert logged == [call.name for call in calls] * 2
+
+
+def test_a_failed_batch_in_a_transaction_writes_nothing(conn: psycopg.Connection[Any]) -> None:
+    from dal.db import transaction
+    from dal.errors import InvalidData
+
+    made = users.create(conn, email="before@example.com", username="before")
+    with pytest.raises(InvalidData), transaction(conn):
+        queries.pipelined(
+            conn,
+            [
+                queries.Call("users.touch_last_login", {"id": made.id}, count=True),
+                queries.Call(
+                    "users.insert",
+                    {
+                        "email": "no at sign",
+                        "username": "x",
+                        "password_hash": None,
+                        "display_name": None,
+                        "preferences": "{}",
+                        "github_id": None,
+                        "gitlab_id": None,
+                    },
+                    users.User,
+                ),
+            ],
+        )
+    assert users.get(conn, made.id).last_login_at is None
+
+
+def test_a_batch_missing_a_parameter_names_the_query(conn: psycopg.Connection[Any]) -> None:
+    from dal.errors import DalError
+
+    with pytest.raises(DalError, match=r"users.get_by_email needs parameters \['email'\]"):
+        queries.pipelined(conn, [queries.Call("users.get_by_email", {"mail": "x"}, users.User)])

@@ -413,27 +413,34 @@ def test_naive_datetimes_are_refused(conn: Conn) -> None:
 def test_project_tree_reads_one_snapshot(
     conn: Conn, pool: Pool, db_url: str, monkeypatch: pytest.MonkeyPatch, given: str
 ) -> None:
-    """A task and an edge to it are committed between the tree's statements: the tree
-    shows neither (at READ COMMITTED the edge pointed at a task missing from the tree).
-    Sync only: the interleaving hooks the sync seam."""
+    """A task and an edge to it are committed once the tree's transaction has its
+    snapshot: the tree shows neither (at READ COMMITTED the edge pointed at a task
+    missing from the tree). Sync only: the interleaving hooks the sync seam."""
     from dal import dependencies, queries, tasks
 
     owner = user(conn)
     made = project(conn, owner)
     first = tasks.create(conn, owner_id=owner.id, project_id=made.id, key="1", title="one")
-    real_fetch_all = queries.fetch_all
+    real_pipelined = queries.pipelined
+    seen: list[Any] = []
 
-    def interleaved(db: Any, name: str, params: Any, row: Any) -> Any:
-        found = real_fetch_all(db, name, params, row)
-        if name == "tasks.list_for_project":
-            late = tasks.create(conn, owner_id=owner.id, project_id=made.id, key="2", title="two")
-            dependencies.add(conn, first.id, late.id)
-        return found
+    def interleaved(db: Any, calls: Any) -> Any:
+        # The transaction's first statement takes its snapshot; then another client commits.
+        seen.append(
+            db.execute(
+                "SELECT current_setting('transaction_isolation'), "
+                "current_setting('transaction_read_only')"
+            ).fetchone()
+        )
+        late = tasks.create(conn, owner_id=owner.id, project_id=made.id, key="2", title="two")
+        dependencies.add(conn, first.id, late.id)
+        return real_pipelined(db, calls)
 
-    monkeypatch.setattr(queries, "fetch_all", interleaved)
+    monkeypatch.setattr(queries, "pipelined", interleaved)
     with psycopg.connect(db_url, autocommit=True) as own:
         tree = tasks.project_tree(pool if given == "pool" else own, made.id)
     monkeypatch.undo()
+    assert seen == [("repeatable read", "on")]
     assert [(node.task.key, node.depends_on) for node in tree] == [("1", [])]
     assert len(tasks.project_tree(conn, made.id)) == 2
 

@@ -161,6 +161,7 @@ CASES: dict[str, Case] = {
         ("tasks_project_id_key_key",),
         3000,  # the whole project (the task tree): one heap page per task at worst
     ),
+    "tasks.project_exists": Case(lambda s: {"project_id": s["big_project"]}, ("projects_pkey",), 4),
     "tasks.list_dependency_edges": Case(
         lambda s: {"project_id": s["big_project"]}, ("task_dependencies_project_id_idx",), 1000
     ),

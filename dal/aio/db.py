@@ -24,11 +24,10 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 from psycopg.pq import TransactionStatus
-from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from dal import observe
-from dal._json import loads
+from dal._json import use_loads
 from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
@@ -214,7 +213,7 @@ async def set_up(conn: Conn, settings: Settings) -> None:
     prepared statement, json and jsonb parsed by `dal._json.loads`, and the
     slow-query threshold of the `dal.queries` logger."""
     conn.prepared_max = PREPARED_MAX
-    set_json_loads(loads, conn)
+    use_loads(conn)
     observe.set_slow_query_ms(conn, settings.slow_query_ms)
 
 
@@ -305,10 +304,17 @@ async def snapshot(db: Db) -> AsyncIterator[Conn]:
             async with transaction(conn):
                 yield conn
             return
-        async with transaction(conn):
-            with translating():
-                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield conn
+        # Set on the connection, they go into its BEGIN: one statement, not two.
+        isolation, read_only = conn.isolation_level, conn.read_only
+        await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+        await conn.set_read_only(True)
+        try:
+            async with transaction(conn):
+                yield conn
+        finally:
+            if not conn.closed:
+                await conn.set_isolation_level(isolation)
+                await conn.set_read_only(read_only)
 
 
 _RETRYABLE = (ConcurrentUpdate, ConnectionLost)

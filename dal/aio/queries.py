@@ -28,13 +28,18 @@ Later features hook in here and nowhere else:
 - a read-through cache: `_run` looks the query's key up before step 2 and stores the
   row after it, knowing the name, the parameters and the rows.
 
-Prepared statements are psycopg's: after a ROLLBACK (or a DROP, ALTER, DISCARD ALL)
-psycopg forgets them and sends DEALLOCATE ALL, so each statement runs unprepared
-again until it reaches the threshold. A call given the pool runs in autocommit and
-never rolls back; only a failed `transaction()` does, so on a realistic mix (errors
-are rare) that costs little: the benchmark report measures it. The threshold stays
-low (5, psycopg's default) so statements are prepared again soon after, and
-`prepared_max` is raised above the number of named queries so none is evicted.
+Prepared statements are psycopg's: after a ROLLBACK (a failed `transaction()`, a
+savepoint rolled back, or a DROP, ALTER, DISCARD ALL) psycopg forgets them and sends
+DEALLOCATE ALL, so every statement is parsed and planned again, custom plans
+included, before PostgreSQL settles on its generic plans once more. Measured on a
+service's mix of calls (benchmarks/sides.py `rollbacks`): one failed transaction in
+18 calls made the mix about twice as slow, the same at prepare thresholds 0, 1 and
+5, since the cost is the server's re-planning, not psycopg's threshold. What keeps it
+small is that few calls roll back: a call given the pool runs in autocommit, where a
+refused INSERT or UPDATE (a conflict, a check) fails alone and no ROLLBACK is sent;
+only a failed `transaction()` pays. So the threshold stays psycopg's default (5: a
+caller's one-off SQL on the DAL's connections is not prepared), and `prepared_max`
+is raised above the number of named queries so none is ever evicted.
 
 Written once: the sync module `dal/queries.py` is generated from the async source
 `dal/aio/queries.py`.
@@ -42,7 +47,8 @@ Written once: the sync module `dal/queries.py` is generated from the async sourc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, TypeVar
 
@@ -56,6 +62,7 @@ from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
 
 __all__ = [
     "QUERIES",
+    "Call",
     "Params",
     "Query",
     "execute",
@@ -64,6 +71,7 @@ __all__ = [
     "fetch_tuples",
     "fetch_value",
     "get",
+    "pipelined",
     "stream",
 ]
 
@@ -151,6 +159,65 @@ async def execute(db: Db, name: str, params: Params) -> int:
     """Run statement `name`; return the number of rows it touched."""
     count: int = await _run(db, name, params, None, _COUNT)
     return count
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One named query of a `pipelined` batch: its rows as `row` (tuples when None),
+    or with `count`, the number of rows it touched."""
+
+    name: str
+    params: Params
+    row: type[Any] | None = None
+    count: bool = False
+
+
+async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
+    """Run `calls` in one round trip, psycopg's pipeline mode; return each call's rows
+    (a list) or its row count, in order.
+
+    For statements that need no result of one another to be sent (each still sees
+    what those before it did). Each is logged and traced as `_run` does, with the
+    batch's time. On a failure the server skips the rest of the batch: run a batch
+    that writes inside `transaction()`, so it goes as a whole.
+    """
+    queries = [get(call.name) for call in calls]
+    if not isinstance(db, psycopg.AsyncConnection):
+        conn = await borrow(db)
+        try:
+            return await pipelined(conn, calls)
+        finally:
+            await hand_back(db, conn)
+    spans = observe.batch_spans(queries, db)
+    started = perf_counter()
+    try:
+        cursors = []
+        async with db.pipeline():
+            for query, call in zip(queries, calls, strict=True):
+                rows_as: Any = row_factory(query.name, call.row)
+                cursor = db.cursor(row_factory=rows_as)
+                if isinstance(cursor, AsyncRawCursor):
+                    await cursor.execute(query.raw, arguments(query, call.params))
+                else:
+                    await cursor.execute(query.text, call.params)
+                cursors.append(cursor)
+        # Leaving the block synced the pipeline: every result is in.
+        found = [
+            cursor.rowcount if call.count else await cursor.fetchall()
+            for cursor, call in zip(cursors, calls, strict=True)
+        ]
+    except psycopg.Error as exc:
+        observe.batch_ended(spans, exc)
+        if isinstance(exc, psycopg.ProgrammingError):
+            for query, call in zip(queries, calls, strict=True):
+                arguments(query, call.params)  # names a missing parameter, if that was it
+        raise translate(exc, {k: v for call in calls for k, v in call.params.items()}) from exc
+    elapsed = perf_counter() - started
+    for n, (query, result) in enumerate(zip(queries, found, strict=True)):
+        rows = result if isinstance(result, int) else len(result)
+        observe.finished(query, db, elapsed, rows, spans[n] if spans else None)
+    observe.batch_ended(spans)
+    return found
 
 
 async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterator[T]:

@@ -36,7 +36,7 @@ from dal._task_list import (
 )
 from dal._time import require_aware
 from dal._unset import UNSET, _Unset, any_given, update_params
-from dal.aio import projects, queries
+from dal.aio import queries
 from dal.aio.db import Db, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound
 from dal.many import Many, array_literal, as_uuid, many, unique_ids
@@ -280,11 +280,18 @@ async def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     NotFound if there is no such project. Tasks and edges are read from one snapshot
     (see `dal.db.snapshot`: inside a caller's transaction, from the caller's).
     """
-    async with snapshot(db) as conn:
-        await projects.get(conn, project_id)  # NotFound
-        params = {"project_id": project_id}
-        rows = await queries.fetch_all(conn, "tasks.list_for_project", params, Task)
-        edges = await queries.fetch_tuples(conn, "tasks.list_dependency_edges", params)
+    params = {"project_id": project_id}
+    async with snapshot(db) as conn:  # the three reads in one round trip
+        (exists,), rows, edges = await queries.pipelined(
+            conn,
+            [
+                queries.Call("tasks.project_exists", params),
+                queries.Call("tasks.list_for_project", params, Task),
+                queries.Call("tasks.list_dependency_edges", params),
+            ],
+        )
+    if not exists[0]:
+        raise NotFound(f"no project with id {project_id}", table="projects")
     depends: dict[UUID, list[UUID]] = {}
     for task_id, depends_on_id in edges:
         depends.setdefault(task_id, []).append(depends_on_id)

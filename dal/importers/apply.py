@@ -408,25 +408,44 @@ def _write(
     prune: bool,
 ) -> None:
     project = {"project_id": project_id}
+    # Every write in one round trip (pipeline mode); each statement sees those before
+    # it (a level's parents are in), and the counts are checked once all are back.
+    calls: list[queries.Call] = []
+    expected: list[tuple[int, str]] = []  # (rows, what) per call; -1: not checked
     for level in _by_depth(plan.create):
         params = project | {"owner_id": owner_id} | _columns(level, positions)
-        _expect(queries.execute(conn, "importing.insert_tasks", params), len(level), "new tasks")
+        calls.append(queries.Call("importing.insert_tasks", params, count=True))
+        expected.append((len(level), "new tasks"))
     changed = [new for _, new in plan.update]
     if changed:
         params = project | _columns(changed, positions)
-        _expect(queries.execute(conn, "importing.update_tasks", params), len(changed), "updates")
+        calls.append(queries.Call("importing.update_tasks", params, count=True))
+        expected.append((len(changed), "updates"))
     added = [(task.key, dep) for task in plan.create for dep in task.depends_on]
     removed: list[tuple[str, str]] = []
     for old, new in plan.update:
         added += [(new.key, dep) for dep in new.depends_on if dep not in old.depends_on]
         removed += [(new.key, dep) for dep in old.depends_on if dep not in new.depends_on]
     if removed:
-        queries.execute(conn, "importing.delete_dependencies", project | _edges(removed))
+        calls.append(
+            queries.Call("importing.delete_dependencies", project | _edges(removed), count=True)
+        )
+        expected.append((-1, "removed dependencies"))
     if added:
-        count = queries.execute(conn, "importing.insert_dependencies", project | _edges(added))
-        _expect(count, len(added), "new dependencies")
+        calls.append(
+            queries.Call("importing.insert_dependencies", project | _edges(added), count=True)
+        )
+        expected.append((len(added), "new dependencies"))
     if prune and plan.delete:
-        queries.execute(conn, "importing.delete_tasks", project | {"keys": plan.delete})
+        calls.append(
+            queries.Call("importing.delete_tasks", project | {"keys": plan.delete}, count=True)
+        )
+        expected.append((-1, "deleted tasks"))
+    if not calls:
+        return
+    for count, (wanted, what) in zip(queries.pipelined(conn, calls), expected, strict=True):
+        if wanted >= 0:
+            _expect(count, wanted, what)
 
 
 def _by_depth(tasks: list[ImportedTask]) -> list[list[ImportedTask]]:
