@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two rules of `dal` that no linter knows, checked on its source (`make lint`).
+"""Three rules of `dal` that no linter knows, checked on its source (`make lint`).
 
 1. psycopg's public API only: no import of a private psycopg or psycopg_pool module
    or name (`psycopg._queries`, `from psycopg import _tpc`), no `psycopg._x` attribute,
@@ -8,7 +8,9 @@
 2. Named SQL stays in its area: a module runs only the queries of its own `sql/`
    file (`dal/aio/users.py` runs `users.*`); a workflow calls area functions
    instead of running another area's SQL by string, an import cycle no import
-   linter can see.
+   linter can see. A query named in a `queries.Call` (a pipelined batch) counts.
+3. The public API is documented: every public function, method and class of the
+   area modules, the core (db, queries) and the row types has a docstring.
 
 Exits 1 and lists each breach as `path:line: message`.
 """
@@ -101,11 +103,12 @@ def check_named_sql(path: Path, tree: ast.AST) -> list[str]:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if node.func.attr not in RUNNERS or _chain(node.func)[:1] != ["queries"]:
+        if node.func.attr not in RUNNERS | {"Call"} or _chain(node.func)[:1] != ["queries"]:
             continue
-        if len(node.args) < 2:
+        at = 0 if node.func.attr == "Call" else 1  # Call(name, ...); run(db, name, ...)
+        if len(node.args) <= at:
             continue
-        name = node.args[1]
+        name = node.args[at]
         if isinstance(name, ast.Constant) and isinstance(name.value, str):
             area = name.value.split(".", 1)[0]
             if area != own:
@@ -116,16 +119,62 @@ def check_named_sql(path: Path, tree: ast.AST) -> list[str]:
     return found
 
 
+# Modules whose public names are the library's API (relative to dal/, both flavours).
+DOCUMENTED = (
+    "rows/",
+    "db.py",
+    "queries.py",
+    *(
+        f"{area}.py"
+        for area in (
+            "categories",
+            "config_store",
+            "dependencies",
+            "events",
+            "moods",
+            "projects",
+            "recommendations",
+            "servers",
+            "surveys",
+            "sync_history",
+            "tasks",
+            "users",
+        )
+    ),
+)
+
+
+def check_docstrings(path: Path, tree: ast.Module) -> list[str]:
+    rel = path.relative_to(DAL).as_posix().removeprefix("aio/")
+    if not rel.startswith(DOCUMENTED):
+        return []
+    found = []
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in tree.body:
+        inner = node.body if isinstance(node, ast.ClassDef) else []
+        for item in [node, *inner]:
+            public = isinstance(item, kinds) and not item.name.startswith("_")
+            if public and ast.get_docstring(item) is None:
+                found.append(
+                    f"{path.relative_to(ROOT)}:{item.lineno}: {item.name} has no docstring"
+                )
+    return found
+
+
 def main() -> int:
     problems = []
     for path in sorted(DAL.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         problems += check_psycopg(path, tree)
         problems += check_named_sql(path, tree)
+        problems += check_docstrings(path, tree)
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
-        print("dal: psycopg's public API only; every module runs its own named SQL")
+        print(
+            "dal: psycopg's public API only; every module runs its own named SQL; "
+            "the public API has docstrings"
+        )
     return 1 if problems else 0
 
 

@@ -59,6 +59,7 @@ def get(db: Db, key: str) -> Any:
 
 
 def get_entry(db: Db, key: str) -> ConfigEntry:
+    """The setting `key` with its description; NotFound if there is none."""
     found = queries.fetch_one(db, "config.get", {"key": key}, ConfigEntry)
     if found is None:
         raise NotFound(f"no config key {key!r}", table="app_config")
@@ -85,11 +86,13 @@ def set(db: Db, key: str, value: Any, *, description: str | _Unset | None = UNSE
 
 
 def delete(db: Db, key: str) -> None:
+    """Delete the setting `key`; NotFound if there is none."""
     if queries.execute(db, "config.delete", {"key": key}) == 0:
         raise NotFound(f"no config key {key!r}", table="app_config")
 
 
 def all_entries(db: Db) -> list[ConfigEntry]:
+    """Every application setting, by key."""
     return queries.fetch_all(db, "config.list_all", {}, ConfigEntry)
 
 
@@ -116,6 +119,7 @@ def set_flag(
 
 
 def get_flag(db: Db, name: str) -> FeatureFlag:
+    """The feature flag `name`; NotFound if there is none."""
     found = queries.fetch_one(db, "config.get_flag", {"name": name}, FeatureFlag)
     if found is None:
         raise NotFound(f"no feature flag {name!r}", table="feature_flags")
@@ -123,6 +127,7 @@ def get_flag(db: Db, name: str) -> FeatureFlag:
 
 
 def delete_flag(db: Db, name: str) -> None:
+    """Delete the feature flag `name`; NotFound if there is none."""
     if queries.execute(db, "config.delete_flag", {"name": name}) == 0:
         raise NotFound(f"no feature flag {name!r}", table="feature_flags")
 

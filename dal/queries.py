@@ -103,12 +103,8 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
         try:
             cursor = spares.pop(key, None) if spares is not None else None
             if cursor is None:
-                rows_as: Any = row_factory(query.name, row)  # a factory for either flavour
-                cursor = db.cursor(row_factory=rows_as)
-            if isinstance(cursor, RawCursor):  # a caller's factory: $1 as parsed
-                cursor.execute(query.raw, arguments(query, params))
-            else:
-                cursor.execute(query.text, params)
+                cursor = _cursor(db, query, row)
+            _execute(cursor, query, params)
             if want == _ONE:
                 found: Any = cursor.fetchone()
                 rows = 0 if found is None else 1
@@ -123,6 +119,21 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     if spares is not None and rows <= SPARE_ROWS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     return found
+
+
+def _cursor(conn: psycopg.Connection[Any], query: Query, row: type[Any] | None) -> Any:
+    """A new cursor of the connection's factory, building `row` from `query`'s rows."""
+    rows_as: Any = row_factory(query.name, row)  # one factory serves either flavour
+    return conn.cursor(row_factory=rows_as)
+
+
+def _execute(cursor: Any, query: Query, params: Params) -> None:
+    """Send `query`: its `%(name)s` text, or to a RawCursor (a caller's factory) its
+    `$1` form, parsed once at import."""
+    if isinstance(cursor, RawCursor):
+        cursor.execute(query.raw, arguments(query, params))
+    else:
+        cursor.execute(query.text, params)
 
 
 def _refused(query: Query, params: Params, exc: psycopg.Error) -> Exception:
@@ -197,12 +208,8 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
         cursors = []
         with db.pipeline():
             for query, call in zip(queries, calls, strict=True):
-                rows_as: Any = row_factory(query.name, call.row)
-                cursor = db.cursor(row_factory=rows_as)
-                if isinstance(cursor, RawCursor):
-                    cursor.execute(query.raw, arguments(query, call.params))
-                else:
-                    cursor.execute(query.text, call.params)
+                cursor = _cursor(db, query, call.row)
+                _execute(cursor, query, call.params)
                 cursors.append(cursor)
         # Leaving the block synced the pipeline: every result is in.
         found = [
@@ -230,7 +237,7 @@ def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
         started = perf_counter()
         rows = 0
         with observe.span(query, conn) as span:
-            cursor = conn.cursor(row_factory=row_factory(query.name, row))
+            cursor = _cursor(conn, query, row)
             raw = isinstance(cursor, RawCursor)
             try:
                 for record in cursor.stream(

@@ -82,6 +82,7 @@ def create(
 
 
 def get(db: Db, recommendation_id: int) -> Recommendation:
+    """The recommendation with this id; NotFound otherwise."""
     found = queries.fetch_one(
         db, "recommendations.get_by_id", {"id": recommendation_id}, Recommendation
     )
@@ -108,6 +109,7 @@ def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendation:
 
 
 def delete(db: Db, recommendation_id: int) -> None:
+    """Delete a recommendation (its feedback goes with it); NotFound if there is none."""
     if queries.execute(db, "recommendations.delete", {"id": recommendation_id}) == 0:
         raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
 
@@ -137,6 +139,7 @@ def _no_feedback() -> NotFound:
 
 
 def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
+    """The user's feedback on a recommendation; NotFound if they gave none."""
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
     found = queries.fetch_one(db, "recommendations.get_feedback", params, Feedback)
     if found is None:

@@ -215,4 +215,5 @@ def list_page(
 
 
 def count(db: Db) -> int:
+    """The number of users, soft-deleted ones included."""
     return int(queries.fetch_value(db, "users.count_all", {}))

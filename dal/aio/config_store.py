@@ -56,6 +56,7 @@ async def get(db: Db, key: str) -> Any:
 
 
 async def get_entry(db: Db, key: str) -> ConfigEntry:
+    """The setting `key` with its description; NotFound if there is none."""
     found = await queries.fetch_one(db, "config.get", {"key": key}, ConfigEntry)
     if found is None:
         raise NotFound(f"no config key {key!r}", table="app_config")
@@ -84,11 +85,13 @@ async def set(
 
 
 async def delete(db: Db, key: str) -> None:
+    """Delete the setting `key`; NotFound if there is none."""
     if await queries.execute(db, "config.delete", {"key": key}) == 0:
         raise NotFound(f"no config key {key!r}", table="app_config")
 
 
 async def all_entries(db: Db) -> list[ConfigEntry]:
+    """Every application setting, by key."""
     return await queries.fetch_all(db, "config.list_all", {}, ConfigEntry)
 
 
@@ -115,6 +118,7 @@ async def set_flag(
 
 
 async def get_flag(db: Db, name: str) -> FeatureFlag:
+    """The feature flag `name`; NotFound if there is none."""
     found = await queries.fetch_one(db, "config.get_flag", {"name": name}, FeatureFlag)
     if found is None:
         raise NotFound(f"no feature flag {name!r}", table="feature_flags")
@@ -122,6 +126,7 @@ async def get_flag(db: Db, name: str) -> FeatureFlag:
 
 
 async def delete_flag(db: Db, name: str) -> None:
+    """Delete the feature flag `name`; NotFound if there is none."""
     if await queries.execute(db, "config.delete_flag", {"name": name}) == 0:
         raise NotFound(f"no feature flag {name!r}", table="feature_flags")
 

@@ -121,6 +121,8 @@ async def update(
 
 
 async def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> None:
+    """Delete the user's mood `mood_id` recorded at `recorded_at` (the partition key);
+    NotFound if the user has no such mood."""
     params = {
         "id": mood_id,
         "recorded_at": require_aware(recorded_at, "recorded_at"),

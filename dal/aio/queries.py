@@ -100,12 +100,8 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
         try:
             cursor = spares.pop(key, None) if spares is not None else None
             if cursor is None:
-                rows_as: Any = row_factory(query.name, row)  # a factory for either flavour
-                cursor = db.cursor(row_factory=rows_as)
-            if isinstance(cursor, AsyncRawCursor):  # a caller's factory: $1 as parsed
-                await cursor.execute(query.raw, arguments(query, params))
-            else:
-                await cursor.execute(query.text, params)
+                cursor = _cursor(db, query, row)
+            await _execute(cursor, query, params)
             if want == _ONE:
                 found: Any = await cursor.fetchone()
                 rows = 0 if found is None else 1
@@ -120,6 +116,21 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
     if spares is not None and rows <= SPARE_ROWS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     return found
+
+
+def _cursor(conn: psycopg.AsyncConnection[Any], query: Query, row: type[Any] | None) -> Any:
+    """A new cursor of the connection's factory, building `row` from `query`'s rows."""
+    rows_as: Any = row_factory(query.name, row)  # one factory serves either flavour
+    return conn.cursor(row_factory=rows_as)
+
+
+async def _execute(cursor: Any, query: Query, params: Params) -> None:
+    """Send `query`: its `%(name)s` text, or to a RawCursor (a caller's factory) its
+    `$1` form, parsed once at import."""
+    if isinstance(cursor, AsyncRawCursor):
+        await cursor.execute(query.raw, arguments(query, params))
+    else:
+        await cursor.execute(query.text, params)
 
 
 def _refused(query: Query, params: Params, exc: psycopg.Error) -> Exception:
@@ -194,12 +205,8 @@ async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
         cursors = []
         async with db.pipeline():
             for query, call in zip(queries, calls, strict=True):
-                rows_as: Any = row_factory(query.name, call.row)
-                cursor = db.cursor(row_factory=rows_as)
-                if isinstance(cursor, AsyncRawCursor):
-                    await cursor.execute(query.raw, arguments(query, call.params))
-                else:
-                    await cursor.execute(query.text, call.params)
+                cursor = _cursor(db, query, call.row)
+                await _execute(cursor, query, call.params)
                 cursors.append(cursor)
         # Leaving the block synced the pipeline: every result is in.
         found = [
@@ -227,7 +234,7 @@ async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterat
         started = perf_counter()
         rows = 0
         with observe.span(query, conn) as span:
-            cursor = conn.cursor(row_factory=row_factory(query.name, row))
+            cursor = _cursor(conn, query, row)
             raw = isinstance(cursor, AsyncRawCursor)
             try:
                 async for record in cursor.stream(

@@ -79,6 +79,7 @@ async def create(
 
 
 async def get(db: Db, recommendation_id: int) -> Recommendation:
+    """The recommendation with this id; NotFound otherwise."""
     found = await queries.fetch_one(
         db, "recommendations.get_by_id", {"id": recommendation_id}, Recommendation
     )
@@ -105,6 +106,7 @@ async def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendati
 
 
 async def delete(db: Db, recommendation_id: int) -> None:
+    """Delete a recommendation (its feedback goes with it); NotFound if there is none."""
     if await queries.execute(db, "recommendations.delete", {"id": recommendation_id}) == 0:
         raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
 
@@ -134,6 +136,7 @@ def _no_feedback() -> NotFound:
 
 
 async def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
+    """The user's feedback on a recommendation; NotFound if they gave none."""
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
     found = await queries.fetch_one(db, "recommendations.get_feedback", params, Feedback)
     if found is None:

@@ -218,4 +218,5 @@ async def list_page(
 
 
 async def count(db: Db) -> int:
+    """The number of users, soft-deleted ones included."""
     return int(await queries.fetch_value(db, "users.count_all", {}))

@@ -9,6 +9,9 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Category:
+    """A user's category for tasks (table categories): a name unique per owner,
+    case-insensitively, and a #rrggbb colour."""
+
     id: UUID
     owner_id: UUID
     name: str
@@ -19,6 +22,9 @@ class Category:
 
 @dataclass(frozen=True, slots=True)
 class CategoryWithCount:
+    """A category with the number of the owner's tasks in it
+    (`categories.list_for_user`)."""
+
     id: UUID
     owner_id: UUID
     name: str

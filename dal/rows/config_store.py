@@ -9,6 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class ConfigEntry:
+    """One application setting (table app_config): a key and a JSON value."""
+
     key: str
     value: Any
     description: str | None
@@ -18,6 +20,8 @@ class ConfigEntry:
 
 @dataclass(frozen=True, slots=True)
 class FeatureFlag:
+    """A feature flag (table feature_flags): on or off, for a percentage of users."""
+
     name: str
     enabled: bool
     rollout_percentage: int
@@ -28,6 +32,8 @@ class FeatureFlag:
 
 @dataclass(frozen=True, slots=True)
 class Setting:
+    """A user's setting as it applies: their own value, or the app_config default."""
+
     key: str
     value: Any
     is_default: bool  # True: the app_config "user.<key>" default, not the user's own value

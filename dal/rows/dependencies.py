@@ -19,6 +19,9 @@ class DependencyCycle(InvalidData):
 
 @dataclass(frozen=True, slots=True)
 class Dependency:
+    """An edge of a project's task graph (table task_dependencies): `task_id` waits for
+    `depends_on_id`."""
+
     task_id: UUID
     depends_on_id: UUID
     project_id: UUID

@@ -15,6 +15,8 @@ class EventFull(Conflict):
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """A server's event (table events), with the count of members going."""
+
     id: int
     server_id: int
     creator_id: UUID | None
@@ -51,6 +53,8 @@ class SearchHit(Event):
 
 @dataclass(frozen=True, slots=True)
 class Rsvp:
+    """A member's answer to an event (table event_rsvps): going, maybe or not going."""
+
     event_id: int
     user_id: UUID
     response: str

@@ -10,6 +10,8 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Mood:
+    """One mood a user recorded (table moods, partitioned by month of `recorded_at`)."""
+
     id: int
     user_id: UUID
     recorded_at: datetime
@@ -21,6 +23,8 @@ class Mood:
 
 @dataclass(frozen=True, slots=True)
 class DailyAverage:
+    """A user's moods of one day: how many, and their average intensity."""
+
     day: date
     entries: int
     average_intensity: Decimal
@@ -28,6 +32,8 @@ class DailyAverage:
 
 @dataclass(frozen=True, slots=True)
 class Partition:
+    """One monthly partition of moods (or the default one), for `moods.partitions`."""
+
     name: str
     bounds: str  # "FOR VALUES FROM (...) TO (...)" or "DEFAULT"
     index_count: int

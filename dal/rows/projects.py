@@ -9,6 +9,8 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Project:
+    """A project (table projects), owned by a user; its tasks belong to it."""
+
     id: UUID
     owner_id: UUID
     name: str
@@ -19,6 +21,8 @@ class Project:
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A user's membership of a project (table project_members): role and access level."""
+
     project_id: UUID
     user_id: UUID
     role: str

@@ -10,6 +10,8 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
+    """A recommendation for a user (table recommendations), perhaps tied to a mood."""
+
     id: int
     user_id: UUID
     mood_id: int | None
@@ -25,6 +27,8 @@ class Recommendation:
 
 @dataclass(frozen=True, slots=True)
 class Feedback:
+    """A user's rating of a recommendation (table feedback): 1 to 5, one per user."""
+
     id: int
     user_id: UUID
     recommendation_id: int
@@ -35,6 +39,8 @@ class Feedback:
 
 @dataclass(frozen=True, slots=True)
 class KindRating:
+    """Ratings of one kind of recommendation: how many, and their average."""
+
     kind: str
     ratings: int
     average_rating: Decimal

@@ -9,6 +9,8 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Server:
+    """A community server (table servers), known by its Discord-style snowflake id."""
+
     id: int
     snowflake_id: int
     name: str
@@ -19,6 +21,8 @@ class Server:
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A user's membership of a server (table server_members), with a role."""
+
     server_id: int
     user_id: UUID
     role: str

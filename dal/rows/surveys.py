@@ -11,6 +11,8 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Survey:
+    """A server's survey (table surveys), open between `opens_at` and `closes_at`."""
+
     id: int
     server_id: int
     event_id: int | None
@@ -27,6 +29,8 @@ class Survey:
 
 @dataclass(frozen=True, slots=True)
 class Question:
+    """One question of a survey (table survey_questions), at its position."""
+
     id: int
     survey_id: int
     position: int
@@ -37,6 +41,8 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Response:
+    """A member's answer to one question (table survey_responses)."""
+
     question_id: int
     user_id: UUID
     answer: Any

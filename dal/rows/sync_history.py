@@ -9,6 +9,8 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class SyncRun:
+    """One run syncing a project with its repository (table sync_history)."""
+
     id: int
     project_id: UUID
     commit_sha: str

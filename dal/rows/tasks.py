@@ -10,6 +10,9 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Task:
+    """A task (table tasks): a user's own, or in a project; `version` counts its
+    updates."""
+
     id: UUID
     owner_id: UUID
     project_id: UUID | None

@@ -12,6 +12,8 @@ from dal import passwords
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """A user (table users). `to_dict()` gives it JSON-ready, without the password hash."""
+
     id: UUID
     email: str
     username: str
