@@ -99,6 +99,29 @@ def _nul_field(params: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def _unencodable(value: Any) -> bool:
+    """Whether `value` (or a string in a list of them) cannot be sent as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+    return isinstance(value, list | tuple) and any(_unencodable(item) for item in value)
+
+
+def not_text(exc: UnicodeEncodeError, params: Mapping[str, Any] | None) -> InvalidData:
+    """A parameter psycopg could not encode: a lone surrogate (``'\\ud800'``), which
+    no UTF-8 text (and so no PostgreSQL text) can hold. Raised before anything is
+    sent, so nothing is written."""
+    field = next((key for key, value in (params or {}).items() if _unencodable(value)), None)
+    what = field or "a text value"
+    return InvalidData(
+        f"{what} is not valid text: it holds a lone surrogate ({exc.object[exc.start]!r})",
+        column=field,
+    )
+
+
 def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> DalError:
     """Turn a psycopg / psycopg-pool error into the matching `DalError`."""
     if isinstance(exc, DalError):

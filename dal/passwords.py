@@ -42,11 +42,24 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
         )
     if "\x00" in password:
         raise InvalidData("password must not contain a NUL byte", column="password")
+    _check_text(password)
     return _kdf.hasher.hash(password, salt=salt)
+
+
+def _check_text(password: str) -> None:
+    """InvalidData for a password argon2 cannot encode (a lone surrogate)."""
+    try:
+        password.encode()
+    except UnicodeEncodeError:
+        raise InvalidData(
+            "password is not valid text: it holds a lone surrogate", column="password"
+        ) from None
 
 
 def verify(encoded: str | None, password: str) -> bool:
     """Constant-time check of `password` against an encoded hash (None: no password set)."""
+    if isinstance(password, str):
+        _check_text(password)
     try:
         return _kdf.hasher.verify(encoded or _kdf.dummy_hash, password) and encoded is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):

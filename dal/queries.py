@@ -60,7 +60,7 @@ from psycopg import RawCursor
 
 from dal import observe
 from dal.db import DalConnection, Db, borrow, connection, hand_back
-from dal.errors import translate
+from dal.errors import not_text, translate
 from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
 
 __all__ = [
@@ -113,7 +113,7 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
                 rows = len(found)
             else:
                 found = rows = cursor.rowcount
-        except psycopg.Error as exc:
+        except (psycopg.Error, UnicodeEncodeError) as exc:
             raise _refused(query, params, exc) from exc
         observe.finished(query, db, perf_counter() - started, rows, span)
     if spares is not None and rows <= SPARE_ROWS:
@@ -136,10 +136,12 @@ def _execute(cursor: Any, query: Query, params: Params) -> None:
         cursor.execute(query.text, params)
 
 
-def _refused(query: Query, params: Params, exc: psycopg.Error) -> Exception:
+def _refused(query: Query, params: Params, exc: psycopg.Error | UnicodeEncodeError) -> Exception:
     """The DAL's error for a failed run: a missing parameter is named with the query
     (looked for only now: a call that runs pays nothing for it), anything else is
     translated."""
+    if isinstance(exc, UnicodeEncodeError):
+        return not_text(exc, params)
     if isinstance(exc, psycopg.ProgrammingError):
         arguments(query, params)  # raises DalError naming the query and the parameter
     return translate(exc, params)
@@ -216,12 +218,15 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
             cursor.rowcount if call.count else cursor.fetchall()
             for cursor, call in zip(cursors, calls, strict=True)
         ]
-    except psycopg.Error as exc:
+    except (psycopg.Error, UnicodeEncodeError) as exc:
         observe.batch_ended(spans, exc)
+        every = {key: value for call in calls for key, value in call.params.items()}
+        if isinstance(exc, UnicodeEncodeError):
+            raise not_text(exc, every) from exc
         if isinstance(exc, psycopg.ProgrammingError):
             for query, call in zip(queries, calls, strict=True):
                 arguments(query, call.params)  # names a missing parameter, if that was it
-        raise translate(exc, {k: v for call in calls for k, v in call.params.items()}) from exc
+        raise translate(exc, every) from exc
     elapsed = perf_counter() - started
     for n, (query, result) in enumerate(zip(queries, found, strict=True)):
         rows = result if isinstance(result, int) else len(result)
@@ -245,6 +250,6 @@ def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
                 ):
                     rows += 1
                     yield record
-            except psycopg.Error as exc:
+            except (psycopg.Error, UnicodeEncodeError) as exc:
                 raise _refused(query, params, exc) from exc
             observe.finished(query, conn, perf_counter() - started, rows, span)

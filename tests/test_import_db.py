@@ -279,6 +279,16 @@ BROKEN: list[tuple[str, str, str]] = [
         "task 1 has status 'todo', which Task Master does not use",
     ),
     ("nul", '{"tasks": [{"id": 1, "title": "A\\u0000B"}]}', "task 1 contains a NUL character"),
+    (
+        "lone surrogate in an extra field",
+        '{"tasks": [{"id": 1, "title": "A", "notes": "x\\ud800y"}]}',
+        "task 1 contains a lone surrogate",
+    ),
+    (
+        "lone surrogate in a title",
+        '{"tasks": [{"id": 1, "title": "A\\udfffB"}]}',
+        "task 1 contains a lone surrogate",
+    ),
 ]
 
 

@@ -15,7 +15,7 @@ goes to ``project``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
@@ -297,20 +297,39 @@ def _check_storable(file: ImportFile, filename: str) -> None:
             raise TaskFileError(
                 filename, f"has the key {shorten(task.key)}: {problem}", tag=file.tag
             )
-        if _has_nul([task.title, task.description, task.data]):
+        text = [task.key, task.title, task.description, task.data]
+        if _holds(text, _nul):
             raise TaskFileError(
                 filename, "contains a NUL character (\\u0000), which PostgreSQL text cannot hold",
                 task=task.key, tag=file.tag,
             )  # fmt: skip
+        if _holds(text, _lone_surrogate):
+            raise TaskFileError(
+                filename, "contains a lone surrogate (\\ud800 ...), which UTF-8 cannot hold",
+                task=task.key, tag=file.tag,
+            )  # fmt: skip
 
 
-def _has_nul(value: Any) -> bool:
+def _nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _holds(value: Any, bad: Callable[[str], bool]) -> bool:
+    """Whether a string in `value` (keys and items of dicts and lists too) is `bad`."""
     if isinstance(value, str):
-        return "\x00" in value
+        return bad(value)
     if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+        return any(_holds(key, bad) or _holds(item, bad) for key, item in value.items())
     if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
+        return any(_holds(item, bad) for item in value)
     return False
 
 
