@@ -53,7 +53,11 @@ Pool = ConnectionPool[Conn]
 class DalConnection(psycopg.Connection[Any]):
     """A connection the DAL opened (its pool's, `open_connection`'s): psycopg's own,
     plus a cursor kept per named query for the seam to run that query on again.
-    Creating a cursor took a fifth of a point lookup; see `dal.queries`."""
+    Creating a cursor took a fifth of a point lookup; see `dal.queries`.
+
+    A cursor takes the connection's adapters when it is made: register your own
+    (`register_enum`, a loader) before the first DAL call, as in the pool's
+    `configure`, or clear `spare_cursors` after."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +89,7 @@ _broke_at = 0.0  # monotonic time of the last broken connection seen
 
 def _check(conn: Conn) -> None:
     """The pool's check of a connection it is about to lend (see RECENTLY_USED_S)."""
+    global _broke_at  # noqa: PLW0603 -- one mark for every pool of the process
     back = _handed_back.get(conn)
     if (
         back is not None
@@ -93,12 +98,20 @@ def _check(conn: Conn) -> None:
         and not _input_waiting(conn)
     ):
         return
-    ConnectionPool.check_connection(conn)
+    try:
+        ConnectionPool.check_connection(conn)
+    except BaseException:
+        _broke_at = monotonic()  # its peers may be dead too
+        raise
 
 
 def _input_waiting(conn: Conn) -> bool:
     """Whether the server sent an idle connection anything (or closed it)."""
     try:
+        if hasattr(select, "poll"):  # select() refuses a descriptor past 1023
+            waiting = select.poll()
+            waiting.register(conn.fileno(), select.POLLIN)
+            return bool(waiting.poll(0))
         readable, _, _ = select.select([conn.fileno()], [], [], 0)
     except (OSError, ValueError, psycopg.Error):  # closed meanwhile
         return True
@@ -272,6 +285,9 @@ def hand_back(pool: Pool, conn: Conn) -> None:
                 conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
             conn.set_autocommit(False)  # as lent (an ACTIVE or broken one is dropped)
+            if conn.isolation_level is not None or conn.read_only is not None:
+                conn.set_isolation_level(None)  # a borrower's, left set
+                conn.set_read_only(None)
     finally:
         _handing_back(conn)
         pool.putconn(conn)
@@ -309,13 +325,13 @@ def snapshot(db: Db) -> Iterator[Conn]:
             return
         # Set on the connection, they go into its BEGIN: one statement, not two.
         isolation, read_only = conn.isolation_level, conn.read_only
-        conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
-        conn.set_read_only(True)
         try:
+            conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+            conn.set_read_only(True)
             with transaction(conn):
                 yield conn
         finally:
-            if not conn.closed:
+            if conn.info.transaction_status == TransactionStatus.IDLE:
                 conn.set_isolation_level(isolation)
                 conn.set_read_only(read_only)
 

@@ -179,6 +179,8 @@ _BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type
     (pge.CheckViolation, InvalidData),
     ((pge.SerializationFailure, pge.DeadlockDetected), ConcurrentUpdate),
     ((pge.QueryCanceled, pge.LockNotAvailable), QueryTimeout),
+    # A pipelined statement skipped after an earlier one failed: not a lost connection.
+    (pge.PipelineAborted, DalError),
 ]
 
 

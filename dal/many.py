@@ -45,7 +45,7 @@ def array_literal(ids: list[UUID] | list[int]) -> str:
     third of the cost of `str()`) needs quoting."""
     if ids and isinstance(ids[0], UUID):
         return "{" + ",".join([value.hex for value in ids]) + "}"
-    return "{" + ",".join(map(str, ids)) + "}"
+    return "{" + ",".join([str(int(value)) for value in ids]) + "}"  # (an int's own text)
 
 
 def as_uuid(value: Any, column: str) -> UUID:

@@ -169,6 +169,18 @@ class _RowFactory:
 _FACTORIES: dict[tuple[str, type[Any]], _RowFactory] = {}
 
 
+def _generated_init(cls: type[Any]) -> bool:
+    """Whether the class's __init__ is the one dataclasses wrote (compiled from a
+    string inside its `__create_fn__`), not one written by hand that might do more
+    than store the fields. Anything else, or another Python's way, is not."""
+    code = getattr(vars(cls).get("__init__"), "__code__", None)
+    return (
+        code is not None
+        and code.co_filename == "<string>"
+        and getattr(code, "co_qualname", "").startswith("__create_fn__.")
+    )
+
+
 def _slot_maker(cls: type[Any]) -> RowMaker[Any] | None:
     """For a slotted dataclass whose __init__ only stores its fields: a maker that
     stores them straight into the slots, the work of that __init__ without its
@@ -180,6 +192,8 @@ def _slot_maker(cls: type[Any]) -> RowMaker[Any] | None:
         hasattr(cls, "__post_init__")
         or any(not f.init for f in fields)
         or tuple(f.name for f in fields) != tuple(cls.__dict__.get("__slots__", ()))
+        or not _generated_init(cls)
+        or any("__new__" in vars(base) for base in cls.__mro__[:-1])
     ):
         return None
     # Generated, as dataclasses generates __init__: a line per slot, each store (the

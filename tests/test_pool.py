@@ -322,3 +322,22 @@ def test_a_refused_call_in_autocommit_keeps_the_prepared_statements(conn: Any) -
     with pytest.raises(InvalidData), transaction(conn):
         users.create(conn, email="also not an email", username="refused")
     assert _prepared(conn) == 0
+
+
+def test_a_connection_goes_back_to_the_pool_as_it_was_lent(db_url: str) -> None:
+    """A snapshot's REPEATABLE READ READ ONLY, or a borrower's own isolation, does not
+    stay on the connection for the next call."""
+    from dal.db import snapshot
+
+    pool = open_pool(db_url, Settings(pool_size=1, max_overflow=0))
+    try:
+        with snapshot(pool) as conn:
+            assert conn.execute("SHOW transaction_read_only").fetchone() == ("on",)
+        borrowed = db.borrow(pool)
+        borrowed.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+        db.hand_back(pool, borrowed)
+        with pool.connection() as conn:
+            assert (conn.isolation_level, conn.read_only, conn.autocommit) == (None, None, False)
+            assert conn.execute("SHOW transaction_isolation").fetchone() == ("read committed",)
+    finally:
+        pool.close()

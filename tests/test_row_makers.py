@@ -40,8 +40,22 @@ def test_a_class_with_its_own_init_work_is_called_not_filled() -> None:
     class Unslotted:
         a: int
 
-    assert _slot_maker(Checked) is None
-    assert _slot_maker(Unslotted) is None
+    @dataclass(frozen=True, slots=True)
+    class OwnInit:
+        a: int
+
+        def __init__(self, a: int) -> None:
+            object.__setattr__(self, "a", a * 10)
+
+    @dataclass(frozen=True, slots=True)
+    class OwnNew:
+        a: int
+
+        def __new__(cls, *args: Any) -> Any:
+            return super().__new__(cls)
+
+    for cls in (Checked, Unslotted, OwnInit, OwnNew):
+        assert _slot_maker(cls) is None, cls
 
 
 def test_rows_from_the_database_equal_rows_their_class_builds(conn: Any) -> None:

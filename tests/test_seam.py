@@ -272,3 +272,23 @@ def test_a_batch_missing_a_parameter_names_the_query(conn: psycopg.Connection[An
 
     with pytest.raises(DalError, match=r"users.get_by_email needs parameters \['email'\]"):
         queries.pipelined(conn, [queries.Call("users.get_by_email", {"mail": "x"}, users.User)])
+
+
+@pytest.mark.parametrize("given", ["pool", "connection"])
+def test_a_failed_batch_outside_a_transaction_writes_nothing_either(
+    conn: psycopg.Connection[Any], pool: Any, given: str
+) -> None:
+    """The batch is its own transaction: the write before the failing statement goes too."""
+    from dal.errors import DalError
+
+    made = users.create(conn, email="alone@example.com", username="alone")
+    with pytest.raises(DalError):
+        queries.pipelined(
+            pool if given == "pool" else conn,
+            [
+                queries.Call("users.touch_last_login", {"id": made.id}, count=True),
+                queries.Call("users.get_by_email", {"mail": "a parameter missing"}, users.User),
+            ],
+        )
+    assert users.get(conn, made.id).last_login_at is None
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

@@ -50,7 +50,11 @@ Pool = AsyncConnectionPool[Conn]
 class DalConnection(psycopg.AsyncConnection[Any]):
     """A connection the DAL opened (its pool's, `open_connection`'s): psycopg's own,
     plus a cursor kept per named query for the seam to run that query on again.
-    Creating a cursor took a fifth of a point lookup; see `dal.aio.queries`."""
+    Creating a cursor took a fifth of a point lookup; see `dal.aio.queries`.
+
+    A cursor takes the connection's adapters when it is made: register your own
+    (`register_enum`, a loader) before the first DAL call, as in the pool's
+    `configure`, or clear `spare_cursors` after."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,6 +86,7 @@ _broke_at = 0.0  # monotonic time of the last broken connection seen
 
 async def _check(conn: Conn) -> None:
     """The pool's check of a connection it is about to lend (see RECENTLY_USED_S)."""
+    global _broke_at  # noqa: PLW0603 -- one mark for every pool of the process
     back = _handed_back.get(conn)
     if (
         back is not None
@@ -90,12 +95,20 @@ async def _check(conn: Conn) -> None:
         and not _input_waiting(conn)
     ):
         return
-    await AsyncConnectionPool.check_connection(conn)
+    try:
+        await AsyncConnectionPool.check_connection(conn)
+    except BaseException:
+        _broke_at = monotonic()  # its peers may be dead too
+        raise
 
 
 def _input_waiting(conn: Conn) -> bool:
     """Whether the server sent an idle connection anything (or closed it)."""
     try:
+        if hasattr(select, "poll"):  # select() refuses a descriptor past 1023
+            waiting = select.poll()
+            waiting.register(conn.fileno(), select.POLLIN)
+            return bool(waiting.poll(0))
         readable, _, _ = select.select([conn.fileno()], [], [], 0)
     except (OSError, ValueError, psycopg.Error):  # closed meanwhile
         return True
@@ -269,6 +282,9 @@ async def hand_back(pool: Pool, conn: Conn) -> None:
                 await conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
             await conn.set_autocommit(False)  # as lent (an ACTIVE or broken one is dropped)
+            if conn.isolation_level is not None or conn.read_only is not None:
+                await conn.set_isolation_level(None)  # a borrower's, left set
+                await conn.set_read_only(None)
     finally:
         _handing_back(conn)
         await pool.putconn(conn)
@@ -306,13 +322,13 @@ async def snapshot(db: Db) -> AsyncIterator[Conn]:
             return
         # Set on the connection, they go into its BEGIN: one statement, not two.
         isolation, read_only = conn.isolation_level, conn.read_only
-        await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
-        await conn.set_read_only(True)
         try:
+            await conn.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+            await conn.set_read_only(True)
             async with transaction(conn):
                 yield conn
         finally:
-            if not conn.closed:
+            if conn.info.transaction_status == TransactionStatus.IDLE:
                 await conn.set_isolation_level(isolation)
                 await conn.set_read_only(read_only)
 

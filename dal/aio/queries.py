@@ -79,8 +79,9 @@ T = TypeVar("T")
 
 _ONE, _ALL, _COUNT = 1, 2, 3  # what a call wants back
 # A cursor kept for its query's next run holds its last result until then: kept only
-# after a small one.
+# after a small one, and only so many per connection.
 SPARE_ROWS = 100
+SPARE_CURSORS = 256
 
 
 async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want: int) -> Any:
@@ -113,7 +114,7 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
         except (psycopg.Error, UnicodeEncodeError) as exc:
             raise _refused(query, params, exc) from exc
         observe.finished(query, db, perf_counter() - started, rows, span)
-    if spares is not None and rows <= SPARE_ROWS:
+    if spares is not None and cursor.rowcount <= SPARE_ROWS and len(spares) < SPARE_CURSORS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     return found
 
@@ -190,9 +191,9 @@ async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
     (a list) or its row count, in order.
 
     For statements that need no result of one another to be sent (each still sees
-    what those before it did). Each is logged and traced as `_run` does, with the
-    batch's time. On a failure the server skips the rest of the batch: run a batch
-    that writes inside `transaction()`, so it goes as a whole.
+    what those before it did). The batch is one transaction: the caller's, or its
+    own (its BEGIN and COMMIT travel with it), so a failure leaves nothing of it
+    written. Each query is logged and traced as `_run` does, with the batch's time.
     """
     queries = [get(call.name) for call in calls]
     if not isinstance(db, psycopg.AsyncConnection):
@@ -204,32 +205,46 @@ async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
     spans = observe.batch_spans(queries, db)
     started = perf_counter()
     try:
-        cursors = []
-        async with db.pipeline():
-            for query, call in zip(queries, calls, strict=True):
-                cursor = _cursor(db, query, call.row)
-                await _execute(cursor, query, call.params)
-                cursors.append(cursor)
-        # Leaving the block synced the pipeline: every result is in.
-        found = [
-            cursor.rowcount if call.count else await cursor.fetchall()
-            for cursor, call in zip(cursors, calls, strict=True)
-        ]
-    except (psycopg.Error, UnicodeEncodeError) as exc:
+        found = await _batch(db, queries, calls)
+    except BaseException as exc:
         observe.batch_ended(spans, exc)
-        every = {key: value for call in calls for key, value in call.params.items()}
-        if isinstance(exc, UnicodeEncodeError):
-            raise not_text(exc, every) from exc
-        if isinstance(exc, psycopg.ProgrammingError):
-            for query, call in zip(queries, calls, strict=True):
-                arguments(query, call.params)  # names a missing parameter, if that was it
-        raise translate(exc, every) from exc
+        if isinstance(exc, psycopg.Error | UnicodeEncodeError):
+            raise _batch_refused(queries, calls, exc) from exc
+        raise
     elapsed = perf_counter() - started
     for n, (query, result) in enumerate(zip(queries, found, strict=True)):
         rows = result if isinstance(result, int) else len(result)
         observe.finished(query, db, elapsed, rows, spans[n] if spans else None)
     observe.batch_ended(spans)
     return found
+
+
+async def _batch(
+    conn: psycopg.AsyncConnection[Any], queries: list[Query], calls: Sequence[Call]
+) -> list[Any]:
+    cursors = []
+    async with conn.pipeline(), conn.transaction():  # (inside the caller's: a savepoint)
+        for query, call in zip(queries, calls, strict=True):
+            cursor = _cursor(conn, query, call.row)
+            await _execute(cursor, query, call.params)
+            cursors.append(cursor)
+    # Leaving the pipeline synced it: every result is in.
+    return [
+        cursor.rowcount if call.count else await cursor.fetchall()
+        for cursor, call in zip(cursors, calls, strict=True)
+    ]
+
+
+def _batch_refused(
+    queries: list[Query], calls: Sequence[Call], exc: psycopg.Error | UnicodeEncodeError
+) -> Exception:
+    every = {key: value for call in calls for key, value in call.params.items()}
+    if isinstance(exc, UnicodeEncodeError):
+        return not_text(exc, every)
+    if isinstance(exc, psycopg.ProgrammingError):
+        for query, call in zip(queries, calls, strict=True):
+            arguments(query, call.params)  # names a missing parameter, if that was it
+    return translate(exc, every)
 
 
 async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterator[T]:
