@@ -99,14 +99,20 @@ def _nul_field(params: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def lone_surrogate(text: str) -> bool:
+    """Whether `text` holds a lone surrogate (``'\\ud800'``): a str Python allows that no
+    UTF-8 text, and so no PostgreSQL text, can hold."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _unencodable(value: Any) -> bool:
     """Whether `value` (or a string in a list of them) cannot be sent as UTF-8."""
     if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return True
-        return False
+        return lone_surrogate(value)
     return isinstance(value, list | tuple) and any(_unencodable(item) for item in value)
 
 

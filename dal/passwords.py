@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from dal.errors import InvalidData
+from dal.errors import InvalidData, lone_surrogate
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
@@ -48,12 +48,10 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
 
 def _check_text(password: str) -> None:
     """InvalidData for a password argon2 cannot encode (a lone surrogate)."""
-    try:
-        password.encode()
-    except UnicodeEncodeError:
+    if lone_surrogate(password):
         raise InvalidData(
             "password is not valid text: it holds a lone surrogate", column="password"
-        ) from None
+        )
 
 
 def verify(encoded: str | None, password: str) -> bool:

@@ -239,13 +239,11 @@ def _batch(conn: psycopg.Connection[Any], queries: list[Query], calls: Sequence[
 def _batch_refused(
     queries: list[Query], calls: Sequence[Call], exc: psycopg.Error | UnicodeEncodeError
 ) -> Exception:
-    every = {key: value for call in calls for key, value in call.params.items()}
-    if isinstance(exc, UnicodeEncodeError):
-        return not_text(exc, every)
     if isinstance(exc, psycopg.ProgrammingError):
         for query, call in zip(queries, calls, strict=True):
             arguments(query, call.params)  # names a missing parameter, if that was it
-    return translate(exc, every)
+    every = {key: value for call in calls for key, value in call.params.items()}
+    return _refused(queries[0], every, exc)  # as a single call's, over all the parameters
 
 
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:

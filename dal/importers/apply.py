@@ -27,7 +27,7 @@ from dal import dependencies, projects, queries, tasks, users
 from dal._keys import natural_key
 from dal.db import Conn, Db, snapshot, transaction
 from dal.dependencies import Dependency
-from dal.errors import DalError, InvalidData, NotFound
+from dal.errors import DalError, InvalidData, NotFound, lone_surrogate
 from dal.importers import _stored
 from dal.importers._graph import find_cycle
 from dal.importers._order import Position, place
@@ -303,7 +303,7 @@ def _check_storable(file: ImportFile, filename: str) -> None:
                 filename, "contains a NUL character (\\u0000), which PostgreSQL text cannot hold",
                 task=task.key, tag=file.tag,
             )  # fmt: skip
-        if _holds(text, _lone_surrogate):
+        if _holds(text, lone_surrogate):
             raise TaskFileError(
                 filename, "contains a lone surrogate (\\ud800 ...), which UTF-8 cannot hold",
                 task=task.key, tag=file.tag,
@@ -312,14 +312,6 @@ def _check_storable(file: ImportFile, filename: str) -> None:
 
 def _nul(text: str) -> bool:
     return "\x00" in text
-
-
-def _lone_surrogate(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _holds(value: Any, bad: Callable[[str], bool]) -> bool:
