@@ -17,11 +17,11 @@ SELECT id, server_id, event_id, creator_id, title, description, opens_at, closes
  WHERE id = %(id)s;
 
 -- name: set_status
--- Publish or cancel a survey; no row when its status forbids the move (surveys_status_transition).
--- Allowed: draft to published or cancelled, published to cancelled, any status to itself.
+-- Publish or cancel a survey (the trigger surveys_keep_status_moves refuses other moves).
+-- Allowed: draft to published or cancelled, published to cancelled, any status to itself;
+-- any other move raises naming surveys_status_transition.
 UPDATE surveys SET status = %(status)s
  WHERE id = %(id)s
-   AND (status = %(status)s OR status = 'draft' OR %(status)s = 'cancelled')
 RETURNING id, server_id, event_id, creator_id, title, description, opens_at, closes_at,
           anonymous, status, created_at, updated_at;
 

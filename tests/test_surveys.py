@@ -53,12 +53,10 @@ def test_survey_rules(conn: Conn) -> None:
     ("kind", "options"),
     [
         ("single_choice", ["only one"]),
-        ("single_choice", ["a", 2]),
         ("multi_choice", {"a": 1}),
         ("rating", {"min": 5, "max": 1}),
         ("rating", {"min": 1}),
         ("rating", {"min": 1, "max": 5, "step": 1}),
-        ("rating", {"min": 0.5, "max": 5}),
         ("text", ["a", "b"]),
     ],
 )
@@ -67,6 +65,20 @@ def test_options_must_fit_the_kind(conn: Conn, kind: str, options: Any) -> None:
     with pytest.raises(InvalidData) as caught:
         surveys.add_question(conn, survey.id, position=1, kind=kind, prompt="Q?", options=options)
     assert caught.value.constraint == "survey_questions_options_match_kind"
+    assert count(conn, "survey_questions") == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [("single_choice", ["a", 2]), ("rating", {"min": 0.5, "max": 5}), ("rating", "1-5")],
+)
+def test_options_of_the_wrong_type_are_refused_at_the_call(
+    conn: Conn, kind: str, options: Any
+) -> None:
+    survey = open_survey(conn)
+    with pytest.raises(InvalidData) as caught:
+        surveys.add_question(conn, survey.id, position=1, kind=kind, prompt="Q?", options=options)
+    assert (caught.value.column, caught.value.constraint) == ("options", None)
     assert count(conn, "survey_questions") == 0
 
 
@@ -310,6 +322,33 @@ def test_choice_rule_holds_for_any_writer(conn: Conn) -> None:
     )
     assert rating.options == {"min": 1, "max": 5}
     assert surveys.get_question(conn, q.id) == q
+
+
+@pytest.mark.parametrize(
+    ("start", "to", "allowed"),
+    [
+        ("draft", "published", True),
+        ("draft", "cancelled", True),
+        ("published", "cancelled", True),
+        ("published", "draft", False),
+        ("cancelled", "published", False),
+        ("cancelled", "draft", False),
+    ],
+)
+def test_the_database_keeps_survey_status_moves_for_any_writer(
+    conn: Conn, start: str, to: str, allowed: bool
+) -> None:
+    survey = draft_survey(conn, server(conn))  # a draft: the moves below reach `start`
+    for step in {"draft": [], "published": ["published"], "cancelled": ["cancelled"]}[start]:
+        conn.execute("UPDATE surveys SET status = %s WHERE id = %s", [step, survey.id])
+    move = "UPDATE surveys SET status = %s WHERE id = %s RETURNING status"
+    if allowed:
+        assert conn.execute(move, [to, survey.id]).fetchone() == (to,)
+        return
+    with pytest.raises(psycopg.errors.CheckViolation) as refused:
+        conn.execute(move, [to, survey.id])
+    assert refused.value.diag.constraint_name == "surveys_status_transition"
+    assert surveys.get(conn, survey.id).status == start
 
 
 def test_survey_status_moves_one_way(conn: Conn) -> None:

@@ -426,7 +426,11 @@ def _responses(ctx: Context) -> Iterator[tuple[Any, ...]]:
 
 
 def _responses_before(conn: psycopg.Connection[Any]) -> None:
+    # Answers are judged against the survey's current status and window: reopen every
+    # answered survey for the COPY, then restore it, with the triggers that would see
+    # the reopening (a cancelled survey never becomes published again) switched off.
     conn.execute("ALTER TABLE surveys DISABLE TRIGGER surveys_set_updated_at")
+    conn.execute("ALTER TABLE surveys DISABLE TRIGGER surveys_keep_status_moves")
     conn.execute(
         """CREATE TEMPORARY TABLE seed_survey_windows ON COMMIT DROP AS
            SELECT id, status, opens_at, closes_at FROM surveys WHERE status <> 'draft'"""
@@ -446,4 +450,5 @@ def _responses_after(conn: psycopg.Connection[Any]) -> None:
             WHERE s.id = w.id"""
     )
     conn.execute("DROP TABLE seed_survey_windows")
+    conn.execute("ALTER TABLE surveys ENABLE TRIGGER surveys_keep_status_moves")
     conn.execute("ALTER TABLE surveys ENABLE TRIGGER surveys_set_updated_at")
