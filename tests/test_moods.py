@@ -9,7 +9,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from dal import InvalidData, NotFound, ReferenceMissing, queries
+from dal import InvalidData, NotFound, QueryTimeout, ReferenceMissing, queries
 from tests.community_helpers import count, user
 from tests.flavoured import moods
 
@@ -156,6 +156,36 @@ def test_default_partition_catches_rows_and_hands_them_over(conn: Conn) -> None:
     assert conn.execute(where).fetchall() == [("moods_default", 1), ("moods_y2040m06", 2)]
     # Same rows, same keys: nothing lost or duplicated by the move.
     assert [moods.get(conn, person.id, m.id, m.recorded_at) for m in made] == made
+
+
+def test_attaching_a_month_leaves_no_check_behind(conn: Conn) -> None:
+    person = user(conn)
+    moods.record(conn, person.id, mood="calm", intensity=4, recorded_at=at(2041, 3, 2))
+    assert moods.ensure_partitions(conn, months_ahead=0, start=date(2041, 3, 1)) == [
+        "moods_y2041m03"
+    ]
+    checks = conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'moods_default'::regclass"
+        " AND conname LIKE 'moods_default_outside_%'"
+    ).fetchall()
+    assert checks == []  # the CHECK that spared ATTACH its scan went with the ATTACH
+
+
+def test_a_blocked_partition_maker_gives_up_instead_of_queueing_every_query(
+    conn: Conn, db_url: str
+) -> None:
+    with psycopg.connect(db_url) as reader:  # a long report: holds moods_default's lock
+        reader.execute("SELECT count(*) FROM moods").fetchone()
+        with pytest.raises(QueryTimeout):
+            moods.ensure_partitions(conn, months_ahead=0, start=date(2042, 5, 1))
+        # Nothing queues behind a lock that is no longer wanted: a write goes through
+        # while the report is still open.
+        person = user(conn)
+        moods.record(conn, person.id, mood="calm", intensity=4, recorded_at=at(2042, 5, 2))
+    assert "moods_y2042m05" not in {p.name for p in moods.partitions(conn)}
+    assert moods.ensure_partitions(conn, months_ahead=0, start=date(2042, 5, 1)) == [
+        "moods_y2042m05"
+    ]
 
 
 def _plan_relations(conn: Conn, name: str, params: dict[str, Any]) -> list[str]:
