@@ -128,8 +128,16 @@ def not_text(exc: UnicodeEncodeError, params: Mapping[str, Any] | None) -> Inval
     )
 
 
-def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> DalError:
-    """Turn a psycopg / psycopg-pool error into the matching `DalError`."""
+def translate(
+    exc: BaseException, params: Mapping[str, Any] | None = None, *, verb: str = ""
+) -> DalError:
+    """Turn a psycopg / psycopg-pool error into the matching `DalError`.
+
+    `verb` is the failed statement's (``DELETE``, see `dal.query_files.main_verb`): a
+    foreign key refusing a DELETE is `StillReferenced`, any other `ReferenceMissing`.
+    The server reports the referencing table and the constraint alike in both cases,
+    and says which it is only in the text of its message, in `lc_messages`' language.
+    """
     if isinstance(exc, DalError):
         return exc
     if isinstance(exc, psycopg_pool.PoolTimeout):
@@ -150,8 +158,7 @@ def translate(exc: BaseException, params: Mapping[str, Any] | None = None) -> Da
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
     if isinstance(exc, pge.ForeignKeyViolation):
-        deleting = (diag.message_primary or "").startswith("update or delete")
-        return (StillReferenced if deleting else ReferenceMissing)(first_line, **where)
+        return (StillReferenced if verb == "DELETE" else ReferenceMissing)(first_line, **where)
     if isinstance(exc, pge.NotNullViolation):
         return InvalidData(f"{diag.column_name} must not be null", **where)
     for kinds, error in _BY_TYPE:
@@ -191,9 +198,9 @@ _BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type
 
 
 @contextmanager
-def translating(params: Mapping[str, Any] | None = None) -> Iterator[None]:
-    """Re-raise any psycopg error inside the block as a `DalError`."""
+def translating(params: Mapping[str, Any] | None = None, *, verb: str = "") -> Iterator[None]:
+    """Re-raise any psycopg error inside the block as a `DalError` (see `translate`)."""
     try:
         yield
     except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.TooManyRequests) as exc:
-        raise translate(exc, params) from exc
+        raise translate(exc, params, verb=verb) from exc

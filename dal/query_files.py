@@ -54,6 +54,10 @@ class Query:
     # RawCursor, psycopg sends it as it is, without parsing the text on every call.
     raw: LiteralString = ""
     param_names: tuple[str, ...] = ()
+    # INSERT, UPDATE, DELETE, SELECT ...: the statement's own verb, after its WITH
+    # clauses. A foreign key error means "still referenced" under a DELETE and "no such
+    # row" otherwise; the server's message says which only in its own language.
+    verb: str = ""
 
     @classmethod
     def parse(cls, name: str, description: str, text: LiteralString, source: str) -> Query:
@@ -65,7 +69,26 @@ class Query:
             return f"${names.index(match.group(1)) + 1}"
 
         raw: LiteralString = _PARAM.sub(number, text).replace("%%", "%")
-        return cls(name, description, text, source, raw, tuple(names))
+        return cls(name, description, text, source, raw, tuple(names), main_verb(text))
+
+
+_WORD_OR_PAREN = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\(|\)|[A-Za-z_]+")
+_VERBS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"})
+
+
+def main_verb(text: str) -> str:
+    """The verb of the statement `text` at its top level: ``INSERT`` for
+    ``WITH moved AS (DELETE ...) INSERT ...``; "" when it has none (``CALL``, DDL)."""
+    depth = 0
+    for match in _WORD_OR_PAREN.finditer(text):
+        token = match.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0 and token.upper() in _VERBS:
+            return token.upper()
+    return ""
 
 
 class QueryFileError(ValueError):

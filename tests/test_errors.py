@@ -22,6 +22,7 @@ from dal.errors import (
     translate,
     translating,
 )
+from dal.query_files import main_verb
 
 
 @pytest.fixture
@@ -41,7 +42,8 @@ def scratch(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 def raised(
     conn: psycopg.Connection[Any], query: Any, params: dict[str, Any] | None = None
 ) -> DalError:
-    with pytest.raises(DalError) as caught, translating(params):
+    verb = main_verb(query) if isinstance(query, str) else ""
+    with pytest.raises(DalError) as caught, translating(params, verb=verb):
         conn.execute(query, params)
     assert isinstance(caught.value.__cause__, psycopg.Error | type(None))
     return caught.value
@@ -63,6 +65,28 @@ def test_foreign_keys(scratch: psycopg.Connection[Any]) -> None:
     assert type(err) is StillReferenced
     assert isinstance(err, Conflict)
     assert err.constraint == "child_parent_id_fkey"
+
+
+def test_a_foreign_key_error_is_told_by_the_statement_not_the_message(
+    scratch: psycopg.Connection[Any],
+) -> None:
+    # The server's words depend on lc_messages; a trigger speaking German stands in for
+    # a server configured so. Only the statement's verb decides.
+    scratch.execute(
+        """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN
+               RAISE EXCEPTION 'Aktualisieren oder Löschen in Tabelle »parent« verletzt
+                   Fremdschlüssel-Constraint »child_parent_id_fkey«'
+                   USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'child_parent_id_fkey';
+           END $$;
+           CREATE TRIGGER refuse BEFORE INSERT OR DELETE ON parent
+               FOR EACH ROW EXECUTE FUNCTION refuse();"""
+    )
+    assert type(raised(scratch, "DELETE FROM parent WHERE id = 1")) is StillReferenced
+    assert type(raised(scratch, "INSERT INTO parent VALUES (2)")) is ReferenceMissing
+    moving = "WITH gone AS (DELETE FROM child RETURNING parent_id) INSERT INTO parent VALUES (3)"
+    assert main_verb(moving) == "INSERT"
+    assert type(raised(scratch, moving)) is ReferenceMissing
 
 
 def test_not_null_names_the_column(scratch: psycopg.Connection[Any]) -> None:
