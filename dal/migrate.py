@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from dal.arguments import checked
 from dal.config import PROJECT_ROOT, describe
 from dal.db import connect
 from dal.errors import DalError, MigrationError, translate
@@ -40,6 +41,7 @@ _LOCK_KEY = 7_310_582_114  # arbitrary, stable: the advisory lock that serialise
 Printer = Callable[[str], None]
 
 
+@checked
 def default_directory() -> Path:
     here = Path(__file__).resolve().parent
     for candidate in (PROJECT_ROOT / "migrations", here / "_migrations"):
@@ -62,6 +64,7 @@ class MigrationState:
         return self.applied_at is not None
 
 
+@checked
 def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -188,6 +191,7 @@ def _record(conn: psycopg.Connection[Any], migrations: Any) -> None:
             conn.execute(_RECORD, [m.id, checksum(Path(m.path))])
 
 
+@checked
 def status(conninfo: str, directory: Path | None = None) -> list[MigrationState]:
     """Every migration file, in order, with whether it is applied and unchanged."""
     migrations = _read_migrations(directory or default_directory())
@@ -202,12 +206,14 @@ def status(conninfo: str, directory: Path | None = None) -> list[MigrationState]
     return states
 
 
+@checked
 def head(conninfo: str, directory: Path | None = None) -> str | None:
     """The id of the last applied migration, or None on an empty database."""
     applied = [s for s in status(conninfo, directory) if s.applied]
     return applied[-1].id if applied else None
 
 
+@checked
 def migrate(
     conninfo: str,
     *,
@@ -239,6 +245,7 @@ def migrate(
         return [m.id for m in pending]
 
 
+@checked
 def rollback(
     conninfo: str,
     *,
@@ -250,7 +257,7 @@ def rollback(
 ) -> list[str]:
     """Roll back the last `count` applied migrations, newest first; return their ids."""
     if count < 1:
-        raise MigrationError("--count must be at least 1")
+        raise MigrationError("count must be at least 1")
     say = echo or (lambda _line: None)
     migrations = _read_migrations(directory or default_directory())
     if dry_run:
@@ -270,6 +277,7 @@ def rollback(
         return [m.id for m in chosen]
 
 
+@checked
 def topological_sort(migrations: Any) -> Any:
     """Migrations in the order yoyo applies them (by their `depends:`)."""
     from yoyo.migrations import topological_sort as sort
@@ -300,6 +308,7 @@ def _run_step(step: Callable[[Any], object], migration: Any) -> None:
         raise
 
 
+@checked
 def render(path: Path) -> str:
     """The statements of one migration file, as `--dry-run` prints them."""
     from yoyo.migrations import read_sql_migration
@@ -333,6 +342,7 @@ def _header(name: str, depends: str, transactional: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+@checked
 def new(
     name: str, *, directory: Path | None = None, transactional: bool = True
 ) -> tuple[Path, Path]:

@@ -72,12 +72,14 @@ COMMENT ON FUNCTION public.events_keep_status_final() IS 'BEFORE UPDATE trigger 
 
 CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
     LANGUAGE plpgsql
+    SET lock_timeout TO '2s'
     AS $$
 DECLARE
     lower_bound timestamptz := date_trunc('month', month)::timestamp AT TIME ZONE 'UTC';
     upper_bound timestamptz := (date_trunc('month', month) + interval '1 month')::timestamp
                                AT TIME ZONE 'UTC';
     part        text := 'moods_' || to_char(date_trunc('month', month), '"y"YYYY"m"MM');
+    outside     text := 'moods_default_outside_' || substr(part, 7);
 BEGIN
     IF to_regclass(format('%I', part)) IS NOT NULL THEN
         RETURN NULL;
@@ -91,13 +93,17 @@ BEGIN
     EXECUTE format(
         'CREATE INDEX %I ON %I (user_id, recorded_at, id) INCLUDE (intensity, mood)',
         part || '_user_id_recorded_at_idx', part);
+    EXECUTE format(
+        'ALTER TABLE moods_default ADD CONSTRAINT %I CHECK (recorded_at < %L OR recorded_at >= %L)',
+        outside, lower_bound, upper_bound);
     EXECUTE format('ALTER TABLE moods ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
                    part, lower_bound, upper_bound);
+    EXECUTE format('ALTER TABLE moods_default DROP CONSTRAINT %I', outside);
     RETURN part;
 END;
 $$;
 
-COMMENT ON FUNCTION public.moods_create_partition(month date) IS 'Create the moods partition for the month of the given date (moving its rows out of moods_default); returns its name, or NULL when it already exists.';
+COMMENT ON FUNCTION public.moods_create_partition(month date) IS 'Create the moods partition for the month of the given date (moving its rows out of moods_default); returns its name, or NULL when it already exists. Waits at most 2 s for a lock.';
 
 CREATE FUNCTION public.moods_ensure_partitions(from_month date, months_ahead integer) RETURNS SETOF text
     LANGUAGE plpgsql
@@ -255,6 +261,23 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.surveys_keep_anonymity() IS 'BEFORE UPDATE trigger on surveys: an anonymous survey stays anonymous.';
+
+CREATE FUNCTION public.surveys_keep_status_moves() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT (OLD.status = 'draft' OR NEW.status = 'cancelled') THEN
+        RAISE EXCEPTION 'survey % is %: it cannot become %', OLD.id, OLD.status, NEW.status
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'surveys_status_transition',
+                  TABLE = 'surveys',
+                  COLUMN = 'status';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.surveys_keep_status_moves() IS 'BEFORE UPDATE trigger on surveys: draft to published or cancelled, published to cancelled.';
 
 CREATE FUNCTION public.task_dependencies_set_project_id() RETURNS trigger
     LANGUAGE plpgsql
@@ -907,6 +930,8 @@ CREATE TRIGGER servers_set_updated_at BEFORE UPDATE ON public.servers FOR EACH R
 CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_check_answer();
 
 CREATE TRIGGER surveys_keep_anonymity BEFORE UPDATE OF anonymous ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.surveys_keep_anonymity();
+
+CREATE TRIGGER surveys_keep_status_moves BEFORE UPDATE OF status ON public.surveys FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.surveys_keep_status_moves();
 
 CREATE TRIGGER surveys_set_updated_at BEFORE UPDATE ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import threading
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import migrate, seed
+from dal import migrate, schema, seed
 from dal.errors import MigrationError
 
 REAL = migrate.default_directory()
@@ -54,6 +55,31 @@ def test_up_down_up_on_a_database_holding_rows(empty_db_url: str) -> None:
     assert all(s.applied and not s.drifted for s in migrate.status(empty_db_url))
 
 
+def test_each_rollback_restores_the_schema_it_started_from(
+    tmp_path: Path, empty_db_url: str
+) -> None:
+    """For every migration: the full schema dump before it equals the dump after it
+    was applied and rolled back, and applying it again gives the same schema."""
+    ids = [p.stem for p in sorted(REAL.glob("*.sql")) if not p.name.endswith(".rollback.sql")]
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    before = schema.dump(empty_db_url)
+    for name in ids:
+        for path in REAL.glob(f"{name}*.sql"):
+            shutil.copy(path, folder / path.name)
+        assert migrate.migrate(empty_db_url, directory=folder) == [name]
+        after = schema.dump(empty_db_url)
+        assert after != before, f"{name} changed nothing"
+        assert migrate.rollback(empty_db_url, directory=folder) == [name]
+        restored = schema.dump(empty_db_url)
+        assert restored == before, f"rolling back {name} left:\n" + "".join(
+            difflib.unified_diff(before.splitlines(True), restored.splitlines(True))
+        )
+        migrate.migrate(empty_db_url, directory=folder)
+        assert schema.dump(empty_db_url) == after, f"{name} applied twice differs"
+        before = after
+
+
 def test_migrate_twice_is_a_no_op(empty_db_url: str) -> None:
     migrate.migrate(empty_db_url)
     assert migrate.migrate(empty_db_url) == []
@@ -76,8 +102,9 @@ def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
 def test_rollback_dry_run_changes_nothing(db_url: str) -> None:
     lines: list[str] = []
     head = migrate.head(db_url)
-    migrate.rollback(db_url, dry_run=True, echo=lines.append)
-    assert "DROP" in "\n".join(lines)
+    assert migrate.rollback(db_url, dry_run=True, echo=lines.append) == [head]
+    rendered = "\n".join(lines)
+    assert rendered.startswith(f"-- {head}.rollback.sql") and "SET LOCAL lock_timeout" in rendered
     assert migrate.head(db_url) == head
 
 
