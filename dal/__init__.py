@@ -10,7 +10,7 @@ Typical use::
 """
 
 from dal.config import Settings
-from dal.db import Db, open_connection, open_pool, retry, transaction
+from dal.db import Db, open_connection, open_pool, retry, snapshot, transaction
 from dal.errors import (
     CommitOutcomeUnknown,
     ConcurrentUpdate,
@@ -48,5 +48,6 @@ __all__ = [
     "open_pool",
     "resolve_conninfo",
     "retry",
+    "snapshot",
     "transaction",
 ]

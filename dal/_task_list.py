@@ -33,7 +33,6 @@ from pypika import PostgreSQLQuery as Query
 from pypika.enums import Matching
 from pypika.terms import BasicCriterion, Criterion, LiteralValue, Term, Tuple
 
-from dal._time import require_aware
 from dal.errors import InvalidData
 from dal.query_files import Query as NamedQuery
 
@@ -125,9 +124,9 @@ def build(
     if filters.project_id is not None:
         params["project_id"] = filters.project_id
     if filters.due_before is not None:
-        params["due_before"] = require_aware(filters.due_before, "due_before")
+        params["due_before"] = filters.due_before
     if filters.due_after is not None:
-        params["due_after"] = require_aware(filters.due_after, "due_after")
+        params["due_after"] = filters.due_after
     if filters.title_contains:
         params["title_pattern"] = f"%{_escape_like(filters.title_contains)}%"
     cursor_kind = None

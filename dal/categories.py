@@ -15,6 +15,7 @@ from uuid import UUID
 
 from dal import queries
 from dal._unset import UNSET, _Unset, any_given, update_params
+from dal.arguments import checked
 from dal.db import Db
 from dal.errors import NotFound
 from dal.rows.categories import Category, CategoryWithCount
@@ -36,6 +37,7 @@ def _found(category: Category | None, category_id: UUID) -> Category:
     return category
 
 
+@checked
 def create(db: Db, *, owner_id: UUID, name: str, colour: str = "#808080") -> Category:
     """Create a category; Conflict if the user already has one of that name (any case)."""
     params = {"owner_id": owner_id, "name": name, "colour": colour}
@@ -44,12 +46,14 @@ def create(db: Db, *, owner_id: UUID, name: str, colour: str = "#808080") -> Cat
     return category
 
 
+@checked
 def get(db: Db, category_id: UUID) -> Category:
     """The category with this id; NotFound otherwise."""
     found = queries.fetch_one(db, "categories.get_by_id", {"id": category_id}, Category)
     return _found(found, category_id)
 
 
+@checked
 def update(
     db: Db, category_id: UUID, *, name: str | _Unset = UNSET, colour: str | _Unset = UNSET
 ) -> Category:
@@ -61,12 +65,14 @@ def update(
     return _found(queries.fetch_one(db, "categories.update", params, Category), category_id)
 
 
+@checked
 def delete(db: Db, category_id: UUID) -> None:
     """Delete the category; its tasks stay, uncategorised."""
     if queries.execute(db, "categories.delete", {"id": category_id}) == 0:
         raise NotFound(f"no category with id {category_id}", table="categories")
 
 
+@checked
 def list_for_user(db: Db, owner_id: UUID) -> list[CategoryWithCount]:
     """The user's categories by name (case-insensitive), each with its task count."""
     params = {"owner_id": owner_id}

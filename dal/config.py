@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 from dotenv import dotenv_values
 
+from dal.arguments import checked
 from dal.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +75,7 @@ class Settings:
         )
 
 
+@checked
 def validate_url(url: str) -> dict[str, str]:
     """Check that `url` is a PostgreSQL URL libpq accepts; return its parts."""
     if not re.match(r"^postgres(ql)?://", url):
@@ -99,6 +101,7 @@ def validate_url(url: str) -> dict[str, str]:
     return {k: str(v) for k, v in parts.items() if v is not None}
 
 
+@checked
 def redact(url: str) -> str:
     """Hide the password of a URL or key=value connection string."""
     # Any scheme (a wrong one is reported too); up to the last "@", since an
@@ -107,6 +110,7 @@ def redact(url: str) -> str:
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 
+@checked
 def describe(conninfo: str) -> str:
     """A short, password-free description of where a connection string points."""
     try:
@@ -150,6 +154,7 @@ def _duration_ms(env: Mapping[str, str], name: str, default: str) -> int:
     return parse_duration_ms(raw, name)
 
 
+@checked
 def parse_duration_ms(raw: str, name: str) -> int:
     match = _DURATION.match(raw)
     if match is None:

@@ -31,6 +31,7 @@ from psycopg_pool import ConnectionPool
 
 from dal import observe
 from dal._json import use_loads
+from dal.arguments import checked
 from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
@@ -167,6 +168,7 @@ def _reason(exc: Exception) -> str:
     return text.replace("FATAL:  ", "").removeprefix("connection is bad: ") or "unknown error"
 
 
+@checked
 def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     """Open the process's pool and wait until its first connections work.
 
@@ -210,6 +212,7 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     return pool
 
 
+@checked
 def open_connection(conninfo: str, settings: Settings, *, autocommit: bool = False) -> Conn:
     """One connection set up as the pool's are, for a script or a dedicated worker.
 
@@ -293,6 +296,7 @@ def hand_back(pool: Pool, conn: Conn) -> None:
         pool.putconn(conn)
 
 
+@checked
 @contextmanager
 def transaction(db: Db) -> Iterator[Conn]:
     """Run the block in a transaction: committed on success, rolled back on error.
@@ -308,6 +312,7 @@ def transaction(db: Db) -> Iterator[Conn]:
             raise translate(exc) from exc
 
 
+@checked
 @contextmanager
 def snapshot(db: Db) -> Iterator[Conn]:
     """Run a read-only block whose statements all see one snapshot of the database.
@@ -339,6 +344,7 @@ def snapshot(db: Db) -> Iterator[Conn]:
 _RETRYABLE = (ConcurrentUpdate, ConnectionLost)
 
 
+@checked
 def retry(
     pool: Pool,
     work: Callable[[Conn], T],

@@ -17,6 +17,7 @@ from collections import deque
 from uuid import UUID
 
 from dal import queries, tasks
+from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import NotFound
 from dal.rows.dependencies import Dependency, DependencyCycle
@@ -38,6 +39,7 @@ def _label(task: Task) -> str:
     return f"{task.key or task.id} {task.title!r}"
 
 
+@checked
 def add(db: Db, task_id: UUID, depends_on_id: UUID) -> Dependency:
     """Make `task_id` depend on `depends_on_id`.
 
@@ -93,18 +95,21 @@ def _path(conn: Db, project_id: UUID, start: UUID, goal: UUID) -> list[UUID]:
     return path[::-1]
 
 
+@checked
 def lock_project_graph(conn: Db, project_id: UUID) -> None:
     """Serialise changes to a project's dependency graph until the caller's transaction
     ends (an advisory lock): `add` takes it, and so must any other writer of edges."""
     queries.execute(conn, "dependencies.lock_project_graph", {"project_id": project_id})
 
 
+@checked
 def list_for_project(db: Db, project_id: UUID) -> list[Dependency]:
     """Every dependency edge of a project, in no particular order."""
     params = {"project_id": project_id}
     return queries.fetch_all(db, "dependencies.list_for_project", params, Dependency)
 
 
+@checked
 def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:
     """Remove the edge; NotFound if it does not exist."""
     params = {"task_id": task_id, "depends_on_id": depends_on_id}
@@ -114,6 +119,7 @@ def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:
         )
 
 
+@checked
 def depends_on(db: Db, task_id: UUID) -> list[Task]:
     """The tasks `task_id` waits for, in the order the edges were added; NotFound if
     there is no such task."""
@@ -121,6 +127,7 @@ def depends_on(db: Db, task_id: UUID) -> list[Task]:
     return found or _none_of(db, task_id)
 
 
+@checked
 def dependents(db: Db, task_id: UUID) -> list[Task]:
     """The tasks waiting for `task_id`, in the order the edges were added; NotFound if
     there is no such task."""

@@ -22,12 +22,11 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from dal import queries
-from dal._ints import require_int
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
+from dal.arguments import checked
 from dal.db import Db
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, array_literal, as_int, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.events import Event, EventFull, Rsvp, SearchHit, UserEvent
 
@@ -79,6 +78,7 @@ def _full(exc: InvalidData) -> InvalidData | EventFull:
     )
 
 
+@checked
 def create(
     db: Db,
     *,
@@ -100,31 +100,34 @@ def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "starts_at": require_aware(starts_at, "starts_at"),
-        "ends_at": require_aware(ends_at, "ends_at"),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
         "location": location,
-        "capacity": require_int(capacity, "capacity"),
+        "capacity": capacity,
     }
     found = queries.fetch_one(db, "events.insert", params, Event)
     assert found is not None
     return found
 
 
+@checked
 def get(db: Db, event_id: int) -> Event:
     """The event with this id; NotFound otherwise."""
     return _found(queries.fetch_one(db, "events.get_by_id", {"id": event_id}, Event), event_id)
 
 
+@checked
 def get_many(db: Db, event_ids: Iterable[int]) -> Many[int, Event]:
     """The events with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(event_ids, "event_ids", lambda value: as_int(value, "event_ids"))
+    ids = unique_ids(event_ids, "event_ids")
     if not ids:
         return Many([], [])
     found = queries.fetch_all(db, "events.get_many", {"ids": array_literal(ids)}, Event)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 def update(
     db: Db,
     event_id: int,
@@ -146,10 +149,10 @@ def update(
     fields: dict[str, Any] = {
         "title": title,
         "description": description,
-        "starts_at": require_aware(starts_at, "starts_at"),
-        "ends_at": require_aware(ends_at, "ends_at"),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
         "location": location,
-        "capacity": require_int(capacity, "capacity"),
+        "capacity": capacity,
         "status": status,
     }
     params: dict[str, Any] = {"id": event_id} | update_params(fields)
@@ -160,6 +163,7 @@ def update(
     return _found(found, event_id)
 
 
+@checked
 def cancel(db: Db, event_id: int) -> Event:
     """Mark the event cancelled, for good; it leaves upcoming lists and takes no more answers.
 
@@ -168,6 +172,7 @@ def cancel(db: Db, event_id: int) -> Event:
     return update(db, event_id, status="cancelled")
 
 
+@checked
 def delete(db: Db, event_id: int) -> None:
     """Delete the event with its RSVPs; surveys about it keep existing without the link."""
     if queries.execute(db, "events.delete", {"id": event_id}) == 0:
@@ -179,6 +184,7 @@ def _after(cursor: str) -> dict[str, Any]:
     return {"after_starts_at": starts_at, "after_id": event_id}
 
 
+@checked
 def upcoming_for_server(
     db: Db, server_id: int, *, cursor: str | None = None, limit: int = 50
 ) -> Page[Event]:
@@ -192,6 +198,7 @@ def upcoming_for_server(
     return _page(rows, limit)
 
 
+@checked
 def upcoming_for_user(
     db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 50
 ) -> Page[UserEvent]:
@@ -209,6 +216,7 @@ def _page(rows: list[R], limit: int) -> Page[R]:
     return page_of(rows, limit, lambda last: [last.starts_at.isoformat(), last.id])
 
 
+@checked
 def search(db: Db, query: str, *, server_id: int | None = None, limit: int = 20) -> list[SearchHit]:
     """Events matching a web-style query ("picnic -rain", "\"board games\""), best first.
 
@@ -221,6 +229,7 @@ def search(db: Db, query: str, *, server_id: int | None = None, limit: int = 20)
     return queries.fetch_all(db, "events.search_in_server", params, SearchHit)
 
 
+@checked
 def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
     """Answer an event (or change the answer). Atomic on its own: no transaction needed.
 
@@ -242,6 +251,7 @@ def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
     return found
 
 
+@checked
 def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
     """Remove the user's answer; NotFound if there was none."""
     params = {"event_id": event_id, "user_id": user_id}
@@ -249,12 +259,14 @@ def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
         raise NotFound(f"user {user_id} has not answered event {event_id}", table="event_rsvps")
 
 
+@checked
 def rsvps(db: Db, event_id: int, response: str = "going") -> list[Rsvp]:
     """The answers with this response, in the order they were given."""
     params = {"event_id": event_id, "response": response}
     return queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
 
 
+@checked
 def rsvp_counts(db: Db, event_id: int) -> dict[str, int]:
     """Number of answers per response (every response present, zero when none)."""
     counts = dict.fromkeys(RESPONSES, 0)

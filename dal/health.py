@@ -9,6 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from dal import migrate
+from dal.arguments import checked
 from dal.config import describe
 from dal.db import Pool, connection
 from dal.errors import translating
@@ -45,6 +46,7 @@ class Health:
         return out
 
 
+@checked
 def check(pool: Pool, conninfo: str) -> Health:
     """Gather the health report through `pool` (which must be open)."""
     with connection(pool) as conn, translating():

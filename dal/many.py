@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from dal.errors import InvalidData
@@ -24,14 +24,12 @@ class Many(Generic[K, T]):
     missing: list[K]
 
 
-def unique_ids(ids: Iterable[K], column: str, check: Callable[[Any], K] | None = None) -> list[K]:
-    """The ids in their first order, each once; InvalidData naming `column` for a
-    lone string or bytes (not a list of ids), too many ids, or an id `check` refuses."""
-    if isinstance(ids, (str, bytes, bytearray)) or not isinstance(ids, Iterable):
-        raise InvalidData(f"{column} must be a list of ids", column=column)
-    seen: dict[K, None] = {}
-    for item in ids:
-        seen[check(item) if check is not None else item] = None
+def unique_ids(ids: Iterable[K], column: str) -> list[K]:
+    """The ids in their first order, each once; InvalidData naming `column` for too many.
+
+    The ids were checked at the boundary (`dal.arguments`): a lone string is no list
+    of ids there, and each id is of its column's type."""
+    seen = dict.fromkeys(ids)
     if len(seen) > MAX_IDS:
         raise InvalidData(f"{column}: at most {MAX_IDS} ids in one call", column=column)
     return list(seen)
@@ -46,25 +44,6 @@ def array_literal(ids: list[UUID] | list[int]) -> str:
     if ids and isinstance(ids[0], UUID):
         return "{" + ",".join([value.hex for value in ids]) + "}"
     return "{" + ",".join([str(int(value)) for value in ids]) + "}"  # (an int's own text)
-
-
-def as_uuid(value: Any, column: str) -> UUID:
-    """`value` as a UUID (a UUID, or its text); InvalidData naming `column` if not."""
-    if isinstance(value, UUID):
-        return value
-    if isinstance(value, str):
-        try:
-            return UUID(value)
-        except ValueError:
-            pass
-    raise InvalidData(f"{column} must hold UUIDs, not {value!r}", column=column)
-
-
-def as_int(value: Any, column: str) -> int:
-    """`value` if it is an int (not a bool); InvalidData naming `column` if not."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidData(f"{column} must hold integers, not {value!r}", column=column)
-    return value
 
 
 def many(ids: list[K], rows: list[T], key: Callable[[T], K]) -> Many[K, T]:

@@ -17,9 +17,8 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
-from dal._ints import require_int
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
+from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
@@ -54,6 +53,7 @@ MOODS: Final = (
 )
 
 
+@checked
 def record(
     db: Db,
     user_id: UUID,
@@ -69,9 +69,9 @@ def record(
     """
     params = {
         "user_id": user_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "mood": mood,
-        "intensity": require_int(intensity, "intensity"),
+        "intensity": intensity,
         "notes": notes,
     }
     found = queries.fetch_one(db, "moods.insert", params, Mood)
@@ -79,11 +79,12 @@ def record(
     return found
 
 
+@checked
 def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
     """One of the user's moods by its key; NotFound otherwise (also for another's mood)."""
     params = {
         "id": mood_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "user_id": user_id,
     }
     found = queries.fetch_one(db, "moods.get", params, Mood)
@@ -92,6 +93,7 @@ def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
     return found
 
 
+@checked
 def update(
     db: Db,
     user_id: UUID,
@@ -109,12 +111,12 @@ def update(
     """
     fields: dict[str, Any] = {
         "mood": mood,
-        "intensity": require_int(intensity, "intensity"),
+        "intensity": intensity,
         "notes": notes,
     }
     params: dict[str, Any] = {
         "id": mood_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "user_id": user_id,
     } | update_params(fields)
     found = queries.fetch_one(db, "moods.update", params, Mood)
@@ -123,12 +125,13 @@ def update(
     return found
 
 
+@checked
 def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> None:
     """Delete the user's mood `mood_id` recorded at `recorded_at` (the partition key);
     NotFound if the user has no such mood."""
     params = {
         "id": mood_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "user_id": user_id,
     }
     if queries.execute(db, "moods.delete", params) == 0:
@@ -136,12 +139,11 @@ def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> None:
 
 
 def _period(since: datetime, until: datetime) -> None:
-    require_aware(since, "since")
-    require_aware(until, "until")
     if since >= until:
         raise InvalidData("since must be before until", column="since")
 
 
+@checked
 def history(
     db: Db,
     user_id: UUID,
@@ -170,6 +172,7 @@ def history(
     return page_of(rows, limit, lambda last: [last.recorded_at.isoformat(), last.id])
 
 
+@checked
 def daily_averages(
     db: Db, user_id: UUID, *, since: datetime, until: datetime, time_zone: str = "UTC"
 ) -> list[DailyAverage]:
@@ -182,6 +185,7 @@ def daily_averages(
     return queries.fetch_all(db, "moods.daily_averages", params, DailyAverage)
 
 
+@checked
 def ensure_partitions(db: Db, months_ahead: int = 3, start: date | None = None) -> list[str]:
     """Create the month partitions from `start` (default: this UTC month) through
 
@@ -198,6 +202,7 @@ def ensure_partitions(db: Db, months_ahead: int = 3, start: date | None = None) 
         return [row[0] for row in queries.fetch_tuples(conn, "moods.ensure_partitions", params)]
 
 
+@checked
 def partitions(db: Db) -> list[Partition]:
     """The partitions of moods, by name, with their bounds and number of indexes."""
     return queries.fetch_all(db, "moods.list_partitions", {}, Partition)

@@ -17,9 +17,10 @@ from uuid import UUID
 
 from dal import queries
 from dal._unset import UNSET, _Unset, any_given, update_params
+from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, array_literal, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.rows.projects import Member, Project
 
 __all__ = [
@@ -52,6 +53,7 @@ def _found(project: Project | None, project_id: UUID) -> Project:
     return project
 
 
+@checked
 def create(db: Db, *, owner_id: UUID, name: str, git_url: str | None = None) -> Project:
     """Create a project and make its owner a member (role owner, access admin).
 
@@ -72,22 +74,25 @@ def create(db: Db, *, owner_id: UUID, name: str, git_url: str | None = None) -> 
     return project
 
 
+@checked
 def get(db: Db, project_id: UUID) -> Project:
     """The project with this id; NotFound otherwise."""
     found = queries.fetch_one(db, "projects.get_by_id", {"id": project_id}, Project)
     return _found(found, project_id)
 
 
+@checked
 def get_many(db: Db, project_ids: Iterable[UUID]) -> Many[UUID, Project]:
     """The projects with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(project_ids, "project_ids", lambda value: as_uuid(value, "project_ids"))
+    ids = unique_ids(project_ids, "project_ids")
     if not ids:
         return Many([], [])
     found = queries.fetch_all(db, "projects.get_many", {"ids": array_literal(ids)}, Project)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 def update(
     db: Db,
     project_id: UUID,
@@ -103,12 +108,14 @@ def update(
     return _found(queries.fetch_one(db, "projects.update", params, Project), project_id)
 
 
+@checked
 def delete(db: Db, project_id: UUID) -> None:
     """Delete the project with its members, tasks, dependencies and sync history."""
     if queries.execute(db, "projects.delete", {"id": project_id}) == 0:
         raise NotFound(f"no project with id {project_id}", table="projects")
 
 
+@checked
 def list_for_user(db: Db, user_id: UUID) -> list[Project]:
     """Every project the user is a member of (owned ones included), oldest first."""
     return queries.fetch_all(db, "projects.list_for_user", {"user_id": user_id}, Project)
@@ -120,6 +127,7 @@ def _access(role: str, access_level: str | None) -> str:
     return DEFAULT_ACCESS[role] if access_level is None else access_level
 
 
+@checked
 def add_member(
     db: Db,
     project_id: UUID,
@@ -146,6 +154,7 @@ def add_member(
     return member
 
 
+@checked
 def change_member_role(
     db: Db,
     project_id: UUID,
@@ -174,6 +183,7 @@ def change_member_role(
     raise InvalidData("the project owner's role cannot be changed", column="role")
 
 
+@checked
 def get_member(db: Db, project_id: UUID, user_id: UUID) -> Member:
     """The membership of `user_id` in `project_id`; NotFound if they are not a member."""
     params = {"project_id": project_id, "user_id": user_id}
@@ -185,6 +195,7 @@ def get_member(db: Db, project_id: UUID, user_id: UUID) -> Member:
     return member
 
 
+@checked
 def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
     """Remove a member. NotFound if not a member; InvalidData for the owner."""
     params = {"project_id": project_id, "user_id": user_id}
@@ -194,6 +205,7 @@ def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
             raise InvalidData("the project owner cannot be removed", column="role")
 
 
+@checked
 def list_members(db: Db, project_id: UUID) -> list[Member]:
     """The project's members in the order they joined."""
     return queries.fetch_all(db, "projects.list_members", {"project_id": project_id}, Member)

@@ -145,7 +145,7 @@ def _refused(query: Query, params: Params, exc: psycopg.Error | UnicodeEncodeErr
         return not_text(exc, params)
     if isinstance(exc, psycopg.ProgrammingError):
         arguments(query, params)  # raises DalError naming the query and the parameter
-    return translate(exc, params)
+    return translate(exc, params, verb=query.verb)
 
 
 def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:

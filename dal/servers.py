@@ -9,6 +9,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
+from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
@@ -52,6 +53,7 @@ def _member_role(role: str) -> str:
     return role
 
 
+@checked
 def create(db: Db, *, snowflake_id: int, name: str, owner_id: UUID) -> Server:
     """Create a server and make its owner a member with role owner, atomically.
 
@@ -67,12 +69,14 @@ def create(db: Db, *, snowflake_id: int, name: str, owner_id: UUID) -> Server:
         return server
 
 
+@checked
 def get(db: Db, server_id: int) -> Server:
     """The server with this id; NotFound otherwise."""
     found = queries.fetch_one(db, "servers.get_by_id", {"id": server_id}, Server)
     return _found(found, server_id)
 
 
+@checked
 def get_by_snowflake_id(db: Db, snowflake_id: int) -> Server:
     """The server with this external snowflake id; NotFound otherwise."""
     found = queries.fetch_one(
@@ -83,12 +87,14 @@ def get_by_snowflake_id(db: Db, snowflake_id: int) -> Server:
     return found
 
 
+@checked
 def rename(db: Db, server_id: int, name: str) -> Server:
     """Change the server's name."""
     params = {"id": server_id, "name": name}
     return _found(queries.fetch_one(db, "servers.rename", params, Server), server_id)
 
 
+@checked
 def delete(db: Db, server_id: int) -> None:
     """Delete the server with its members, events, RSVPs and surveys."""
     if queries.execute(db, "servers.delete", {"id": server_id}) == 0:
@@ -103,6 +109,7 @@ def _owner_conflict() -> Conflict:
     )
 
 
+@checked
 def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member") -> Member:
     """Add a member, or change the role of an existing non-owner member.
 
@@ -117,6 +124,7 @@ def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member") -> M
     return member
 
 
+@checked
 def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
     """Change a member's role (admin, moderator or member).
 
@@ -131,6 +139,7 @@ def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
     raise _owner_conflict()
 
 
+@checked
 def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
     """One membership; NotFound when the user is not a member."""
     params = {"server_id": server_id, "user_id": user_id}
@@ -142,6 +151,7 @@ def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
     return found
 
 
+@checked
 def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
     """Remove a member; the owner cannot leave (transfer ownership first)."""
     params = {"server_id": server_id, "user_id": user_id}
@@ -155,6 +165,7 @@ def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
         )
 
 
+@checked
 def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
     """Make an existing member the owner; the previous owner becomes an admin.
 
@@ -183,6 +194,7 @@ def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
         return _found(queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
 
 
+@checked
 def members(db: Db, server_id: int, *, cursor: str | None = None, limit: int = 100) -> Page[Member]:
     """A server's members in join order, one keyset page at a time."""
     params: dict[str, Any] = {"server_id": server_id, "limit": check_limit(limit) + 1}
@@ -194,6 +206,7 @@ def members(db: Db, server_id: int, *, cursor: str | None = None, limit: int = 1
     return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), str(last.user_id)])
 
 
+@checked
 def for_user(db: Db, user_id: UUID) -> list[Membership]:
     """The servers a user belongs to, by name, with the user's role in each."""
     return queries.fetch_all(db, "servers.list_for_user", {"user_id": user_id}, Membership)

@@ -25,8 +25,8 @@ from psycopg.types.json import Jsonb
 
 from dal import queries
 from dal._json import jsonb
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
+from dal.arguments import checked
 from dal.db import Db, snapshot, transaction
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import check_limit
@@ -64,13 +64,8 @@ __all__ = [
 KINDS: Final = ("single_choice", "multi_choice", "rating", "text")
 STATUSES: Final = ("draft", "published", "cancelled")
 # A cancelled survey stays cancelled and a published one never becomes a draft
-# again. The rule is kept by the statement surveys.set_status itself (its WHERE
-# lists the allowed moves and is judged on the row it locks, so concurrent
-# calls cannot slip past it) rather than by a trigger: the seeder
-# (dal.seed.community) reopens cancelled surveys for the length of one COPY,
-# to load past answers that the answer trigger judges against the current
-# status and window, and a trigger would refuse that. Every status change
-# of the DAL goes through set_status.
+# again: the trigger surveys_keep_status_moves refuses any other move, whoever
+# writes it, naming this rule.
 STATUS_RULE: Final = "surveys_status_transition"
 
 
@@ -80,6 +75,7 @@ def _found(survey: Survey | None, survey_id: int) -> Survey:
     return survey
 
 
+@checked
 def create(
     db: Db,
     *,
@@ -102,8 +98,8 @@ def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "opens_at": require_aware(opens_at, "opens_at"),
-        "closes_at": require_aware(closes_at, "closes_at"),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
         "anonymous": anonymous,
     }
     found = queries.fetch_one(db, "surveys.insert", params, Survey)
@@ -111,6 +107,7 @@ def create(
     return found
 
 
+@checked
 def get(db: Db, survey_id: int) -> Survey:
     """The survey with this id; NotFound otherwise."""
     return _found(queries.fetch_one(db, "surveys.get_by_id", {"id": survey_id}, Survey), survey_id)
@@ -118,19 +115,10 @@ def get(db: Db, survey_id: int) -> Survey:
 
 def _set_status(db: Db, survey_id: int, status: str) -> Survey:
     params = {"id": survey_id, "status": status}
-    with transaction(db) as conn:
-        found = queries.fetch_one(conn, "surveys.set_status", params, Survey)
-        if found is not None:
-            return found
-        current = get(conn, survey_id)  # NotFound when there is no such survey
-    raise InvalidData(
-        f"survey {survey_id} is {current.status}: it cannot become {status}",
-        constraint=STATUS_RULE,
-        table="surveys",
-        column="status",
-    )
+    return _found(queries.fetch_one(db, "surveys.set_status", params, Survey), survey_id)
 
 
+@checked
 def publish(db: Db, survey_id: int) -> Survey:
     """Accept answers from now on, while inside [opens_at, closes_at).
 
@@ -139,11 +127,13 @@ def publish(db: Db, survey_id: int) -> Survey:
     return _set_status(db, survey_id, "published")
 
 
+@checked
 def cancel(db: Db, survey_id: int) -> Survey:
     """Stop accepting answers, for good; the answers given so far stay. Idempotent."""
     return _set_status(db, survey_id, "cancelled")
 
 
+@checked
 def update(
     db: Db,
     survey_id: int,
@@ -170,28 +160,32 @@ def update(
     )
 
 
+@checked
 def set_window(db: Db, survey_id: int, opens_at: datetime, closes_at: datetime) -> Survey:
     """Move the answer window (InvalidData surveys_opens_before_closes)."""
     params = {
         "id": survey_id,
-        "opens_at": require_aware(opens_at, "opens_at"),
-        "closes_at": require_aware(closes_at, "closes_at"),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
     }
     return _found(queries.fetch_one(db, "surveys.set_window", params, Survey), survey_id)
 
 
+@checked
 def delete(db: Db, survey_id: int) -> None:
     """Delete the survey with its questions and answers."""
     if queries.execute(db, "surveys.delete", {"id": survey_id}) == 0:
         raise NotFound(f"no survey with id {survey_id}", table="surveys")
 
 
+@checked
 def for_server(db: Db, server_id: int, *, limit: int = 50) -> list[Survey]:
     """A server's surveys, the latest window first."""
     params = {"server_id": server_id, "limit": check_limit(limit)}
     return queries.fetch_all(db, "surveys.list_for_server", params, Survey)
 
 
+@checked
 def add_question(
     db: Db,
     survey_id: int,
@@ -227,6 +221,7 @@ def _options(options: Sequence[str] | Mapping[str, int] | None) -> Jsonb:
     return jsonb(dict(value) if isinstance(value, Mapping) else value, "options")
 
 
+@checked
 def get_question(db: Db, question_id: int) -> Question:
     """The question with this id; NotFound otherwise."""
     found = queries.fetch_one(db, "surveys.get_question", {"id": question_id}, Question)
@@ -235,6 +230,7 @@ def get_question(db: Db, question_id: int) -> Question:
     return found
 
 
+@checked
 def update_question(
     db: Db,
     question_id: int,
@@ -273,17 +269,20 @@ def update_question(
     )
 
 
+@checked
 def questions(db: Db, survey_id: int) -> list[Question]:
     """A survey's questions in position order."""
     return queries.fetch_all(db, "surveys.list_questions", {"survey_id": survey_id}, Question)
 
 
+@checked
 def delete_question(db: Db, question_id: int) -> None:
     """Remove a question with its answers."""
     if queries.execute(db, "surveys.delete_question", {"id": question_id}) == 0:
         raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
 
 
+@checked
 def answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     """Record one person's answer: a choice (str), choices (list[str]), a rating (int), a text.
 
@@ -297,6 +296,7 @@ def answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     return found
 
 
+@checked
 def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     """Replace one's answer to a question (answered_at becomes now).
 
@@ -314,6 +314,7 @@ def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Respon
     return found
 
 
+@checked
 def withdraw_answer(db: Db, question_id: int, user_id: UUID) -> None:
     """Remove one's answer to a question, while the survey is published and open.
 
@@ -338,12 +339,14 @@ def withdraw_answer(db: Db, question_id: int, user_id: UUID) -> None:
     )
 
 
+@checked
 def answer_all(db: Db, user_id: UUID, answers: Mapping[int, Any]) -> list[Response]:
     """Answer several questions at once: all are recorded, or none."""
     with transaction(db) as conn:
         return [answer(conn, question_id, user_id, value) for question_id, value in answers.items()]
 
 
+@checked
 def results(db: Db, survey_id: int) -> list[QuestionResult]:
     """Aggregates per question, in position order: never who answered.
 
@@ -375,6 +378,7 @@ def results(db: Db, survey_id: int) -> list[QuestionResult]:
     ]
 
 
+@checked
 def named_responses(db: Db, survey_id: int) -> list[Response]:
     """Every answer with who gave it, for a named survey.
 

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from dal import queries
+from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import Conflict, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 
+@checked
 def start(db: Db, project_id: UUID, commit_sha: str, *, queued: bool = False) -> SyncRun:
     """Record a sync of `commit_sha` (40 or 64 hex digits, any case) as running, or pending."""
     params = {
@@ -43,6 +45,7 @@ def start(db: Db, project_id: UUID, commit_sha: str, *, queued: bool = False) ->
     return run
 
 
+@checked
 def begin(db: Db, run_id: int) -> SyncRun:
     """Move a queued (pending) run to running; started_at stays the time it was recorded.
 
@@ -51,6 +54,7 @@ def begin(db: Db, run_id: int) -> SyncRun:
     return _move(db, "sync_history.begin", {"id": run_id}, "is {status}, not pending")
 
 
+@checked
 def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:
     """Close the run: succeeded without `error`, failed with it.
 
@@ -74,12 +78,14 @@ def _move(db: Db, query: str, params: dict[str, Any], refused: str) -> SyncRun:
     raise Conflict(f"sync run {params['id']} {reason}", table="sync_history")
 
 
+@checked
 def latest(db: Db, project_id: UUID) -> SyncRun | None:
     """The project's newest run, or None if it was never synced."""
     latest = latest_for_projects(db, [project_id])
     return latest.get(project_id)
 
 
+@checked
 def latest_for_projects(db: Db, project_ids: Sequence[UUID]) -> dict[UUID, SyncRun]:
     """The newest run of each project that has one, keyed by project id."""
     params = {"project_ids": list(project_ids)}
@@ -87,6 +93,7 @@ def latest_for_projects(db: Db, project_ids: Sequence[UUID]) -> dict[UUID, SyncR
     return {run.project_id: run for run in runs}
 
 
+@checked
 def history(
     db: Db, project_id: UUID, *, cursor: str | None = None, limit: int = 20
 ) -> Page[SyncRun]:

@@ -38,11 +38,11 @@ from dal._task_list import (
     Filters,
     build,
 )
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, any_given, update_params
+from dal.arguments import checked, instant
 from dal.db import Db, snapshot, transaction
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound
-from dal.many import Many, array_literal, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 from dal.rows.tasks import Task, TaskNode
 
@@ -78,6 +78,7 @@ def _found(task: Task | None, task_id: UUID) -> Task:
     return task
 
 
+@checked
 def create(
     db: Db,
     *,
@@ -110,7 +111,7 @@ def create(
         "description": description,
         "status": status,
         "priority": priority,
-        "due_at": require_aware(due_at, "due_at"),
+        "due_at": due_at,
         "data": jsonb(
             {} if data is None else data, "data", object_constraint="tasks_data_is_object"
         ),
@@ -120,21 +121,24 @@ def create(
     return task
 
 
+@checked
 def get(db: Db, task_id: UUID) -> Task:
     """The task with this id; NotFound otherwise."""
     return _found(queries.fetch_one(db, "tasks.get_by_id", {"id": task_id}, Task), task_id)
 
 
+@checked
 def get_many(db: Db, task_ids: Iterable[UUID]) -> Many[UUID, Task]:
     """The tasks with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(task_ids, "task_ids", lambda value: as_uuid(value, "task_ids"))
+    ids = unique_ids(task_ids, "task_ids")
     if not ids:
         return Many([], [])
     found = queries.fetch_all(db, "tasks.get_many", {"ids": array_literal(ids)}, Task)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 def update(
     db: Db,
     task_id: UUID,
@@ -161,7 +165,7 @@ def update(
         "description": description,
         "status": status,
         "priority": priority,
-        "due_at": require_aware(due_at, "due_at"),
+        "due_at": due_at,
         "data": data,
     }
     params: dict[str, Any] = {
@@ -187,12 +191,14 @@ def update(
     )
 
 
+@checked
 def delete(db: Db, task_id: UUID) -> None:
     """Delete the task with its subtasks and dependency edges."""
     if queries.execute(db, "tasks.delete", {"id": task_id}) == 0:
         raise NotFound(f"no task with id {task_id}", table="tasks")
 
 
+@checked
 def bulk_set_status(db: Db, owner_id: UUID, task_ids: Collection[UUID], status: str) -> int:
     """Set `status` on those of `task_ids` the user owns; return how many changed.
 
@@ -229,12 +235,14 @@ def _decode(cursor: str, sort: str, descending: bool) -> tuple[Any, UUID]:
             value: Any = key
         else:
             value = None if key is None and sort == "due" else datetime.fromisoformat(key)
-            require_aware(value, "cursor")
+            if value is not None:
+                instant(value, "cursor")
         return value, UUID(task_id)
     except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 
 
+@checked
 def list_for_user(
     db: Db,
     owner_id: UUID,
@@ -276,6 +284,7 @@ def _key_order(task: Task) -> tuple[int, NaturalKey, datetime, UUID]:
     return (0 if task.key else 1, natural_key(task.key or ""), task.created_at, task.id)
 
 
+@checked
 def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     """A project's tasks as a tree: top-level tasks in key order ("2" before "10"),
     each with its subtasks nested and the ids of the tasks it depends on.
@@ -309,12 +318,14 @@ def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     return [node(task) for task in children.get(None, [])]
 
 
+@checked
 def list_for_project(db: Db, project_id: UUID) -> list[Task]:
     """Every task of a project, in no particular order (an empty list for a project
     with none, or none at all: see `project_tree` for a checked, ordered read)."""
     return queries.fetch_all(db, "tasks.list_for_project", {"project_id": project_id}, Task)
 
 
+@checked
 def overdue(
     db: Db, owner_id: UUID, *, as_of: datetime | None = None, limit: int = 100
 ) -> list[Task]:
@@ -322,12 +333,13 @@ def overdue(
     (default: now), most overdue first."""
     params = {
         "owner_id": owner_id,
-        "as_of": require_aware(as_of, "as_of") or datetime.now(UTC),
+        "as_of": as_of or datetime.now(UTC),
         "limit": check_limit(limit),
     }
     return queries.fetch_all(db, "tasks.overdue", params, Task)
 
 
+@checked
 def counts_by_status(db: Db, owner_id: UUID) -> dict[str, int]:
     """How many tasks the user has in each status (every status present, zeros included)."""
     counts = dict.fromkeys(STATUSES, 0)

@@ -28,6 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from dal import observe
 from dal._json import use_loads
+from dal.arguments import checked
 from dal.config import Settings, describe, redact
 from dal.errors import (
     CommitOutcomeUnknown,
@@ -164,6 +165,7 @@ def _reason(exc: Exception) -> str:
     return text.replace("FATAL:  ", "").removeprefix("connection is bad: ") or "unknown error"
 
 
+@checked
 async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     """Open the process's pool and wait until its first connections work.
 
@@ -207,6 +209,7 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
     return pool
 
 
+@checked
 async def open_connection(conninfo: str, settings: Settings, *, autocommit: bool = False) -> Conn:
     """One connection set up as the pool's are, for a script or a dedicated worker.
 
@@ -290,6 +293,7 @@ async def hand_back(pool: Pool, conn: Conn) -> None:
         await pool.putconn(conn)
 
 
+@checked
 @asynccontextmanager
 async def transaction(db: Db) -> AsyncIterator[Conn]:
     """Run the block in a transaction: committed on success, rolled back on error.
@@ -305,6 +309,7 @@ async def transaction(db: Db) -> AsyncIterator[Conn]:
             raise translate(exc) from exc
 
 
+@checked
 @asynccontextmanager
 async def snapshot(db: Db) -> AsyncIterator[Conn]:
     """Run a read-only block whose statements all see one snapshot of the database.
@@ -336,6 +341,7 @@ async def snapshot(db: Db) -> AsyncIterator[Conn]:
 _RETRYABLE = (ConcurrentUpdate, ConnectionLost)
 
 
+@checked
 async def retry(
     pool: Pool,
     work: Callable[[Conn], Awaitable[T]],

@@ -16,6 +16,7 @@ from uuid import UUID
 from dal.aio import queries, tasks
 from dal.aio.db import Db, transaction
 from dal.aio.tasks import Task
+from dal.arguments import checked
 from dal.errors import NotFound
 from dal.rows.dependencies import Dependency, DependencyCycle
 
@@ -35,6 +36,7 @@ def _label(task: Task) -> str:
     return f"{task.key or task.id} {task.title!r}"
 
 
+@checked
 async def add(db: Db, task_id: UUID, depends_on_id: UUID) -> Dependency:
     """Make `task_id` depend on `depends_on_id`.
 
@@ -90,18 +92,21 @@ async def _path(conn: Db, project_id: UUID, start: UUID, goal: UUID) -> list[UUI
     return path[::-1]
 
 
+@checked
 async def lock_project_graph(conn: Db, project_id: UUID) -> None:
     """Serialise changes to a project's dependency graph until the caller's transaction
     ends (an advisory lock): `add` takes it, and so must any other writer of edges."""
     await queries.execute(conn, "dependencies.lock_project_graph", {"project_id": project_id})
 
 
+@checked
 async def list_for_project(db: Db, project_id: UUID) -> list[Dependency]:
     """Every dependency edge of a project, in no particular order."""
     params = {"project_id": project_id}
     return await queries.fetch_all(db, "dependencies.list_for_project", params, Dependency)
 
 
+@checked
 async def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:
     """Remove the edge; NotFound if it does not exist."""
     params = {"task_id": task_id, "depends_on_id": depends_on_id}
@@ -111,6 +116,7 @@ async def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:
         )
 
 
+@checked
 async def depends_on(db: Db, task_id: UUID) -> list[Task]:
     """The tasks `task_id` waits for, in the order the edges were added; NotFound if
     there is no such task."""
@@ -118,6 +124,7 @@ async def depends_on(db: Db, task_id: UUID) -> list[Task]:
     return found or await _none_of(db, task_id)
 
 
+@checked
 async def dependents(db: Db, task_id: UUID) -> list[Task]:
     """The tasks waiting for `task_id`, in the order the edges were added; NotFound if
     there is no such task."""

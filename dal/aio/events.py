@@ -18,13 +18,12 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
-from dal._ints import require_int
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.aio import queries
 from dal.aio.db import Db
+from dal.arguments import checked
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, array_literal, as_int, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.events import Event, EventFull, Rsvp, SearchHit, UserEvent
 
@@ -76,6 +75,7 @@ def _full(exc: InvalidData) -> InvalidData | EventFull:
     )
 
 
+@checked
 async def create(
     db: Db,
     *,
@@ -97,16 +97,17 @@ async def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "starts_at": require_aware(starts_at, "starts_at"),
-        "ends_at": require_aware(ends_at, "ends_at"),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
         "location": location,
-        "capacity": require_int(capacity, "capacity"),
+        "capacity": capacity,
     }
     found = await queries.fetch_one(db, "events.insert", params, Event)
     assert found is not None
     return found
 
 
+@checked
 async def get(db: Db, event_id: int) -> Event:
     """The event with this id; NotFound otherwise."""
     return _found(
@@ -114,16 +115,18 @@ async def get(db: Db, event_id: int) -> Event:
     )
 
 
+@checked
 async def get_many(db: Db, event_ids: Iterable[int]) -> Many[int, Event]:
     """The events with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(event_ids, "event_ids", lambda value: as_int(value, "event_ids"))
+    ids = unique_ids(event_ids, "event_ids")
     if not ids:
         return Many([], [])
     found = await queries.fetch_all(db, "events.get_many", {"ids": array_literal(ids)}, Event)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 async def update(
     db: Db,
     event_id: int,
@@ -145,10 +148,10 @@ async def update(
     fields: dict[str, Any] = {
         "title": title,
         "description": description,
-        "starts_at": require_aware(starts_at, "starts_at"),
-        "ends_at": require_aware(ends_at, "ends_at"),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
         "location": location,
-        "capacity": require_int(capacity, "capacity"),
+        "capacity": capacity,
         "status": status,
     }
     params: dict[str, Any] = {"id": event_id} | update_params(fields)
@@ -159,6 +162,7 @@ async def update(
     return _found(found, event_id)
 
 
+@checked
 async def cancel(db: Db, event_id: int) -> Event:
     """Mark the event cancelled, for good; it leaves upcoming lists and takes no more answers.
 
@@ -167,6 +171,7 @@ async def cancel(db: Db, event_id: int) -> Event:
     return await update(db, event_id, status="cancelled")
 
 
+@checked
 async def delete(db: Db, event_id: int) -> None:
     """Delete the event with its RSVPs; surveys about it keep existing without the link."""
     if await queries.execute(db, "events.delete", {"id": event_id}) == 0:
@@ -178,6 +183,7 @@ def _after(cursor: str) -> dict[str, Any]:
     return {"after_starts_at": starts_at, "after_id": event_id}
 
 
+@checked
 async def upcoming_for_server(
     db: Db, server_id: int, *, cursor: str | None = None, limit: int = 50
 ) -> Page[Event]:
@@ -191,6 +197,7 @@ async def upcoming_for_server(
     return _page(rows, limit)
 
 
+@checked
 async def upcoming_for_user(
     db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 50
 ) -> Page[UserEvent]:
@@ -208,6 +215,7 @@ def _page(rows: list[R], limit: int) -> Page[R]:
     return page_of(rows, limit, lambda last: [last.starts_at.isoformat(), last.id])
 
 
+@checked
 async def search(
     db: Db, query: str, *, server_id: int | None = None, limit: int = 20
 ) -> list[SearchHit]:
@@ -222,6 +230,7 @@ async def search(
     return await queries.fetch_all(db, "events.search_in_server", params, SearchHit)
 
 
+@checked
 async def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
     """Answer an event (or change the answer). Atomic on its own: no transaction needed.
 
@@ -243,6 +252,7 @@ async def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
     return found
 
 
+@checked
 async def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
     """Remove the user's answer; NotFound if there was none."""
     params = {"event_id": event_id, "user_id": user_id}
@@ -250,12 +260,14 @@ async def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
         raise NotFound(f"user {user_id} has not answered event {event_id}", table="event_rsvps")
 
 
+@checked
 async def rsvps(db: Db, event_id: int, response: str = "going") -> list[Rsvp]:
     """The answers with this response, in the order they were given."""
     params = {"event_id": event_id, "response": response}
     return await queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
 
 
+@checked
 async def rsvp_counts(db: Db, event_id: int) -> dict[str, int]:
     """Number of answers per response (every response present, zero when none)."""
     counts = dict.fromkeys(RESPONSES, 0)

@@ -13,11 +13,10 @@ from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
-from dal._ints import require_int
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
+from dal.arguments import checked
 from dal.errors import InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.moods import DailyAverage, Mood, Partition
@@ -51,6 +50,7 @@ MOODS: Final = (
 )
 
 
+@checked
 async def record(
     db: Db,
     user_id: UUID,
@@ -66,9 +66,9 @@ async def record(
     """
     params = {
         "user_id": user_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "mood": mood,
-        "intensity": require_int(intensity, "intensity"),
+        "intensity": intensity,
         "notes": notes,
     }
     found = await queries.fetch_one(db, "moods.insert", params, Mood)
@@ -76,11 +76,12 @@ async def record(
     return found
 
 
+@checked
 async def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Mood:
     """One of the user's moods by its key; NotFound otherwise (also for another's mood)."""
     params = {
         "id": mood_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "user_id": user_id,
     }
     found = await queries.fetch_one(db, "moods.get", params, Mood)
@@ -89,6 +90,7 @@ async def get(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> Moo
     return found
 
 
+@checked
 async def update(
     db: Db,
     user_id: UUID,
@@ -106,12 +108,12 @@ async def update(
     """
     fields: dict[str, Any] = {
         "mood": mood,
-        "intensity": require_int(intensity, "intensity"),
+        "intensity": intensity,
         "notes": notes,
     }
     params: dict[str, Any] = {
         "id": mood_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "user_id": user_id,
     } | update_params(fields)
     found = await queries.fetch_one(db, "moods.update", params, Mood)
@@ -120,12 +122,13 @@ async def update(
     return found
 
 
+@checked
 async def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> None:
     """Delete the user's mood `mood_id` recorded at `recorded_at` (the partition key);
     NotFound if the user has no such mood."""
     params = {
         "id": mood_id,
-        "recorded_at": require_aware(recorded_at, "recorded_at"),
+        "recorded_at": recorded_at,
         "user_id": user_id,
     }
     if await queries.execute(db, "moods.delete", params) == 0:
@@ -133,12 +136,11 @@ async def delete(db: Db, user_id: UUID, mood_id: int, recorded_at: datetime) -> 
 
 
 def _period(since: datetime, until: datetime) -> None:
-    require_aware(since, "since")
-    require_aware(until, "until")
     if since >= until:
         raise InvalidData("since must be before until", column="since")
 
 
+@checked
 async def history(
     db: Db,
     user_id: UUID,
@@ -167,6 +169,7 @@ async def history(
     return page_of(rows, limit, lambda last: [last.recorded_at.isoformat(), last.id])
 
 
+@checked
 async def daily_averages(
     db: Db, user_id: UUID, *, since: datetime, until: datetime, time_zone: str = "UTC"
 ) -> list[DailyAverage]:
@@ -179,6 +182,7 @@ async def daily_averages(
     return await queries.fetch_all(db, "moods.daily_averages", params, DailyAverage)
 
 
+@checked
 async def ensure_partitions(db: Db, months_ahead: int = 3, start: date | None = None) -> list[str]:
     """Create the month partitions from `start` (default: this UTC month) through
 
@@ -197,6 +201,7 @@ async def ensure_partitions(db: Db, months_ahead: int = 3, start: date | None = 
         ]
 
 
+@checked
 async def partitions(db: Db) -> list[Partition]:
     """The partitions of moods, by name, with their bounds and number of indexes."""
     return await queries.fetch_all(db, "moods.list_partitions", {}, Partition)

@@ -15,8 +15,9 @@ from uuid import UUID
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
+from dal.arguments import checked
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, array_literal, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.rows.projects import Member, Project
 
 __all__ = [
@@ -49,6 +50,7 @@ def _found(project: Project | None, project_id: UUID) -> Project:
     return project
 
 
+@checked
 async def create(db: Db, *, owner_id: UUID, name: str, git_url: str | None = None) -> Project:
     """Create a project and make its owner a member (role owner, access admin).
 
@@ -69,22 +71,25 @@ async def create(db: Db, *, owner_id: UUID, name: str, git_url: str | None = Non
     return project
 
 
+@checked
 async def get(db: Db, project_id: UUID) -> Project:
     """The project with this id; NotFound otherwise."""
     found = await queries.fetch_one(db, "projects.get_by_id", {"id": project_id}, Project)
     return _found(found, project_id)
 
 
+@checked
 async def get_many(db: Db, project_ids: Iterable[UUID]) -> Many[UUID, Project]:
     """The projects with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(project_ids, "project_ids", lambda value: as_uuid(value, "project_ids"))
+    ids = unique_ids(project_ids, "project_ids")
     if not ids:
         return Many([], [])
     found = await queries.fetch_all(db, "projects.get_many", {"ids": array_literal(ids)}, Project)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 async def update(
     db: Db,
     project_id: UUID,
@@ -100,12 +105,14 @@ async def update(
     return _found(await queries.fetch_one(db, "projects.update", params, Project), project_id)
 
 
+@checked
 async def delete(db: Db, project_id: UUID) -> None:
     """Delete the project with its members, tasks, dependencies and sync history."""
     if await queries.execute(db, "projects.delete", {"id": project_id}) == 0:
         raise NotFound(f"no project with id {project_id}", table="projects")
 
 
+@checked
 async def list_for_user(db: Db, user_id: UUID) -> list[Project]:
     """Every project the user is a member of (owned ones included), oldest first."""
     return await queries.fetch_all(db, "projects.list_for_user", {"user_id": user_id}, Project)
@@ -117,6 +124,7 @@ def _access(role: str, access_level: str | None) -> str:
     return DEFAULT_ACCESS[role] if access_level is None else access_level
 
 
+@checked
 async def add_member(
     db: Db,
     project_id: UUID,
@@ -143,6 +151,7 @@ async def add_member(
     return member
 
 
+@checked
 async def change_member_role(
     db: Db,
     project_id: UUID,
@@ -171,6 +180,7 @@ async def change_member_role(
     raise InvalidData("the project owner's role cannot be changed", column="role")
 
 
+@checked
 async def get_member(db: Db, project_id: UUID, user_id: UUID) -> Member:
     """The membership of `user_id` in `project_id`; NotFound if they are not a member."""
     params = {"project_id": project_id, "user_id": user_id}
@@ -182,6 +192,7 @@ async def get_member(db: Db, project_id: UUID, user_id: UUID) -> Member:
     return member
 
 
+@checked
 async def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
     """Remove a member. NotFound if not a member; InvalidData for the owner."""
     params = {"project_id": project_id, "user_id": user_id}
@@ -191,6 +202,7 @@ async def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
             raise InvalidData("the project owner cannot be removed", column="role")
 
 
+@checked
 async def list_members(db: Db, project_id: UUID) -> list[Member]:
     """The project's members in the order they joined."""
     return await queries.fetch_all(db, "projects.list_members", {"project_id": project_id}, Member)

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.aio import queries
 from dal.aio.db import Db
+from dal.arguments import checked
 from dal.errors import InvalidData, NotFound
 from dal.pagination import check_limit
 from dal.rows.recommendations import Feedback, KindRating, Recommendation
@@ -44,6 +44,7 @@ KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "soci
 MOOD_RULE: Final = "recommendations_mood_belongs_to_user"
 
 
+@checked
 async def create(
     db: Db,
     user_id: UUID,
@@ -67,17 +68,18 @@ async def create(
     params = {
         "user_id": user_id,
         "mood_id": None if mood is None else mood[0],
-        "mood_recorded_at": None if mood is None else require_aware(mood[1], "mood"),
+        "mood_recorded_at": None if mood is None else mood[1],
         "kind": kind,
         "content": content,
         "relevance_score": relevance_score,
-        "expires_at": require_aware(expires_at, "expires_at"),
+        "expires_at": expires_at,
     }
     found = await queries.fetch_one(db, "recommendations.insert", params, Recommendation)
     assert found is not None
     return found
 
 
+@checked
 async def get(db: Db, recommendation_id: int) -> Recommendation:
     """The recommendation with this id; NotFound otherwise."""
     found = await queries.fetch_one(
@@ -88,12 +90,14 @@ async def get(db: Db, recommendation_id: int) -> Recommendation:
     return found
 
 
+@checked
 async def active(db: Db, user_id: UUID, *, limit: int = 20) -> list[Recommendation]:
     """The user's recommendations that are neither dismissed nor expired, most relevant first."""
     params = {"user_id": user_id, "limit": check_limit(limit)}
     return await queries.fetch_all(db, "recommendations.list_active", params, Recommendation)
 
 
+@checked
 async def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendation:
     """Hide a recommendation from the user's active list; NotFound unless it is theirs."""
     params = {"id": recommendation_id, "user_id": user_id}
@@ -105,12 +109,14 @@ async def dismiss(db: Db, user_id: UUID, recommendation_id: int) -> Recommendati
     return found
 
 
+@checked
 async def delete(db: Db, recommendation_id: int) -> None:
     """Delete a recommendation (its feedback goes with it); NotFound if there is none."""
     if await queries.execute(db, "recommendations.delete", {"id": recommendation_id}) == 0:
         raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
 
 
+@checked
 async def give_feedback(
     db: Db, user_id: UUID, recommendation_id: int, *, rating: int, comment: str | None = None
 ) -> Feedback:
@@ -135,6 +141,7 @@ def _no_feedback() -> NotFound:
     return NotFound("no feedback from this user on that recommendation", table="feedback")
 
 
+@checked
 async def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback:
     """The user's feedback on a recommendation; NotFound if they gave none."""
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
@@ -144,6 +151,7 @@ async def feedback_of(db: Db, user_id: UUID, recommendation_id: int) -> Feedback
     return found
 
 
+@checked
 async def update_feedback(
     db: Db,
     user_id: UUID,
@@ -169,6 +177,7 @@ async def update_feedback(
     return found
 
 
+@checked
 async def delete_feedback(db: Db, user_id: UUID, recommendation_id: int) -> None:
     """Withdraw the user's feedback on a recommendation; NotFound if there is none."""
     params = {"user_id": user_id, "recommendation_id": recommendation_id}
@@ -176,7 +185,8 @@ async def delete_feedback(db: Db, user_id: UUID, recommendation_id: int) -> None
         raise _no_feedback()
 
 
+@checked
 async def rating_by_kind(db: Db, *, since: datetime) -> list[KindRating]:
     """Average rating (and number of ratings) per recommendation kind, for feedback since a time."""
-    params = {"since": require_aware(since, "since")}
+    params = {"since": since}
     return await queries.fetch_all(db, "recommendations.rating_by_kind_since", params, KindRating)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from dal.aio import queries
 from dal.aio.db import Db, transaction
+from dal.arguments import checked
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.servers import Member, Membership, Server
@@ -49,6 +50,7 @@ def _member_role(role: str) -> str:
     return role
 
 
+@checked
 async def create(db: Db, *, snowflake_id: int, name: str, owner_id: UUID) -> Server:
     """Create a server and make its owner a member with role owner, atomically.
 
@@ -64,12 +66,14 @@ async def create(db: Db, *, snowflake_id: int, name: str, owner_id: UUID) -> Ser
         return server
 
 
+@checked
 async def get(db: Db, server_id: int) -> Server:
     """The server with this id; NotFound otherwise."""
     found = await queries.fetch_one(db, "servers.get_by_id", {"id": server_id}, Server)
     return _found(found, server_id)
 
 
+@checked
 async def get_by_snowflake_id(db: Db, snowflake_id: int) -> Server:
     """The server with this external snowflake id; NotFound otherwise."""
     found = await queries.fetch_one(
@@ -80,12 +84,14 @@ async def get_by_snowflake_id(db: Db, snowflake_id: int) -> Server:
     return found
 
 
+@checked
 async def rename(db: Db, server_id: int, name: str) -> Server:
     """Change the server's name."""
     params = {"id": server_id, "name": name}
     return _found(await queries.fetch_one(db, "servers.rename", params, Server), server_id)
 
 
+@checked
 async def delete(db: Db, server_id: int) -> None:
     """Delete the server with its members, events, RSVPs and surveys."""
     if await queries.execute(db, "servers.delete", {"id": server_id}) == 0:
@@ -100,6 +106,7 @@ def _owner_conflict() -> Conflict:
     )
 
 
+@checked
 async def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member") -> Member:
     """Add a member, or change the role of an existing non-owner member.
 
@@ -114,6 +121,7 @@ async def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member"
     return member
 
 
+@checked
 async def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
     """Change a member's role (admin, moderator or member).
 
@@ -128,6 +136,7 @@ async def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
     raise _owner_conflict()
 
 
+@checked
 async def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
     """One membership; NotFound when the user is not a member."""
     params = {"server_id": server_id, "user_id": user_id}
@@ -139,6 +148,7 @@ async def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
     return found
 
 
+@checked
 async def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
     """Remove a member; the owner cannot leave (transfer ownership first)."""
     params = {"server_id": server_id, "user_id": user_id}
@@ -152,6 +162,7 @@ async def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
         )
 
 
+@checked
 async def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Server:
     """Make an existing member the owner; the previous owner becomes an admin.
 
@@ -180,6 +191,7 @@ async def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Serv
         return _found(await queries.fetch_one(conn, "servers.set_owner", params, Server), server_id)
 
 
+@checked
 async def members(
     db: Db, server_id: int, *, cursor: str | None = None, limit: int = 100
 ) -> Page[Member]:
@@ -193,6 +205,7 @@ async def members(
     return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), str(last.user_id)])
 
 
+@checked
 async def for_user(db: Db, user_id: UUID) -> list[Membership]:
     """The servers a user belongs to, by name, with the user's role in each."""
     return await queries.fetch_all(db, "servers.list_for_user", {"user_id": user_id}, Membership)

@@ -21,10 +21,10 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from dal._json import jsonb
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, update_params
 from dal.aio import queries
 from dal.aio.db import Db, snapshot, transaction
+from dal.arguments import checked
 from dal.errors import Conflict, InvalidData, NotFound
 from dal.pagination import check_limit
 from dal.rows.surveys import Question, QuestionResult, Response, Survey, _Totals
@@ -61,13 +61,8 @@ __all__ = [
 KINDS: Final = ("single_choice", "multi_choice", "rating", "text")
 STATUSES: Final = ("draft", "published", "cancelled")
 # A cancelled survey stays cancelled and a published one never becomes a draft
-# again. The rule is kept by the statement surveys.set_status itself (its WHERE
-# lists the allowed moves and is judged on the row it locks, so concurrent
-# calls cannot slip past it) rather than by a trigger: the seeder
-# (dal.seed.community) reopens cancelled surveys for the length of one COPY,
-# to load past answers that the answer trigger judges against the current
-# status and window, and a trigger would refuse that. Every status change
-# of the DAL goes through set_status.
+# again: the trigger surveys_keep_status_moves refuses any other move, whoever
+# writes it, naming this rule.
 STATUS_RULE: Final = "surveys_status_transition"
 
 
@@ -77,6 +72,7 @@ def _found(survey: Survey | None, survey_id: int) -> Survey:
     return survey
 
 
+@checked
 async def create(
     db: Db,
     *,
@@ -99,8 +95,8 @@ async def create(
         "creator_id": creator_id,
         "title": title,
         "description": description,
-        "opens_at": require_aware(opens_at, "opens_at"),
-        "closes_at": require_aware(closes_at, "closes_at"),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
         "anonymous": anonymous,
     }
     found = await queries.fetch_one(db, "surveys.insert", params, Survey)
@@ -108,6 +104,7 @@ async def create(
     return found
 
 
+@checked
 async def get(db: Db, survey_id: int) -> Survey:
     """The survey with this id; NotFound otherwise."""
     return _found(
@@ -117,19 +114,10 @@ async def get(db: Db, survey_id: int) -> Survey:
 
 async def _set_status(db: Db, survey_id: int, status: str) -> Survey:
     params = {"id": survey_id, "status": status}
-    async with transaction(db) as conn:
-        found = await queries.fetch_one(conn, "surveys.set_status", params, Survey)
-        if found is not None:
-            return found
-        current = await get(conn, survey_id)  # NotFound when there is no such survey
-    raise InvalidData(
-        f"survey {survey_id} is {current.status}: it cannot become {status}",
-        constraint=STATUS_RULE,
-        table="surveys",
-        column="status",
-    )
+    return _found(await queries.fetch_one(db, "surveys.set_status", params, Survey), survey_id)
 
 
+@checked
 async def publish(db: Db, survey_id: int) -> Survey:
     """Accept answers from now on, while inside [opens_at, closes_at).
 
@@ -138,11 +126,13 @@ async def publish(db: Db, survey_id: int) -> Survey:
     return await _set_status(db, survey_id, "published")
 
 
+@checked
 async def cancel(db: Db, survey_id: int) -> Survey:
     """Stop accepting answers, for good; the answers given so far stay. Idempotent."""
     return await _set_status(db, survey_id, "cancelled")
 
 
+@checked
 async def update(
     db: Db,
     survey_id: int,
@@ -169,28 +159,32 @@ async def update(
     )
 
 
+@checked
 async def set_window(db: Db, survey_id: int, opens_at: datetime, closes_at: datetime) -> Survey:
     """Move the answer window (InvalidData surveys_opens_before_closes)."""
     params = {
         "id": survey_id,
-        "opens_at": require_aware(opens_at, "opens_at"),
-        "closes_at": require_aware(closes_at, "closes_at"),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
     }
     return _found(await queries.fetch_one(db, "surveys.set_window", params, Survey), survey_id)
 
 
+@checked
 async def delete(db: Db, survey_id: int) -> None:
     """Delete the survey with its questions and answers."""
     if await queries.execute(db, "surveys.delete", {"id": survey_id}) == 0:
         raise NotFound(f"no survey with id {survey_id}", table="surveys")
 
 
+@checked
 async def for_server(db: Db, server_id: int, *, limit: int = 50) -> list[Survey]:
     """A server's surveys, the latest window first."""
     params = {"server_id": server_id, "limit": check_limit(limit)}
     return await queries.fetch_all(db, "surveys.list_for_server", params, Survey)
 
 
+@checked
 async def add_question(
     db: Db,
     survey_id: int,
@@ -226,6 +220,7 @@ def _options(options: Sequence[str] | Mapping[str, int] | None) -> Jsonb:
     return jsonb(dict(value) if isinstance(value, Mapping) else value, "options")
 
 
+@checked
 async def get_question(db: Db, question_id: int) -> Question:
     """The question with this id; NotFound otherwise."""
     found = await queries.fetch_one(db, "surveys.get_question", {"id": question_id}, Question)
@@ -234,6 +229,7 @@ async def get_question(db: Db, question_id: int) -> Question:
     return found
 
 
+@checked
 async def update_question(
     db: Db,
     question_id: int,
@@ -275,17 +271,20 @@ async def update_question(
     )
 
 
+@checked
 async def questions(db: Db, survey_id: int) -> list[Question]:
     """A survey's questions in position order."""
     return await queries.fetch_all(db, "surveys.list_questions", {"survey_id": survey_id}, Question)
 
 
+@checked
 async def delete_question(db: Db, question_id: int) -> None:
     """Remove a question with its answers."""
     if await queries.execute(db, "surveys.delete_question", {"id": question_id}) == 0:
         raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
 
 
+@checked
 async def answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     """Record one person's answer: a choice (str), choices (list[str]), a rating (int), a text.
 
@@ -299,6 +298,7 @@ async def answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Respons
     return found
 
 
+@checked
 async def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> Response:
     """Replace one's answer to a question (answered_at becomes now).
 
@@ -316,6 +316,7 @@ async def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> 
     return found
 
 
+@checked
 async def withdraw_answer(db: Db, question_id: int, user_id: UUID) -> None:
     """Remove one's answer to a question, while the survey is published and open.
 
@@ -340,6 +341,7 @@ async def withdraw_answer(db: Db, question_id: int, user_id: UUID) -> None:
     )
 
 
+@checked
 async def answer_all(db: Db, user_id: UUID, answers: Mapping[int, Any]) -> list[Response]:
     """Answer several questions at once: all are recorded, or none."""
     async with transaction(db) as conn:
@@ -349,6 +351,7 @@ async def answer_all(db: Db, user_id: UUID, answers: Mapping[int, Any]) -> list[
         ]
 
 
+@checked
 async def results(db: Db, survey_id: int) -> list[QuestionResult]:
     """Aggregates per question, in position order: never who answered.
 
@@ -382,6 +385,7 @@ async def results(db: Db, survey_id: int) -> list[QuestionResult]:
     ]
 
 
+@checked
 async def named_responses(db: Db, survey_id: int) -> list[Response]:
     """Every answer with who gave it, for a named survey.
 

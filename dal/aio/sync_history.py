@@ -13,6 +13,7 @@ from uuid import UUID
 
 from dal.aio import queries
 from dal.aio.db import Db, transaction
+from dal.arguments import checked
 from dal.errors import Conflict, NotFound
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.sync_history import SyncRun
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 
+@checked
 async def start(db: Db, project_id: UUID, commit_sha: str, *, queued: bool = False) -> SyncRun:
     """Record a sync of `commit_sha` (40 or 64 hex digits, any case) as running, or pending."""
     params = {
@@ -40,6 +42,7 @@ async def start(db: Db, project_id: UUID, commit_sha: str, *, queued: bool = Fal
     return run
 
 
+@checked
 async def begin(db: Db, run_id: int) -> SyncRun:
     """Move a queued (pending) run to running; started_at stays the time it was recorded.
 
@@ -48,6 +51,7 @@ async def begin(db: Db, run_id: int) -> SyncRun:
     return await _move(db, "sync_history.begin", {"id": run_id}, "is {status}, not pending")
 
 
+@checked
 async def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:
     """Close the run: succeeded without `error`, failed with it.
 
@@ -73,12 +77,14 @@ async def _move(db: Db, query: str, params: dict[str, Any], refused: str) -> Syn
     raise Conflict(f"sync run {params['id']} {reason}", table="sync_history")
 
 
+@checked
 async def latest(db: Db, project_id: UUID) -> SyncRun | None:
     """The project's newest run, or None if it was never synced."""
     latest = await latest_for_projects(db, [project_id])
     return latest.get(project_id)
 
 
+@checked
 async def latest_for_projects(db: Db, project_ids: Sequence[UUID]) -> dict[UUID, SyncRun]:
     """The newest run of each project that has one, keyed by project id."""
     params = {"project_ids": list(project_ids)}
@@ -86,6 +92,7 @@ async def latest_for_projects(db: Db, project_ids: Sequence[UUID]) -> dict[UUID,
     return {run.project_id: run for run in runs}
 
 
+@checked
 async def history(
     db: Db, project_id: UUID, *, cursor: str | None = None, limit: int = 20
 ) -> Page[SyncRun]:

@@ -34,12 +34,12 @@ from dal._task_list import (
     Filters,
     build,
 )
-from dal._time import require_aware
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, snapshot, transaction
+from dal.arguments import checked, instant
 from dal.errors import ConcurrentUpdate, InvalidData, NotFound
-from dal.many import Many, array_literal, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 from dal.rows.tasks import Task, TaskNode
 
@@ -75,6 +75,7 @@ def _found(task: Task | None, task_id: UUID) -> Task:
     return task
 
 
+@checked
 async def create(
     db: Db,
     *,
@@ -107,7 +108,7 @@ async def create(
         "description": description,
         "status": status,
         "priority": priority,
-        "due_at": require_aware(due_at, "due_at"),
+        "due_at": due_at,
         "data": jsonb(
             {} if data is None else data, "data", object_constraint="tasks_data_is_object"
         ),
@@ -117,21 +118,24 @@ async def create(
     return task
 
 
+@checked
 async def get(db: Db, task_id: UUID) -> Task:
     """The task with this id; NotFound otherwise."""
     return _found(await queries.fetch_one(db, "tasks.get_by_id", {"id": task_id}, Task), task_id)
 
 
+@checked
 async def get_many(db: Db, task_ids: Iterable[UUID]) -> Many[UUID, Task]:
     """The tasks with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(task_ids, "task_ids", lambda value: as_uuid(value, "task_ids"))
+    ids = unique_ids(task_ids, "task_ids")
     if not ids:
         return Many([], [])
     found = await queries.fetch_all(db, "tasks.get_many", {"ids": array_literal(ids)}, Task)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 async def update(
     db: Db,
     task_id: UUID,
@@ -158,7 +162,7 @@ async def update(
         "description": description,
         "status": status,
         "priority": priority,
-        "due_at": require_aware(due_at, "due_at"),
+        "due_at": due_at,
         "data": data,
     }
     params: dict[str, Any] = {
@@ -184,12 +188,14 @@ async def update(
     )
 
 
+@checked
 async def delete(db: Db, task_id: UUID) -> None:
     """Delete the task with its subtasks and dependency edges."""
     if await queries.execute(db, "tasks.delete", {"id": task_id}) == 0:
         raise NotFound(f"no task with id {task_id}", table="tasks")
 
 
+@checked
 async def bulk_set_status(db: Db, owner_id: UUID, task_ids: Collection[UUID], status: str) -> int:
     """Set `status` on those of `task_ids` the user owns; return how many changed.
 
@@ -226,12 +232,14 @@ def _decode(cursor: str, sort: str, descending: bool) -> tuple[Any, UUID]:
             value: Any = key
         else:
             value = None if key is None and sort == "due" else datetime.fromisoformat(key)
-            require_aware(value, "cursor")
+            if value is not None:
+                instant(value, "cursor")
         return value, UUID(task_id)
     except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 
 
+@checked
 async def list_for_user(
     db: Db,
     owner_id: UUID,
@@ -273,6 +281,7 @@ def _key_order(task: Task) -> tuple[int, NaturalKey, datetime, UUID]:
     return (0 if task.key else 1, natural_key(task.key or ""), task.created_at, task.id)
 
 
+@checked
 async def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     """A project's tasks as a tree: top-level tasks in key order ("2" before "10"),
     each with its subtasks nested and the ids of the tasks it depends on.
@@ -306,12 +315,14 @@ async def project_tree(db: Db, project_id: UUID) -> list[TaskNode]:
     return [node(task) for task in children.get(None, [])]
 
 
+@checked
 async def list_for_project(db: Db, project_id: UUID) -> list[Task]:
     """Every task of a project, in no particular order (an empty list for a project
     with none, or none at all: see `project_tree` for a checked, ordered read)."""
     return await queries.fetch_all(db, "tasks.list_for_project", {"project_id": project_id}, Task)
 
 
+@checked
 async def overdue(
     db: Db, owner_id: UUID, *, as_of: datetime | None = None, limit: int = 100
 ) -> list[Task]:
@@ -319,12 +330,13 @@ async def overdue(
     (default: now), most overdue first."""
     params = {
         "owner_id": owner_id,
-        "as_of": require_aware(as_of, "as_of") or datetime.now(UTC),
+        "as_of": as_of or datetime.now(UTC),
         "limit": check_limit(limit),
     }
     return await queries.fetch_all(db, "tasks.overdue", params, Task)
 
 
+@checked
 async def counts_by_status(db: Db, owner_id: UUID) -> dict[str, int]:
     """How many tasks the user has in each status (every status present, zeros included)."""
     counts = dict.fromkeys(STATUSES, 0)

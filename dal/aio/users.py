@@ -9,13 +9,13 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import passwords
-from dal._ints import require_int
 from dal._json import jsonb
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
+from dal.arguments import checked
 from dal.errors import InvalidData, NotFound
-from dal.many import Many, array_literal, as_uuid, many, unique_ids
+from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.users import User
 
@@ -60,6 +60,7 @@ def _found(user: User | None, what: str) -> User:
     return user
 
 
+@checked
 async def create(
     db: Db,
     *,
@@ -86,12 +87,13 @@ async def create(
             "preferences",
             object_constraint="users_preferences_is_object",
         ),
-        "github_id": require_int(github_id, "github_id"),
-        "gitlab_id": require_int(gitlab_id, "gitlab_id"),
+        "github_id": github_id,
+        "gitlab_id": gitlab_id,
     }
     return _found(await queries.fetch_one(db, "users.insert", params, User), "that insert")
 
 
+@checked
 async def get(db: Db, user_id: UUID) -> User:
     """The user with this id; NotFound otherwise."""
     found = await queries.fetch_one(db, "users.get_by_id", {"id": user_id}, User)
@@ -100,28 +102,32 @@ async def get(db: Db, user_id: UUID) -> User:
     return found
 
 
+@checked
 async def get_many(db: Db, user_ids: Iterable[UUID]) -> Many[UUID, User]:
     """The users with these ids in one statement: `rows` in the order asked (each id
     once), and the ids that matched no row in `missing`. At most 1,000 ids."""
-    ids = unique_ids(user_ids, "user_ids", lambda value: as_uuid(value, "user_ids"))
+    ids = unique_ids(user_ids, "user_ids")
     if not ids:
         return Many([], [])
     found = await queries.fetch_all(db, "users.get_many", {"ids": array_literal(ids)}, User)
     return many(ids, found, lambda row: row.id)
 
 
+@checked
 async def get_by_email(db: Db, email: str) -> User:
     """The user with this email, in any letter case; NotFound otherwise."""
     found = await queries.fetch_one(db, "users.get_by_email", {"email": email}, User)
     return _found(found, "that email")
 
 
+@checked
 async def get_by_username(db: Db, username: str) -> User:
     """The user with this username, in any letter case; NotFound otherwise."""
     found = await queries.fetch_one(db, "users.get_by_username", {"username": username}, User)
     return _found(found, "that username")
 
 
+@checked
 async def authenticate(db: Db, login: str, password: str) -> User | None:
     """The active user whose email or username is `login` and whose password matches.
 
@@ -145,6 +151,7 @@ async def authenticate(db: Db, login: str, password: str) -> User | None:
     return replace(user, last_login_at=last_login)
 
 
+@checked
 async def update(
     db: Db,
     user_id: UUID,
@@ -164,8 +171,8 @@ async def update(
         "display_name": display_name,
         "preferences": preferences,
         "status": status,
-        "github_id": require_int(github_id, "github_id"),
-        "gitlab_id": require_int(gitlab_id, "gitlab_id"),
+        "github_id": github_id,
+        "gitlab_id": gitlab_id,
     }
     if not any_given(fields):
         return await get(db, user_id)
@@ -178,6 +185,7 @@ async def update(
     return _found(found, f"id {user_id}")
 
 
+@checked
 async def set_password(db: Db, user_id: UUID, password: str) -> None:
     """Hash and store a new password."""
     params = {"id": user_id, "password_hash": await _hashed(password)}
@@ -185,18 +193,21 @@ async def set_password(db: Db, user_id: UUID, password: str) -> None:
         raise NotFound(f"no user with id {user_id}", table="users")
 
 
+@checked
 async def soft_delete(db: Db, user_id: UUID) -> None:
     """Mark the user deleted (they can no longer sign in); their data stays."""
     if await queries.execute(db, "users.soft_delete", {"id": user_id}) == 0:
         await get(db, user_id)  # NotFound if missing; already deleted is fine
 
 
+@checked
 async def hard_delete(db: Db, user_id: UUID) -> None:
     """Delete the user row; owned rows follow their foreign keys' ON DELETE rules."""
     if await queries.execute(db, "users.hard_delete", {"id": user_id}) == 0:
         raise NotFound(f"no user with id {user_id}", table="users")
 
 
+@checked
 async def list_page(
     db: Db,
     *,
@@ -217,6 +228,7 @@ async def list_page(
     return page_of(rows, limit, lambda last: [last.created_at.isoformat(), str(last.id)])
 
 
+@checked
 async def count(db: Db) -> int:
     """The number of users, soft-deleted ones included."""
     return int(await queries.fetch_value(db, "users.count_all", {}))

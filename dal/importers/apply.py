@@ -25,6 +25,7 @@ from psycopg.types.json import Jsonb
 
 from dal import dependencies, projects, queries, tasks, users
 from dal._keys import natural_key
+from dal.arguments import checked
 from dal.db import Conn, Db, snapshot, transaction
 from dal.dependencies import Dependency
 from dal.errors import DalError, InvalidData, NotFound, lone_surrogate
@@ -112,9 +113,10 @@ class ImportResult:
         return "\n".join(lines)
 
 
+@checked
 def import_taskmaster(
     db: Db,
-    path: Path,
+    path: Path | str,
     *,
     project: str,
     owner: str,
@@ -129,14 +131,16 @@ def import_taskmaster(
     file that cannot be imported and NotFound for an unknown owner; nothing is written
     then, nor on any other error.
     """
+    path = Path(path)
     files = load_path(path, tag=tag)
     targets = [(_project_name(project, file, tag), file) for file in files]
     return _import(db, str(path), targets, owner=owner, prune=prune, dry_run=dry_run)
 
 
+@checked
 def import_speckit(
     db: Db,
-    path: Path,
+    path: Path | str,
     *,
     project: str,
     owner: str,
@@ -144,6 +148,7 @@ def import_speckit(
     dry_run: bool = False,
 ) -> ImportResult:
     """Import a spec-kit `tasks.md` checklist into `project`; same guarantees as above."""
+    path = Path(path)
     file = parse_speckit(read_text(path), filename=str(path))
     if not file.tasks:
         raise TaskFileError(
@@ -153,6 +158,7 @@ def import_speckit(
     return result
 
 
+@checked
 def export_taskmaster(db: Db, project_id: UUID, *, tag: str | None = None) -> dict[str, Any]:
     """The project's keyed tasks as a Task Master document: legacy ``{"tasks": [...]}``,
     or tagged ``{tag: {"tasks": [...]}}`` when `tag` is given.
@@ -184,6 +190,7 @@ def _export_order(task: _stored.StoredTask) -> tuple[bool, float, Any]:
     )
 
 
+@checked
 def find_project(db: Db, *, name: str, owner: str) -> Project:
     """The project `name` of `owner` (a username or an email); NotFound if there is none."""
     with transaction(db) as conn:
@@ -193,6 +200,7 @@ def find_project(db: Db, *, name: str, owner: str) -> Project:
     return found
 
 
+@checked
 def resolve_owner(db: Db, owner: str) -> User:
     """The user named by a username or an email; NotFound with a clear message."""
     by_email = "@" in owner

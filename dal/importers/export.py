@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from dal.arguments import checked
 from dal.importers import _tm_ids as ids
 from dal.importers.model import IMPORT_KEY, ImportedTask, ImportFile, fit_title
 
@@ -18,6 +19,7 @@ _ALWAYS: Final = frozenset({"id", "title", "status", "dependencies", "subtasks"}
 """Keys written even when empty for a task with no recorded key list."""
 
 
+@checked
 def to_taskmaster_json(*files: ImportFile) -> dict[str, Any]:
     """A Task Master document: legacy for one untagged file, else tagged (one key per tag)."""
     if not files:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from dal._keys import natural_key
+from dal.arguments import checked
 from dal.importers.model import ImportedTask
 
 COMPARED: Final = ("parent_key", "title", "description", "status", "priority", "depends_on", "data")
@@ -95,6 +96,7 @@ def _value(task: ExistingTask | ImportedTask, name: str) -> Any:
     return frozenset(value) if name == "depends_on" else value
 
 
+@checked
 def plan_import(tasks: Sequence[ImportedTask], existing: Mapping[str, ExistingTask]) -> ImportPlan:
     """Sort the file's tasks into create / update / unchanged, and list stored extras."""
     plan = ImportPlan()

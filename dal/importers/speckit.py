@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from typing import Any, Final
 
+from dal.arguments import checked
 from dal.importers.model import ImportedTask, ImportFile, fit_title
 
 _HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*")
@@ -38,6 +39,7 @@ _EXTENSIONS: Final = frozenset(
 )
 
 
+@checked
 def parse_speckit(text: str, *, filename: str) -> ImportFile:
     """Parse a spec-kit `tasks.md`. Status is done for ``[x]``/``[X]``, else pending."""
     del filename  # every line parses to something; kept for the parsers' common signature

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
+from dal.arguments import checked
 from dal.importers import _tm_ids as ids
 from dal.importers._graph import find_cycle
 from dal.importers.model import (
@@ -51,6 +52,7 @@ _COLUMNS: Final = frozenset(
 _TEXT_FILE = re.compile(r"task_(\d+)(?:_(.+))?\.txt")
 
 
+@checked
 def parse_taskmaster(text: str, *, filename: str, tag: str | None = None) -> list[ImportFile]:
     """Parse a `tasks.json` (legacy or tagged) or plain-text task file, detected from content.
 
@@ -65,12 +67,14 @@ def parse_taskmaster(text: str, *, filename: str, tag: str | None = None) -> lis
     return _from_document(_load_json(body, filename), filename, tag)
 
 
-def load_path(path: Path, *, tag: str | None = None) -> list[ImportFile]:
+@checked
+def load_path(path: Path | str, *, tag: str | None = None) -> list[ImportFile]:
     """`parse_taskmaster` for a file, or for a directory of `task_NNN[_tag].txt` files.
 
     In a directory, `task_001.txt` files belong to the master tag and
     `task_001_<tag>.txt` files to <tag> (as `task-master generate` names them).
     """
+    path = Path(path)
     if not path.is_dir():
         return parse_taskmaster(read_text(path), filename=str(path), tag=tag)
     groups: dict[str | None, list[tuple[int, Path]]] = {}

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import DalError, InvalidData
 from dal.migrate import BOOKKEEPING_TABLES
@@ -27,6 +28,7 @@ AREAS: list[Callable[[Context], list[Step]]] = [
 ]
 
 
+@checked
 def table_names(conn: psycopg.Connection[Any]) -> list[str]:
     """Application tables (partitioned parents, not their partitions)."""
     rows = conn.execute(
@@ -39,6 +41,7 @@ def table_names(conn: psycopg.Connection[Any]) -> list[str]:
     return [r[0] for r in rows]
 
 
+@checked
 def seed(db: Db, profile: str, *, seed: int = 42, progress: bool = True) -> dict[str, int]:
     """Fill an empty database with profile `profile`; return rows written per table.
 
@@ -87,6 +90,7 @@ def _advance_sequences(conn: psycopg.Connection[Any], table: str, columns: Seque
         )
 
 
+@checked
 def reset(db: Db) -> list[str]:
     """Empty every application table (bookkeeping of migrations is kept)."""
     with transaction(db) as conn:
