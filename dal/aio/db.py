@@ -18,6 +18,7 @@ import select
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from contextvars import ContextVar
 from time import monotonic
 from typing import Any, TypeVar
 
@@ -85,16 +86,26 @@ _handed_back: weakref.WeakKeyDictionary[Conn, float] = weakref.WeakKeyDictionary
 _broke_at = 0.0  # monotonic time of the last broken connection seen
 
 
-async def _check(conn: Conn) -> None:
-    """The pool's check of a connection it is about to lend (see RECENTLY_USED_S)."""
-    global _broke_at  # noqa: PLW0603 -- one mark for every pool of the process
+# `borrow` checks the connection itself (see there); the pool's own check is for
+# callers of `pool.connection()`.
+_borrowing: ContextVar[bool] = ContextVar("dal_borrowing", default=False)
+
+
+def _fresh(conn: Conn) -> bool:
+    """Whether `conn` came back a moment ago and the server sent it nothing since."""
     back = _handed_back.get(conn)
-    if (
+    return (
         back is not None
         and back > _broke_at
         and monotonic() - back < RECENTLY_USED_S
         and not _input_waiting(conn)
-    ):
+    )
+
+
+async def _check(conn: Conn) -> None:
+    """The pool's check of a connection it is about to lend (see RECENTLY_USED_S)."""
+    global _broke_at  # noqa: PLW0603 -- one mark for every pool of the process
+    if _borrowing.get() or _fresh(conn):
         return
     try:
         await AsyncConnectionPool.check_connection(conn)
@@ -259,11 +270,23 @@ async def borrow(pool: Pool) -> Conn:
 
     (`connection()` does both; the seam calls them itself, a context manager less
     on every call given the pool.)
+
+    The connection is checked here rather than by the pool: psycopg-pool discards a
+    connection that fails its check and tries the next after a growing pause (1, 2,
+    4, 8 s), so after a restart had killed every idle connection, the next call waited
+    out the pool timeout. Here the first dead one found makes `pool.check()` replace
+    every dead idle connection at once, and the call waits only for a new connection.
     """
-    try:
-        conn = await pool.getconn()
-    except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.TooManyRequests) as exc:
-        raise translate(exc) from exc
+    global _broke_at  # noqa: PLW0603 -- one mark for every pool of the process
+    conn = await _getconn(pool, checked_by_pool=False)
+    if not _fresh(conn):
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except Exception:
+            _broke_at = monotonic()
+            await pool.putconn(conn)  # broken: the pool opens another in its place,
+            await pool.check()  # and in place of every other dead idle one, at once
+            conn = await _getconn(pool, checked_by_pool=True)
     try:
         await conn.set_autocommit(True)
     except BaseException as exc:
@@ -272,6 +295,16 @@ async def borrow(pool: Pool) -> Conn:
             raise translate(exc) from exc
         raise
     return conn
+
+
+async def _getconn(pool: Pool, *, checked_by_pool: bool) -> Conn:
+    token = _borrowing.set(not checked_by_pool)
+    try:
+        return await pool.getconn()
+    except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.TooManyRequests) as exc:
+        raise translate(exc) from exc
+    finally:
+        _borrowing.reset(token)
 
 
 async def hand_back(pool: Pool, conn: Conn) -> None:
@@ -363,18 +396,15 @@ async def retry(
     for attempt in range(1, attempts + 1):
         committing = False
         try:
-            with translating():
-                async with pool.connection() as conn:
-                    if isolation is not None:
-                        await conn.set_isolation_level(isolation)
-                    try:
-                        async with transaction(conn):
-                            result = await work(conn)
-                            committing = True  # leaving the block commits
-                        return result
-                    finally:
-                        if isolation is not None and not conn.closed:
-                            await conn.set_isolation_level(None)
+            # Borrowed as every call borrows (a dead connection replaced, not waited
+            # on); handed back with its isolation level reset.
+            async with connection(pool) as conn:
+                if isolation is not None:
+                    await conn.set_isolation_level(isolation)
+                async with transaction(conn):
+                    result = await work(conn)
+                    committing = True  # leaving the block commits
+                return result
         except _RETRYABLE as exc:
             if committing and isinstance(exc, ConnectionLost):
                 raise CommitOutcomeUnknown(
