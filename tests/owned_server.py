@@ -71,7 +71,7 @@ class OwnedServer:
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"{program} failed: {done.stderr or done.stdout}")
-        return done.stdout
+        return str(done.stdout)
 
     def init(self) -> OwnedServer:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",

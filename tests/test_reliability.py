@@ -64,8 +64,7 @@ def test_a_pool_whose_idle_connections_all_died_serves_the_next_call(
         # The next call, and every one after it, succeeds: no pool timeout, no error.
         took = _calls_after(pool, 20)
         assert pool.get_stats()["pool_size"] >= 1
-        print(
-            f"{how}: first call {took[0] * 1000:.0f} ms, slowest later {max(took[1:]) * 1000:.0f} ms"
-        )
+        first, later = took[0] * 1000, max(took[1:]) * 1000
+        print(f"{how}: first call {first:.0f} ms, slowest later {later:.0f} ms")
     finally:
         pool.close()
