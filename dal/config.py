@@ -117,9 +117,11 @@ def describe(conninfo: str) -> str:
         parts = psycopg.conninfo.conninfo_to_dict(conninfo)
     except psycopg.ProgrammingError:
         return redact(conninfo)
-    host = parts.get("host") or "localhost"
-    port = parts.get("port") or 5432
-    return f"{parts.get('user', '')}@{host}:{port}/{parts.get('dbname', '')}"
+    hosts = str(parts.get("host") or "localhost").split(",")
+    ports = str(parts.get("port") or "5432").split(",")
+    ports += ports[-1:] * (len(hosts) - len(ports))  # libpq: one port serves every host
+    where = ",".join(f"{host}:{port}" for host, port in zip(hosts, ports, strict=False))
+    return f"{parts.get('user', '')}@{where}/{parts.get('dbname', '')}"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

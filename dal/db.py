@@ -310,9 +310,23 @@ def _getconn(pool: Pool, *, checked_by_pool: bool) -> Conn:
         _borrowing.reset(token)
 
 
+# Connections on which a write met a read-only server (see `ReadOnlyServer`).
+_read_only_seen: weakref.WeakSet[Conn] = weakref.WeakSet()
+
+
+def saw_read_only(conn: Conn) -> None:
+    """Note that the server behind `conn` refused a write as read-only: when `conn` goes
+    back, the pool replaces every connection it holds, so that new ones find the server
+    that takes writes (``target_session_attrs=read-write``)."""
+    _read_only_seen.add(conn)
+
+
 def hand_back(pool: Pool, conn: Conn) -> None:
     """Return a borrowed connection. A transaction its borrower left open is rolled
     back, never committed behind its back."""
+    if conn in _read_only_seen:
+        _read_only_seen.discard(conn)
+        pool.drain()  # this one too, when it comes back below
     try:
         status = conn.info.transaction_status
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
@@ -385,17 +399,20 @@ def retry(
     attempts: int = 4,
     base_delay: float = 0.02,
     isolation: psycopg.IsolationLevel | None = None,
+    transient: tuple[type[DalError], ...] = (),
 ) -> T:
     """Run `work(conn)` in its own transaction, retrying transient failures.
 
     Retries serialization failures, deadlocks and lost connections, with
-    jittered exponential back-off. Use it only for work that is safe to repeat
+    jittered exponential back-off, and the errors in `transient` too (say
+    ``(ReadOnlyServer,)``, to ride out a failover). Use it only for work that is safe to repeat
     as a whole: everything it does must be inside that one transaction.
 
     A connection lost during COMMIT is not retried: the server may have
     committed, so running the work again could do it twice. That raises
     `CommitOutcomeUnknown`; the caller must check what was saved.
     """
+    retryable: tuple[type[DalError], ...] = (*_RETRYABLE, *transient)
     for attempt in range(1, attempts + 1):
         committing = False
         try:
@@ -408,7 +425,7 @@ def retry(
                     result = work(conn)
                     committing = True  # leaving the block commits
                 return result
-        except _RETRYABLE as exc:
+        except retryable as exc:
             if committing and isinstance(exc, ConnectionLost):
                 raise CommitOutcomeUnknown(
                     "the database connection was lost during COMMIT: the work may or may "

@@ -72,6 +72,17 @@ class ConnectionLost(Unavailable):
     """
 
 
+class ReadOnlyServer(Unavailable):
+    """The server takes no writes now (SQLSTATE 25006): a hot standby, or an old primary
+    after a failover. Nothing was written.
+
+    The pool's connections are replaced when a call sees this, so with a multi-host
+    `DATABASE_URL` and ``target_session_attrs=read-write`` the next call reaches the
+    new primary once there is one; `retry(..., transient=(ReadOnlyServer,))` runs the
+    work again meanwhile.
+    """
+
+
 class CommitOutcomeUnknown(Unavailable):
     """The connection broke during COMMIT: the work may or may not be saved; never retried."""
 
@@ -192,6 +203,7 @@ _BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type
     (pge.CheckViolation, InvalidData),
     ((pge.SerializationFailure, pge.DeadlockDetected), ConcurrentUpdate),
     ((pge.QueryCanceled, pge.LockNotAvailable), QueryTimeout),
+    (pge.ReadOnlySqlTransaction, ReadOnlyServer),
     # A pipelined statement skipped after an earlier one failed: not a lost connection.
     (pge.PipelineAborted, DalError),
 ]

@@ -59,8 +59,8 @@ import psycopg
 from psycopg import RawCursor
 
 from dal import observe
-from dal.db import DalConnection, Db, borrow, connection, hand_back
-from dal.errors import not_text, translate
+from dal.db import DalConnection, Db, borrow, connection, hand_back, saw_read_only
+from dal.errors import DalError, ReadOnlyServer, not_text, translate
 from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
 
 __all__ = [
@@ -115,7 +115,7 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
             else:
                 found = rows = cursor.rowcount
         except (psycopg.Error, UnicodeEncodeError) as exc:
-            raise _refused(query, params, exc) from exc
+            raise _refused(query, params, exc, db) from exc
         observe.finished(query, db, perf_counter() - started, rows, span)
     if spares is not None and cursor.rowcount <= SPARE_ROWS and len(spares) < SPARE_CURSORS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
@@ -137,15 +137,28 @@ def _execute(cursor: Any, query: Query, params: Params) -> None:
         cursor.execute(query.text, params)
 
 
-def _refused(query: Query, params: Params, exc: psycopg.Error | UnicodeEncodeError) -> Exception:
+def _refused(
+    query: Query,
+    params: Params,
+    exc: psycopg.Error | UnicodeEncodeError,
+    conn: psycopg.Connection[Any],
+) -> Exception:
     """The DAL's error for a failed run: a missing parameter is named with the query
     (looked for only now: a call that runs pays nothing for it), anything else is
-    translated."""
+    translated. A server that refuses writes has its connections replaced (see
+    `ReadOnlyServer`), unless the read-only transaction was the caller's own."""
     if isinstance(exc, UnicodeEncodeError):
         return not_text(exc, params)
     if isinstance(exc, psycopg.ProgrammingError):
         arguments(query, params)  # raises DalError naming the query and the parameter
-    return translate(exc, params, verb=query.verb)
+    error = translate(exc, params, verb=query.verb)
+    if isinstance(error, ReadOnlyServer):
+        if conn.read_only:  # snapshot(), or the caller's set_read_only(True)
+            return DalError(
+                f"{query.name} writes, inside a read-only transaction", sqlstate=error.sqlstate
+            )
+        saw_read_only(conn)
+    return error
 
 
 def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:
@@ -212,7 +225,7 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
     except BaseException as exc:
         observe.batch_ended(spans, exc)
         if isinstance(exc, psycopg.Error | UnicodeEncodeError):
-            raise _batch_refused(queries, calls, exc) from exc
+            raise _batch_refused(queries, calls, exc, db) from exc
         raise
     elapsed = perf_counter() - started
     for n, (query, result) in enumerate(zip(queries, found, strict=True)):
@@ -237,13 +250,16 @@ def _batch(conn: psycopg.Connection[Any], queries: list[Query], calls: Sequence[
 
 
 def _batch_refused(
-    queries: list[Query], calls: Sequence[Call], exc: psycopg.Error | UnicodeEncodeError
+    queries: list[Query],
+    calls: Sequence[Call],
+    exc: psycopg.Error | UnicodeEncodeError,
+    conn: psycopg.Connection[Any],
 ) -> Exception:
     if isinstance(exc, psycopg.ProgrammingError):
         for query, call in zip(queries, calls, strict=True):
             arguments(query, call.params)  # names a missing parameter, if that was it
     every = {key: value for call in calls for key, value in call.params.items()}
-    return _refused(queries[0], every, exc)  # as a single call's, over all the parameters
+    return _refused(queries[0], every, exc, conn)  # as a single call's, over all parameters
 
 
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
@@ -262,5 +278,5 @@ def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
                     rows += 1
                     yield record
             except (psycopg.Error, UnicodeEncodeError) as exc:
-                raise _refused(query, params, exc) from exc
+                raise _refused(query, params, exc, conn) from exc
             observe.finished(query, conn, perf_counter() - started, rows, span)

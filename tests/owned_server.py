@@ -34,6 +34,7 @@ class OwnedServer:
     """One throwaway cluster in `root`; `conninfo` reaches its `postgres` database."""
 
     def __init__(self, root: Path, *, settings: dict[str, str] | None = None) -> None:
+        root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.data = root / "data"
         self.port = free_port()
@@ -80,6 +81,18 @@ class OwnedServer:
             for name, value in self.settings.items():
                 conf.write(f"{name} = '{value}'\n")
         return self
+
+    def standby_of(self, primary: OwnedServer) -> OwnedServer:
+        """Make this a streaming replica of `primary` (pg_basebackup -R)."""
+        source = ["-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+        self._run("pg_basebackup", *source, "-D", str(self.data), "-R", "-X", "stream",
+                  "-c", "fast", "--no-sync")  # fmt: skip
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"unix_socket_directories = '{self.root}'\n")
+        return self
+
+    def promote(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", "promote")
 
     def start(self) -> None:
         """Start and wait until it accepts connections (crash recovery included)."""

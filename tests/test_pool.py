@@ -14,7 +14,14 @@ from psycopg_pool import ConnectionPool
 from dal import db, observe, users
 from dal.config import Settings
 from dal.db import Pool, open_pool, retry, transaction
-from dal.errors import CommitOutcomeUnknown, ConcurrentUpdate, InvalidData, Unavailable
+from dal.errors import (
+    CommitOutcomeUnknown,
+    ConcurrentUpdate,
+    DalError,
+    InvalidData,
+    ReadOnlyServer,
+    Unavailable,
+)
 
 
 def user_count(db: Any) -> int:
@@ -341,3 +348,13 @@ def test_a_connection_goes_back_to_the_pool_as_it_was_lent(db_url: str) -> None:
             assert conn.execute("SHOW transaction_isolation").fetchone() == ("read committed",)
     finally:
         pool.close()
+
+
+def test_a_write_inside_the_callers_read_only_snapshot_is_no_read_only_server(
+    pool: Pool,
+) -> None:
+    with pytest.raises(DalError) as refused, db.snapshot(pool) as conn:
+        users.create(conn, email="ro@example.com", username="ro")
+    assert not isinstance(refused.value, ReadOnlyServer)  # the server takes writes
+    assert "read-only transaction" in str(refused.value)
+    assert user_count(pool) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -17,6 +18,7 @@ import pytest
 import dal
 from dal import migrate, users
 from dal.config import Settings
+from dal.errors import ReadOnlyServer
 from tests.owned_server import OwnedServer
 
 pytestmark = pytest.mark.reliability
@@ -66,5 +68,65 @@ def test_a_pool_whose_idle_connections_all_died_serves_the_next_call(
         assert pool.get_stats()["pool_size"] >= 1
         first, later = took[0] * 1000, max(took[1:]) * 1000
         print(f"{how}: first call {first:.0f} ms, slowest later {later:.0f} ms")
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[OwnedServer, OwnedServer]]:
+    """A primary with the DAL's schema and a streaming standby of it."""
+    primary = OwnedServer(tmp_path / "primary").init()
+    primary.start()
+    migrate.migrate(primary.conninfo)
+    standby = OwnedServer(tmp_path / "standby").standby_of(primary)
+    standby.start()
+    yield primary, standby
+    standby.stop("immediate")
+    primary.stop("immediate")
+
+
+def _two_hosts(first: OwnedServer, second: OwnedServer) -> str:
+    return (
+        f"postgresql://postgres@127.0.0.1:{first.port},127.0.0.1:{second.port}/postgres"
+        "?target_session_attrs=read-write"
+    )
+
+
+def test_a_write_to_a_standby_is_read_only_server(pair: tuple[OwnedServer, OwnedServer]) -> None:
+    _, standby = pair
+    with dal.open_connection(standby.conninfo, Settings(), autocommit=True) as conn:
+        with pytest.raises(ReadOnlyServer) as refused:
+            users.create(conn, email="w@example.com", username="w")
+        assert refused.value.sqlstate == "25006"
+        assert users.count(conn) == 0  # reads still work there
+
+
+def test_the_pool_follows_a_failover_to_the_promoted_standby(
+    pair: tuple[OwnedServer, OwnedServer],
+) -> None:
+    primary, standby = pair
+    # The standby is listed first: target_session_attrs=read-write skips it.
+    pool = dal.open_pool(_two_hosts(standby, primary), Settings(pool_size=4))
+    try:
+        users.create(pool, email="before@example.com", username="before")
+        # The old primary turns read-only (as a demoted primary does), and the
+        # standby is promoted: the pool's connections still point at the old one.
+        with psycopg.connect(primary.conninfo, autocommit=True) as admin:
+            admin.execute("ALTER SYSTEM SET default_transaction_read_only = on")
+            admin.execute("SELECT pg_reload_conf()")
+        time.sleep(0.3)  # the backends read the reloaded setting
+        standby.promote()
+        with pytest.raises(ReadOnlyServer):
+            users.create(pool, email="refused@example.com", username="refused")
+
+        def work(conn: Any) -> Any:
+            return users.create(conn, email="after@example.com", username="after")
+
+        made = dal.retry(pool, work, transient=(ReadOnlyServer,), base_delay=0.05)
+        with psycopg.connect(standby.conninfo) as new_primary:
+            rows = new_primary.execute("SELECT username FROM users ORDER BY 1").fetchall()
+        assert rows == [("after",), ("before",)]  # on the new primary; the refused one nowhere
+        assert made.username == "after"
+        assert users.count(pool) == 2  # later calls go there too
     finally:
         pool.close()
