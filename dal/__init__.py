@@ -10,7 +10,7 @@ Typical use::
 """
 
 from dal.config import Settings
-from dal.db import Db, open_connection, open_pool, retry, snapshot, transaction
+from dal.db import Db, commit_outcome, open_connection, open_pool, retry, snapshot, transaction
 from dal.errors import (
     CommitOutcomeUnknown,
     ConcurrentUpdate,
@@ -46,6 +46,7 @@ __all__ = [
     "Settings",
     "StillReferenced",
     "Unavailable",
+    "commit_outcome",
     "open_connection",
     "open_pool",
     "resolve_conninfo",

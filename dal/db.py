@@ -345,18 +345,105 @@ def hand_back(pool: Pool, conn: Conn) -> None:
 
 @checked
 @contextmanager
-def transaction(db: Db) -> Iterator[Conn]:
+def transaction(db: Db, *, isolation: psycopg.IsolationLevel | None = None) -> Iterator[Conn]:
     """Run the block in a transaction: committed on success, rolled back on error.
 
     Nested use on one connection becomes a savepoint. Database errors leave the
-    block as `DalError`.
+    block as `DalError`. `isolation` (say ``IsolationLevel.SERIALIZABLE``) is the new
+    transaction's; a savepoint has its transaction's.
+
+    If the connection is lost during COMMIT, the answer is looked for rather than
+    guessed at: the transaction's id, taken just before COMMIT, is asked about on a
+    new connection (`commit_outcome`). Given the pool, a transaction found committed
+    leaves the block as if nothing happened, one found aborted raises `ConnectionLost`
+    (nothing was saved: safe to run again); otherwise, or given a connection, it
+    raises `CommitOutcomeUnknown` carrying the id to ask about later.
     """
-    with connection(db) as conn:
+    try:
+        with connection(db) as conn, _committing(conn, isolation):
+            yield conn
+    except CommitOutcomeUnknown as lost:
+        if lost.xid is None or not isinstance(db, ConnectionPool):
+            raise
+        outcome = commit_outcome(db, lost.xid)
+        if outcome == "aborted":
+            raise ConnectionLost(
+                "the database connection was lost during COMMIT, and the transaction "
+                f"{lost.xid} was found aborted: nothing of it was saved",
+                sqlstate=lost.sqlstate,
+            ) from lost
+        if outcome != "committed":
+            raise CommitOutcomeUnknown(
+                f"{lost.message}; asked again, the server says: {outcome}",
+                xid=lost.xid,
+                outcome=outcome,
+                sqlstate=lost.sqlstate,
+            ) from lost
+        log.warning("the answer to COMMIT was lost; transaction %s was committed", lost.xid)
+
+
+@contextmanager
+def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterator[None]:
+    """`conn.transaction()`, its errors translated, its id taken just before COMMIT."""
+    owns = conn.info.transaction_status == TransactionStatus.IDLE  # not a savepoint
+    xid: str | None = None
+    committing = False
+    was = conn.isolation_level
+    if owns and isolation is not None:
+        conn.set_isolation_level(isolation)  # goes into the BEGIN
+    try:
+        with conn.transaction():
+            yield
+            if owns:
+                row = (conn.execute(QUERIES["transactions.current_id"].text)).fetchone()
+                xid, committing = row[0] if row else None, True
+    except psycopg.Error as exc:
+        error = translate(exc)
+        if not (committing and isinstance(error, ConnectionLost)):
+            raise error from exc
+        if xid is None:  # it had taken no id: it wrote nothing, so nothing can be lost
+            raise ConnectionLost(
+                "the database connection was lost during COMMIT of a transaction that "
+                "had written nothing",
+                sqlstate=error.sqlstate,
+            ) from exc
+        raise CommitOutcomeUnknown(
+            f"the database connection was lost during COMMIT of transaction {xid}",
+            xid=xid,
+            sqlstate=error.sqlstate,
+        ) from exc
+    finally:
+        if owns and isolation is not None and not conn.closed:
+            conn.set_isolation_level(was)
+
+
+OUTCOME_WAIT_S = 5.0  # how long an unanswered COMMIT is asked about before giving up
+
+
+@checked
+def commit_outcome(pool: Pool, xid: str) -> str:
+    """What became of transaction `xid` (a `CommitOutcomeUnknown`'s): ``committed``,
+    ``aborted``, or ``unknown`` when the server cannot be asked or has no answer yet.
+
+    A backend whose client vanished may still be finishing its COMMIT ("in
+    progress"), and a restarting server may not accept connections for a moment:
+    both are asked again for up to OUTCOME_WAIT_S seconds. After a crash, a commit that
+    had not reached the disk reads as aborted.
+    """
+    deadline = monotonic() + OUTCOME_WAIT_S
+    while True:
         try:
-            with conn.transaction():
-                yield conn
-        except psycopg.Error as exc:
-            raise translate(exc) from exc
+            with connection(pool) as conn:
+                cursor = conn.execute(QUERIES["transactions.status"].text, {"xid": xid})
+                row = cursor.fetchone()
+            status = row[0] if row else None
+        except Unavailable:
+            status = "in progress"  # not reachable yet: as good as no answer
+        if status in ("committed", "aborted"):
+            return str(status)
+        if status is None or monotonic() >= deadline:  # too old to know, or out of time
+            return "unknown"
+        time.sleep(0.1)
 
 
 @checked
@@ -408,30 +495,19 @@ def retry(
     ``(ReadOnlyServer,)``, to ride out a failover). Use it only for work that is safe to repeat
     as a whole: everything it does must be inside that one transaction.
 
-    A connection lost during COMMIT is not retried: the server may have
-    committed, so running the work again could do it twice. That raises
-    `CommitOutcomeUnknown`; the caller must check what was saved.
+    A connection lost during COMMIT is resolved, not guessed at (see
+    `transaction`): work found committed returns its result, work found aborted is
+    run again, and work whose outcome stays unknown raises `CommitOutcomeUnknown`,
+    never repeated, since running it again could do it twice.
     """
     retryable: tuple[type[DalError], ...] = (*_RETRYABLE, *transient)
     for attempt in range(1, attempts + 1):
-        committing = False
         try:
             # Borrowed as every call borrows (a dead connection replaced, not waited
             # on); handed back with its isolation level reset.
-            with connection(pool) as conn:
-                if isolation is not None:
-                    conn.set_isolation_level(isolation)
-                with transaction(conn):
-                    result = work(conn)
-                    committing = True  # leaving the block commits
-                return result
+            with transaction(pool, isolation=isolation) as conn:
+                return work(conn)
         except retryable as exc:
-            if committing and isinstance(exc, ConnectionLost):
-                raise CommitOutcomeUnknown(
-                    "the database connection was lost during COMMIT: the work may or may "
-                    "not have been saved, so it was not retried",
-                    sqlstate=exc.sqlstate,
-                ) from exc
             if attempt == attempts:
                 raise
             delay = base_delay * 2 ** (attempt - 1) * (0.5 + random.random())

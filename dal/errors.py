@@ -84,7 +84,25 @@ class ReadOnlyServer(Unavailable):
 
 
 class CommitOutcomeUnknown(Unavailable):
-    """The connection broke during COMMIT: the work may or may not be saved; never retried."""
+    """The connection broke during COMMIT and what became of the work is not known.
+
+    `xid` is the transaction's id, taken just before COMMIT: `dal.commit_outcome(pool,
+    xid)` asks the server again later. `outcome` is what was found so far:
+    ``unknown`` (the server could not be asked, or had no answer in time) or ``in
+    progress``. Never retried by `retry`, since running the work again could do it twice.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        xid: str | None = None,
+        outcome: str = "unknown",
+        sqlstate: str | None = None,
+    ) -> None:
+        super().__init__(message, sqlstate=sqlstate)
+        self.xid = xid
+        self.outcome = outcome
 
 
 class QueryTimeout(Unavailable):

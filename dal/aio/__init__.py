@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from dal.aio.db import Db, open_connection, open_pool, retry, snapshot, transaction
+from dal.aio.db import Db, commit_outcome, open_connection, open_pool, retry, snapshot, transaction
 
 AREAS = (
     "categories",
@@ -42,6 +42,7 @@ AREAS = (
 __all__ = [
     "Db",
     "categories",
+    "commit_outcome",
     "config_store",
     "dependencies",
     "events",

@@ -1,0 +1,9 @@
+-- The transaction machinery of dal.db: no table, only the server's transaction ids.
+
+-- name: current_id
+-- The id of the open transaction, taken just before its COMMIT; NULL when it wrote nothing.
+SELECT pg_current_xact_id_if_assigned()::text
+
+-- name: status
+-- What became of a transaction whose COMMIT went unanswered: committed, aborted or in progress.
+SELECT pg_xact_status(%(xid)s::xid8)
