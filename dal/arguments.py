@@ -32,7 +32,7 @@ import inspect
 import os
 import types
 import typing
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -203,10 +203,14 @@ def _union(members: list[_Rule]) -> _Rule:
     what = " or ".join(rule.what for rule in members if rule.what)  # UNSET goes unsaid
 
     def check(value: Any, field: str) -> Any:
-        for rule in members:
+        first: InvalidData | None = None
+        for rule in members:  # the first member of the value's kind that takes it
             if rule.kind(value):
-                return rule.check(value, field)
-        raise _refuse(field, what, value)
+                try:
+                    return rule.check(value, field)
+                except InvalidData as exc:
+                    first = first or exc
+        raise first or _refuse(field, what, value)
 
     fasts, names = [], {}
     for index, rule in enumerate(members):
@@ -234,19 +238,6 @@ def _items(value: Any, field: str, item: _Rule) -> tuple[Any, bool]:
         changed = changed or got is not element
         out.append(got)
     return tuple(out), changed
-
-
-def _errors_name(field: str, rule: _Rule) -> Callable[[Any, str], Any]:
-    """`rule`'s check, with errors about an item naming the parameter as the column."""
-
-    def check(value: Any, item_field: str) -> Any:
-        try:
-            return rule.check(value, item_field)
-        except InvalidData as exc:
-            exc.column = field
-            raise
-
-    return check
 
 
 def _sequence(item: _Rule, container: type, what: str, materialise: bool) -> _Rule:
@@ -327,8 +318,12 @@ def _field_hints(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
 _CONTAINERS: dict[Any, tuple[type, str, bool]] = {
     Sequence: (Sequence, "a list", False),
     list: (list, "a list", False),
+    tuple: (tuple, "a tuple", False),  # tuple[X, ...]
     Collection: (Collection, "a collection", True),
     Iterable: (Iterable, "an iterable", True),
+    Set: (Set, "a set", True),
+    set: (Set, "a set", True),
+    frozenset: (Set, "a set", True),
 }
 
 
@@ -358,6 +353,9 @@ def _generic_rule(hint: Any, origin: Any, args: tuple[Any, ...]) -> _Rule:
         return _union([_rule(arg) for arg in args])
     if origin is typing.Literal:
         return _literal(args)
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        members = [_rule(arg) for arg in args]
+        return _tuple(members, f"a pair ({', '.join(m.what for m in members)})")
     if origin in _CONTAINERS:
         container, what, materialise = _CONTAINERS[origin]
         item = _rule(args[0]) if args else _SIMPLE[Any]
@@ -366,9 +364,6 @@ def _generic_rule(hint: Any, origin: Any, args: tuple[Any, ...]) -> _Rule:
         key, val = (_rule(args[0]), _rule(args[1])) if args else (_SIMPLE[Any], _SIMPLE[Any])
         to = "" if val is _SIMPLE[Any] else f" to {_plural(val.what)}"
         return _mapping(key, val, f"a mapping of {_plural(key.what)}{to}")
-    if origin is tuple and args and args[-1] is not Ellipsis:
-        members = [_rule(arg) for arg in args]
-        return _tuple(members, f"a pair ({', '.join(m.what for m in members)})")
     if origin is type:
         return _instances((type,), "a class")
     if origin is Callable:
@@ -439,10 +434,9 @@ def checked(fn: F) -> F:
         else:
             call.append(p.name)
         head.append(text)
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            if p.name not in hints:
-                raise TypeError(f"{fn.__qualname__}: parameter {p.name} has no annotation")
-            lines.extend(_argument_lines(p, hints[p.name], namespace))
+        if p.name not in hints:
+            raise TypeError(f"{fn.__qualname__}: parameter {p.name} has no annotation")
+        lines.extend(_lines_for(p, hints[p.name], namespace))
         if p.kind is p.POSITIONAL_ONLY and _last_positional_only(signature, p):
             head.append("/")
     is_async = inspect.iscoroutinefunction(fn)
@@ -465,6 +459,31 @@ def _last_positional_only(signature: inspect.Signature, p: inspect.Parameter) ->
     kinds = [q.kind for q in signature.parameters.values()]
     index = list(signature.parameters).index(p.name)
     return index + 1 == len(kinds) or kinds[index + 1] is not p.POSITIONAL_ONLY
+
+
+_EACH = {
+    inspect.Parameter.VAR_POSITIONAL: "tuple({c}(v, {n!r}) for v in {n})",
+    inspect.Parameter.VAR_KEYWORD: "{{k: {c}(v, k) for k, v in {n}.items()}}",
+}
+
+
+def _lines_for(p: inspect.Parameter, hint: Any, namespace: dict[str, Any]) -> list[str]:
+    """The wrapper's lines checking parameter `p` (each item of *args and **kwargs)."""
+    if p.kind in _EACH:
+        return _each_item_lines(p, hint, namespace, _EACH[p.kind])
+    return _argument_lines(p, hint, namespace)
+
+
+def _each_item_lines(
+    p: inspect.Parameter, hint: Any, namespace: dict[str, Any], template: str
+) -> list[str]:
+    """*args and **kwargs: each item checked against the annotation (of one item)."""
+    rule = _rule(hint)
+    if rule.fast == "True":
+        return []
+    check = f"_check_{p.name}"
+    namespace[check] = rule.check
+    return [f"{p.name} = " + template.format(c=check, n=p.name)]
 
 
 def _argument_lines(p: inspect.Parameter, hint: Any, namespace: dict[str, Any]) -> list[str]:

@@ -146,11 +146,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "speckit":
             results = [importers.import_speckit(conn, args.path, **options)]
         else:
-            results = importers.import_taskmaster(conn, args.path, tag=args.tag, **options)
+            results = importers.import_taskmaster(
+                conn, args.path, tag=args.tag, strict=args.strict, **options
+            )
+    if args.json:
+        import json
+
+        print(json.dumps([result.as_dict() for result in results], indent=2, ensure_ascii=False))
+        return 0
     for result in results:
         if args.dry_run:
             print(f"project {result.project_name}{'' if result.project else ' (new)'}:")
             print("\n".join(f"  {line}" for line in result.plan.lines()))
+            for line in result.waiting_lines():
+                print(line)
         else:
             print(result.summary())
     return 0
@@ -193,10 +202,18 @@ def _add_import_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
                 help="tag to import (default master, else the first with tasks); "
                 "'*' imports every tag into its own project NAME:TAG",
             )
+            command.add_argument(
+                "--strict",
+                action="store_true",
+                help="refuse a dependency on a task neither the file nor the project has "
+                "(by default it waits for that task, stored)",
+            )
+        command.set_defaults(strict=False)
         command.add_argument(
             "--prune", action="store_true", help="delete tasks the file no longer has"
         )
         command.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+        command.add_argument("--json", action="store_true", help="print the results as JSON")
     text = "write a project's tasks to a file"
     targets = sub.add_parser("export", help=text, description=text).add_subparsers(
         dest="format", required=True, metavar="FORMAT"

@@ -153,12 +153,23 @@ def _refused(
         arguments(query, params)  # raises DalError naming the query and the parameter
     error = translate(exc, params, verb=query.verb)
     if isinstance(error, ReadOnlyServer):
-        if conn.read_only:  # snapshot(), or the caller's set_read_only(True)
+        if not _server_read_only(conn):  # snapshot(), or the caller's own READ ONLY
             return DalError(
                 f"{query.name} writes, inside a read-only transaction", sqlstate=error.sqlstate
             )
         saw_read_only(conn)
     return error
+
+
+def _server_read_only(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server, not the transaction, refuses writes: a hot standby, or one
+    whose default_transaction_read_only is on (both reported by PostgreSQL 14 and
+    later); before that, whether the connection was not made read-only by its user."""
+    standby = conn.info.parameter_status("in_hot_standby")
+    default = conn.info.parameter_status("default_transaction_read_only")
+    if standby is None and default is None:
+        return not conn.read_only
+    return "on" in (standby, default)
 
 
 def fetch_one(db: Db, name: str, params: Params, row: type[T]) -> T | None:

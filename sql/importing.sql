@@ -79,3 +79,41 @@ DELETE FROM task_dependencies AS e
 -- Remove a project's tasks by key; their subtasks and dependency edges go with them.
 DELETE FROM tasks
  WHERE project_id = %(project_id)s AND key = ANY(%(keys)s::text[]);
+
+-- name: pending_for_project
+-- A project's dependencies waiting for a task key (task_pending_dependencies_project_id_depends_on_key_idx).
+SELECT p.task_id, t.key AS task_key, p.depends_on_key
+  FROM task_pending_dependencies AS p
+  JOIN tasks AS t ON t.id = p.task_id
+ WHERE p.project_id = %(project_id)s
+ ORDER BY t.key, p.depends_on_key;
+
+-- name: keep_pending
+-- Set the pending dependencies of the given tasks (by key) to the given (task key, key) pairs.
+WITH wanted AS (
+    SELECT t.id AS task_id, x.depends_on_key
+      FROM unnest(%(task_keys)s::text[], %(depends_on_keys)s::text[]) AS x(task_key, depends_on_key)
+      JOIN tasks AS t ON t.project_id = %(project_id)s AND t.key = x.task_key
+), dropped AS (
+    DELETE FROM task_pending_dependencies AS p
+     USING tasks AS t
+     WHERE t.project_id = %(project_id)s AND t.key = ANY(%(keys)s::text[]) AND p.task_id = t.id
+       AND NOT EXISTS (SELECT 1 FROM wanted AS w
+                        WHERE w.task_id = p.task_id AND w.depends_on_key = p.depends_on_key)
+)
+INSERT INTO task_pending_dependencies (task_id, project_id, depends_on_key)
+SELECT task_id, %(project_id)s, depends_on_key FROM wanted
+ON CONFLICT (task_id, depends_on_key) DO NOTHING;
+
+-- name: resolve_pending
+-- Turn pending dependencies whose key a task of the project now has into real edges.
+WITH resolved AS (
+    DELETE FROM task_pending_dependencies AS p
+     USING tasks AS t
+     WHERE p.project_id = %(project_id)s AND t.project_id = p.project_id
+       AND t.key = p.depends_on_key
+ RETURNING p.task_id, t.id AS depends_on_id
+)
+INSERT INTO task_dependencies (task_id, depends_on_id)
+SELECT task_id, depends_on_id FROM resolved WHERE task_id <> depends_on_id
+ON CONFLICT (task_id, depends_on_id) DO NOTHING;

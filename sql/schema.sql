@@ -658,6 +658,16 @@ CREATE TABLE public.task_dependencies (
     CONSTRAINT task_dependencies_project_required CHECK ((project_id IS NOT NULL))
 );
 
+CREATE TABLE public.task_pending_dependencies (
+    task_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    depends_on_key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT task_pending_dependencies_key_format CHECK ((depends_on_key ~ '^[^[:space:]]{1,100}$'::text))
+);
+
+COMMENT ON TABLE public.task_pending_dependencies IS 'Dependencies named by an import on task keys the project does not have yet.';
+
 CREATE TABLE public.tasks (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     owner_id uuid NOT NULL,
@@ -810,6 +820,9 @@ ALTER TABLE ONLY public.sync_history
 ALTER TABLE ONLY public.task_dependencies
     ADD CONSTRAINT task_dependencies_pkey PRIMARY KEY (task_id, depends_on_id);
 
+ALTER TABLE ONLY public.task_pending_dependencies
+    ADD CONSTRAINT task_pending_dependencies_pkey PRIMARY KEY (task_id, depends_on_key);
+
 ALTER TABLE ONLY public.tasks
     ADD CONSTRAINT tasks_id_project_id_key UNIQUE (id, project_id);
 
@@ -878,6 +891,8 @@ CREATE INDEX sync_history_project_id_started_at_idx ON public.sync_history USING
 CREATE INDEX task_dependencies_depends_on_id_idx ON public.task_dependencies USING btree (depends_on_id, task_id);
 
 CREATE INDEX task_dependencies_project_id_idx ON public.task_dependencies USING btree (project_id);
+
+CREATE INDEX task_pending_dependencies_project_id_depends_on_key_idx ON public.task_pending_dependencies USING btree (project_id, depends_on_key);
 
 CREATE INDEX tasks_category_id_idx ON public.tasks USING btree (category_id) WHERE (category_id IS NOT NULL);
 
@@ -1017,6 +1032,9 @@ ALTER TABLE ONLY public.task_dependencies
 
 ALTER TABLE ONLY public.task_dependencies
     ADD CONSTRAINT task_dependencies_task_fkey FOREIGN KEY (task_id, project_id) REFERENCES public.tasks(id, project_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.task_pending_dependencies
+    ADD CONSTRAINT task_pending_dependencies_task_fkey FOREIGN KEY (task_id, project_id) REFERENCES public.tasks(id, project_id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.tasks
     ADD CONSTRAINT tasks_category_owner_fkey FOREIGN KEY (category_id, owner_id) REFERENCES public.categories(id, owner_id) ON DELETE SET NULL (category_id);

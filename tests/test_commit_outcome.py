@@ -13,7 +13,7 @@ import pytest
 from dal import commit_outcome, users
 from dal.config import Settings
 from dal.db import Pool, open_connection, open_pool, retry, transaction
-from dal.errors import CommitOutcomeUnknown, ConnectionLost
+from dal.errors import CommitOutcomeUnknown, ConnectionLost, InvalidData, Unavailable
 from tests.cutting_proxy import CuttingProxy
 
 
@@ -81,3 +81,36 @@ def test_a_lost_commit_of_a_transaction_that_wrote_nothing_is_connection_lost(
     with pytest.raises(ConnectionLost, match="had written nothing"), transaction(cut_pool):
         users.count(cut_pool)
     assert proxy.cuts == 1
+
+
+def test_a_lost_commit_raised_inside_the_block_is_not_taken_for_its_own(
+    pool: Pool, db_url: str
+) -> None:
+    with psycopg.connect(db_url) as raw:  # some other transaction, committed
+        row = raw.execute("SELECT pg_current_xact_id()::text").fetchone()
+    assert row is not None
+    other = CommitOutcomeUnknown("another transaction's", xid=row[0])
+    with pytest.raises(CommitOutcomeUnknown) as raised, transaction(pool):
+        raise other
+    assert raised.value is other  # not swallowed as "committed": the block was rolled back
+
+
+def test_retry_never_repeats_an_unknown_outcome_even_when_told_unavailable_is_transient(
+    pool: Pool,
+) -> None:
+    runs: list[int] = []
+
+    def work(conn: psycopg.Connection[Any]) -> None:
+        runs.append(1)
+        raise CommitOutcomeUnknown("lost during COMMIT", xid=None)
+
+    with pytest.raises(CommitOutcomeUnknown):
+        retry(pool, work, transient=(Unavailable,), base_delay=0.001)
+    assert runs == [1]
+
+
+def test_commit_outcome_refuses_what_is_no_transaction_id(pool: Pool) -> None:
+    with pytest.raises(InvalidData) as refused:
+        commit_outcome(pool, "12; DROP TABLE users")
+    assert refused.value.column == "xid"
+    assert commit_outcome(pool, str(2**62)) == "unknown"  # one the server never saw

@@ -76,7 +76,9 @@ def test_a_string_dependency_of_a_subtask_names_a_top_level_task(
     import_taskmaster(conn, write(tmp_path, json.dumps(SEED_DOC), "seed.json"), project="demo",
                       owner=owner)  # fmt: skip
     path = write(tmp_path, json.dumps(SUBTASK_STRING))
-    assert refused(conn, path, owner) == f"{path}: task 8.9 depends on 1, which does not exist"
+    assert refused(conn, path, owner, strict=True) == (
+        f"{path}: task 8.9 depends on 1, which does not exist"
+    )
 
     as_int = json.loads(json.dumps(SUBTASK_STRING))
     as_int["tasks"][0]["subtasks"][1]["dependencies"] = [1]
@@ -113,7 +115,9 @@ def test_a_text_file_subtask_dependency_is_dotted_for_a_sibling(
 ) -> None:
     """`task-master generate` writes siblings as "8.1"; a bare "1" is top-level task 1."""
     bare = write(tmp_path, TEXT_TASK.format(deps="1"), "task_008.txt")
-    assert refused(conn, bare, owner) == f"{bare}: task 8.9 depends on 1, which does not exist"
+    assert refused(conn, bare, owner, strict=True) == (
+        f"{bare}: task 8.9 depends on 1, which does not exist"
+    )
     dotted = write(tmp_path, TEXT_TASK.format(deps="8.1"), "task_008.txt")
     [result] = import_taskmaster(conn, dotted, project="demo", owner=owner)
     assert [t.depends_on for t in result.plan.create if t.key == "8.9"] == [("8.1",)]

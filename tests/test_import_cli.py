@@ -73,7 +73,7 @@ def test_import_speckit_and_errors_are_one_line(conn: Conn, db_url: str, tmp_pat
         (broken, "alice", "task 1 depends on 7, which does not exist"),
         (FIXTURES / "tm_legacy.json", "nobody", "owner 'nobody': no user with that username"),
     ):
-        args = ("import", "taskmaster", str(file), "--project", "x", "--owner", owner)
+        args = ("import", "taskmaster", str(file), "--project", "x", "--owner", owner, "--strict")
         failed = run(*args, env=env)
         assert failed.returncode == 1
         assert message in failed.stderr
@@ -82,3 +82,16 @@ def test_import_speckit_and_errors_are_one_line(conn: Conn, db_url: str, tmp_pat
     assert missing.returncode == 1
     assert "'alice' has no project named 'nope'" in missing.stderr
     assert factories.count(conn, "projects") == 1
+
+
+def test_import_json_lists_what_waits_and_strict_refuses(conn: Conn, db_url: str) -> None:
+    factories.user(conn, "alice")
+    env = {"DATABASE_URL": _as_url(db_url)}
+    args = ("import", "taskmaster", str(FIXTURES / "task_012.txt"), "--project", "p")
+    strict = run(*args, "--owner", "alice", "--strict", env=env)
+    assert strict.returncode == 1
+    assert "task 12 depends on 11, which does not exist" in strict.stderr
+    done = run(*args, "--owner", "alice", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    [result] = json.loads(done.stdout)
+    assert (result["project"], result["created"], result["waiting"]) == ("p", 4, {"12": ["11"]})

@@ -21,7 +21,8 @@ def fixture_text(name: str) -> str:
 
 
 def parse_one(doc: Any, tag: str | None = None) -> ImportFile:
-    files = parse_taskmaster(json.dumps(doc), filename="tasks.json", tag=tag)
+    """The file parsed strictly: a dependency on a task it lacks is an error here."""
+    files = parse_taskmaster(json.dumps(doc), filename="tasks.json", tag=tag, strict=True)
     assert len(files) == 1
     return files[0]
 
@@ -311,7 +312,9 @@ def test_legacy_file_has_only_the_master_tag() -> None:
 
 def test_text_single_task_with_subtasks() -> None:
     with pytest.raises(TaskFileError, match="task 12 depends on 11, which does not exist"):
-        parse_taskmaster(fixture_text("task_012.txt"), filename="task_012.txt")
+        parse_taskmaster(fixture_text("task_012.txt"), filename="task_012.txt", strict=True)
+    [alone] = parse_taskmaster(fixture_text("task_012.txt"), filename="task_012.txt")
+    assert (alone.tasks[0].depends_on, alone.tasks[0].unresolved) == ((), ("11",))
     text = fixture_text("task_011.txt") + fixture_text("task_012.txt")
     [file] = parse_taskmaster(text, filename="tasks.txt")
     assert file.source_format == "taskmaster-text"

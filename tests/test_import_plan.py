@@ -17,6 +17,7 @@ def stored(tasks: tuple[ImportedTask, ...]) -> dict[str, ExistingTask]:
     out = {}
     for task in tasks:
         fields = asdict(task) | {"depends_on": tuple(sorted(task.depends_on)), "position": None}
+        del fields["unresolved"]  # a file's, not stored on the task
         out[task.key] = ExistingTask(**fields)
     return out
 

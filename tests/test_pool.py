@@ -357,3 +357,12 @@ def test_a_write_inside_the_callers_read_only_snapshot_is_no_read_only_server(
     assert not isinstance(refused.value, ReadOnlyServer)  # the server takes writes
     assert "read-only transaction" in str(refused.value)
     assert user_count(pool) == 0
+
+
+def test_the_callers_own_read_only_transaction_is_no_read_only_server(pool: Pool) -> None:
+    with transaction(pool) as conn:
+        conn.execute("SET TRANSACTION READ ONLY")
+        with pytest.raises(DalError) as refused, transaction(conn):  # (a savepoint)
+            users.create(conn, email="ro2@example.com", username="ro2")
+    assert not isinstance(refused.value, ReadOnlyServer)
+    assert user_count(pool) == 0

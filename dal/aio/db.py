@@ -37,6 +37,7 @@ from dal.errors import (
     ConfigError,
     ConnectionLost,
     DalError,
+    InvalidData,
     Unavailable,
     translate,
     translating,
@@ -282,10 +283,12 @@ async def borrow(pool: Pool) -> Conn:
     if not _fresh(conn):
         try:
             await AsyncConnectionPool.check_connection(conn)
-        except Exception:
-            _broke_at = monotonic()
+        except BaseException as exc:
             await pool.putconn(conn)  # broken: the pool opens another in its place,
-            await pool.check()  # and in place of every other dead idle one, at once
+            if not isinstance(exc, Exception):  # cancelled, interrupted: no retry
+                raise
+            _broke_at = monotonic()
+            await _check_every_idle_one(pool)  # and in place of every dead idle one
             conn = await _getconn(pool, checked_by_pool=True)
     try:
         await conn.set_autocommit(True)
@@ -295,6 +298,15 @@ async def borrow(pool: Pool) -> Conn:
             raise translate(exc) from exc
         raise
     return conn
+
+
+async def _check_every_idle_one(pool: Pool) -> None:
+    """`pool.check()`, which takes every idle connection out of the pool while it checks
+    them: a cancellation halfway must not lose the rest, so it runs to its end."""
+    if True:  # ASYNC
+        await asyncio.shield(pool.check())
+        return
+    pool.check()
 
 
 async def _getconn(pool: Pool, *, checked_by_pool: bool) -> Conn:
@@ -321,10 +333,10 @@ def saw_read_only(conn: Conn) -> None:
 async def hand_back(pool: Pool, conn: Conn) -> None:
     """Return a borrowed connection. A transaction its borrower left open is rolled
     back, never committed behind its back."""
-    if conn in _read_only_seen:
-        _read_only_seen.discard(conn)
-        await pool.drain()  # this one too, when it comes back below
     try:
+        if conn in _read_only_seen:
+            _read_only_seen.discard(conn)
+            await pool.drain()  # this one too, when it comes back below
         status = conn.info.transaction_status
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
@@ -358,11 +370,13 @@ async def transaction(
     (nothing was saved: safe to run again); otherwise, or given a connection, it
     raises `CommitOutcomeUnknown` carrying the id to ask about later.
     """
+    block_done = False  # a CommitOutcomeUnknown from inside the block is not ours
     try:
         async with connection(db) as conn, _committing(conn, isolation):
             yield conn
+            block_done = True
     except CommitOutcomeUnknown as lost:
-        if lost.xid is None or not isinstance(db, AsyncConnectionPool):
+        if not block_done or lost.xid is None or not isinstance(db, AsyncConnectionPool):
             raise
         outcome = await commit_outcome(db, lost.xid)
         if outcome == "aborted":
@@ -429,6 +443,8 @@ async def commit_outcome(pool: Pool, xid: str) -> str:
     both are asked again for up to OUTCOME_WAIT_S seconds. After a crash, a commit that
     had not reached the disk reads as aborted.
     """
+    if not xid.isdigit():
+        raise InvalidData(f"xid must be a transaction id (digits), not {xid!r}", column="xid")
     deadline = monotonic() + OUTCOME_WAIT_S
     while True:
         try:
@@ -438,6 +454,8 @@ async def commit_outcome(pool: Pool, xid: str) -> str:
             status = row[0] if row else None
         except Unavailable:
             status = "in progress"  # not reachable yet: as good as no answer
+        except InvalidData:  # "in the future": a server that never saw it (a failover)
+            return "unknown"
         if status in ("committed", "aborted"):
             return str(status)
         if status is None or monotonic() >= deadline:  # too old to know, or out of time
@@ -506,6 +524,8 @@ async def retry(
             # on); handed back with its isolation level reset.
             async with transaction(pool, isolation=isolation) as conn:
                 return await work(conn)
+        except CommitOutcomeUnknown:
+            raise  # whatever `transient` says: running it again could do it twice
         except retryable as exc:
             if attempt == attempts:
                 raise

@@ -49,12 +49,17 @@ def candidates(dep: Id, parent_key: str | None, parents: Mapping[str, str | None
 
     `parents` maps every key of the import to its parent key. As Task Master reads them: for a
     subtask of P an int means sibling P.<n>, or a top-level task when no sibling has
-    that number (real files use both); a string means exactly that key: "3.8" subtask
-    8 of task 3, "2" or "rust-core" a top-level task, never a sibling.
+    that number (real files use both); a string means that key ("3.8" subtask 8 of task
+    3, "2" or "rust-core" a top-level task), and a slug the import has no top-level task
+    for means the sibling of that string id ("repo-issue-creation" for
+    P.repo-issue-creation). A string of digits never names a sibling: text files write
+    sibling dependencies dotted ("12.1") and other tasks by their number.
     """
     text = str(dep)
     if parent_key is not None and isinstance(dep, int):
         keys = [f"{parent_key}.{text}", text]
+    elif parent_key is not None and not text.isdigit() and "." not in text:
+        keys = [text, f"{parent_key}.{text}"]
     else:
         keys = [text]
     return [key for key in keys if key in parents]

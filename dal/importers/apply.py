@@ -16,7 +16,7 @@ goes to ``project``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
@@ -63,6 +63,11 @@ class ImportResult:
     plan: ImportPlan
     dry_run: bool
     pruned: bool
+    waiting: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per task key, the keys of dependencies the project does not have (yet): stored,
+    and made real edges by the import that brings those tasks."""
+    resolved: int = 0
+    """Dependencies that waited for a task this import brought, now real edges."""
 
     @property
     def created(self) -> int:
@@ -108,9 +113,35 @@ class ImportResult:
             parts.append(f"{self.deleted} deleted")
         if self.would_delete:
             parts.append(f"{self.would_delete} only in the project (delete with --prune)")
+        if self.resolved:
+            parts.append(f"{self.resolved} waiting dependencies resolved")
         lines = [f"project {self.project_name}: {', '.join(parts)}"]
         lines += [f"  - {key}" for key in self.only_in_project]
+        lines += self.waiting_lines()
         return "\n".join(lines)
+
+    def waiting_lines(self) -> list[str]:
+        """One ``  ? KEY waits for 1, 2`` line per task with dependencies not in the project."""
+        return [
+            f"  ? {key} waits for {', '.join(keys)} (not in the project yet)"
+            for key, keys in self.waiting.items()
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as JSON-able data (the CLI's ``--json``)."""
+        return {
+            "project": self.project_name,
+            "project_id": None if self.project is None else str(self.project.id),
+            "tag": self.tag,
+            "dry_run": self.dry_run,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "only_in_project": self.only_in_project,
+            "waiting": {key: list(keys) for key, keys in self.waiting.items()},
+            "resolved": self.resolved,
+        }
 
 
 @checked
@@ -123,6 +154,7 @@ def import_taskmaster(
     tag: str | None = None,
     prune: bool = False,
     dry_run: bool = False,
+    strict: bool = False,
 ) -> list[ImportResult]:
     """Import a Task Master `tasks.json` (legacy or tagged), a `task_NNN.txt` file or a
     directory of them; one result per imported tag (see the module docstring).
@@ -130,9 +162,14 @@ def import_taskmaster(
     `owner` is a username or an email. Raises `TaskFileError` (an InvalidData) for a
     file that cannot be imported and NotFound for an unknown owner; nothing is written
     then, nor on any other error.
+
+    A dependency on a task the file does not have resolves against the project as the
+    import leaves it (tasks imported earlier count); one the project lacks too waits,
+    stored (`ImportResult.waiting`), until an import brings that task. With `strict`,
+    such a file is refused instead.
     """
     path = Path(path)
-    files = load_path(path, tag=tag)
+    files = load_path(path, tag=tag, strict=strict)
     targets = [(_project_name(project, file, tag), file) for file in files]
     return _import(db, str(path), targets, owner=owner, prune=prune, dry_run=dry_run)
 
@@ -255,15 +292,61 @@ def _import_one(
         if not dry_run:  # the same lock dal.dependencies.add takes: no edge sneaks in
             dependencies.lock_project_graph(conn, project.id)
         stored = _stored.read_project(conn, project.id)
+    file = _resolve_elsewhere(file, stored, prune=prune)
+    pending = _pending(conn, project) if stored else []
     positions, moved = place(
         [task.key for task in file.tasks], {key: s.position for key, s in stored.items()}
     )
     plan = plan_import(file.tasks, _existing(stored, file.tasks, moved))
-    _check_cycles(conn, project, file, stored, plan, prune=prune, filename=filename)
+    _check_cycles(
+        conn, project, file, stored, plan, pending=pending, prune=prune, filename=filename
+    )
+    resolved = 0
     if not dry_run:
         assert project is not None
-        _write(conn, project.id, owner_id, plan, positions, prune=prune)
-    return ImportResult(name, project, file.tag, plan, dry_run=dry_run, pruned=prune)
+        resolved = _write(
+            conn, project.id, owner_id, plan, positions,
+            pending=pending, stored_keys=stored, prune=prune,
+        )  # fmt: skip
+    waiting = {task.key: task.unresolved for task in file.tasks if task.unresolved}
+    return ImportResult(
+        name, project, file.tag, plan, dry_run=dry_run, pruned=prune,
+        waiting=waiting, resolved=resolved,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A stored dependency waiting for a task key (task_pending_dependencies)."""
+
+    task_id: UUID
+    task_key: str | None
+    depends_on_key: str
+
+
+def _pending(conn: Conn, project: Project | None) -> list[_Pending]:
+    if project is None:
+        return []
+    params = {"project_id": project.id}
+    return queries.fetch_all(conn, "importing.pending_for_project", params, _Pending)
+
+
+def _resolve_elsewhere(
+    file: ImportFile, stored: dict[str, _stored.StoredTask], *, prune: bool
+) -> ImportFile:
+    """The file with each dependency on a task only the project has (imported from
+    another file) made a real one; those on tasks the project lacks stay `unresolved`.
+    A task the import prunes resolves nothing."""
+    in_file = {task.key for task in file.tasks}
+    kept = {key for key in stored if not prune or key in in_file}
+    changed = []
+    for task in file.tasks:
+        found = tuple(key for key in task.unresolved if key in kept)
+        rest = tuple(key for key in task.unresolved if key not in kept)
+        changed.append(
+            replace(task, depends_on=(*task.depends_on, *found), unresolved=rest) if found else task
+        )
+    return replace(file, tasks=tuple(changed))
 
 
 def _find_project(conn: Conn, owner_id: UUID, name: str, *, create: bool) -> Project | None:
@@ -340,6 +423,7 @@ def _check_cycles(
     stored: dict[str, _stored.StoredTask],
     plan: ImportPlan,
     *,
+    pending: list[_Pending],
     prune: bool,
     filename: str,
 ) -> None:
@@ -374,6 +458,11 @@ def _check_cycles(
         if edge.task_id in in_file and edge.depends_on_id in keyed:
             continue  # the file's list replaces these (_write)
         graph.setdefault(edge.task_id, []).append(edge.depends_on_id)
+    file_keys = _file_keys(file)
+    for wait in pending:  # a waiting dependency this import resolves is an edge too
+        if wait.task_id in gone or wait.task_key in file_keys or wait.depends_on_key not in node:
+            continue
+        graph.setdefault(wait.task_id, []).append(node[wait.depends_on_key])
     cycle = find_cycle(graph)
     if cycle is None:
         return
@@ -424,9 +513,12 @@ def _write(
     plan: ImportPlan,
     positions: dict[str, Position],
     *,
+    pending: list[_Pending],
+    stored_keys: Iterable[str],
     prune: bool,
-) -> None:
-    project = {"project_id": project_id}
+) -> int:
+    """Write the plan in one round trip; return how many waiting dependencies it resolved."""
+    project: dict[str, Any] = {"project_id": project_id}
     # Every write in one round trip (pipeline mode); each statement sees those before
     # it (a level's parents are in), and the counts are checked once all are back.
     calls: list[queries.Call] = []
@@ -460,11 +552,39 @@ def _write(
             queries.Call("importing.delete_tasks", project | {"keys": plan.delete}, count=True)
         )
         expected.append((-1, "deleted tasks"))
+    in_file = _file_keys(plan)
+    waiting = [(task.key, key) for task in _planned(plan) for key in task.unresolved]
+    had = {(w.task_key, w.depends_on_key) for w in pending if w.task_key in in_file}
+    if set(waiting) != had:
+        params = project | {"keys": sorted(in_file)} | _edges(waiting)
+        calls.append(queries.Call("importing.keep_pending", params, count=True))
+        expected.append((-1, "waiting dependencies"))
+    # A waiting dependency resolves once its key exists: brought by this import, or
+    # given to a task since (tasks.create and tasks.update can set a key).
+    present = in_file | (set() if prune else set(stored_keys))
+    resolving = any(w.depends_on_key in present for w in pending)
+    if resolving:
+        calls.append(queries.Call("importing.resolve_pending", project, count=True))
+        expected.append((-1, "resolved dependencies"))
     if not calls:
-        return
-    for count, (wanted, what) in zip(queries.pipelined(conn, calls), expected, strict=True):
+        return 0
+    counts = queries.pipelined(conn, calls)
+    for count, (wanted, what) in zip(counts, expected, strict=True):
         if wanted >= 0:
             _expect(count, wanted, what)
+    return int(counts[-1]) if resolving else 0
+
+
+def _planned(plan: ImportPlan) -> list[ImportedTask]:
+    """Every task of the file, as the plan has it."""
+    return [*plan.create, *(new for _, new in plan.update), *plan.unchanged]
+
+
+def _file_keys(source: ImportFile | ImportPlan) -> set[str]:
+    """The keys of the file's tasks."""
+    if isinstance(source, ImportFile):
+        return {task.key for task in source.tasks}
+    return {task.key for task in _planned(source)}
 
 
 def _by_depth(tasks: list[ImportedTask]) -> list[list[ImportedTask]]:

@@ -57,6 +57,9 @@ class ImportedTask:
     """JSON-able: the source fields that have no column, verbatim, plus `IMPORT_KEY`."""
     position: int
     """Order in the file (parents before their subtasks), to export in the same order."""
+    unresolved: tuple[str, ...] = ()
+    """Keys of dependencies the file does not have: tasks of the project (from an
+    earlier import), or of one still to come, which the import keeps waiting for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,8 @@ def key_problem(key: str) -> str | None:
     Checked before writing so the message names the task instead of the constraint.
     Python's whitespace is a superset of PostgreSQL's ``[[:space:]]``.
     """
+    if not key:
+        return "a task key cannot be empty"
     if "\x00" in key:
         return "a task key cannot contain a NUL character (\\u0000)"
     if any(char.isspace() for char in key):

@@ -53,22 +53,32 @@ _TEXT_FILE = re.compile(r"task_(\d+)(?:_(.+))?\.txt")
 
 
 @checked
-def parse_taskmaster(text: str, *, filename: str, tag: str | None = None) -> list[ImportFile]:
+def parse_taskmaster(
+    text: str, *, filename: str, tag: str | None = None, strict: bool = False
+) -> list[ImportFile]:
     """Parse a `tasks.json` (legacy or tagged) or plain-text task file, detected from content.
 
     Returns one `ImportFile` per selected tag (see the module docstring); a legacy or
     plain-text file is a single untagged list. Raises `TaskFileError`.
+
+    A dependency on a task the file does not have (a `task_NNN.txt` file names tasks of
+    other files) is kept in the task's `unresolved`, for the import to resolve against
+    the project; with `strict`, it is refused, as Task Master's own
+    `validate-dependencies` would report it.
     """
     body = text.removeprefix("\ufeff")
     if body.lstrip().startswith(TASK_HEADER):
         _check_untagged(filename, tag, "a plain-text task file")
         raw = text_to_raw(body, filename=filename)
-        return [_build(raw, _Context(filename, None, hints=False), "taskmaster-text", None)]
-    return _from_document(_load_json(body, filename), filename, tag)
+        context = _Context(filename, None, hints=False, strict=strict)
+        return [_build(raw, context, "taskmaster-text", None)]
+    return _from_document(_load_json(body, filename), filename, tag, strict)
 
 
 @checked
-def load_path(path: Path | str, *, tag: str | None = None) -> list[ImportFile]:
+def load_path(
+    path: Path | str, *, tag: str | None = None, strict: bool = False
+) -> list[ImportFile]:
     """`parse_taskmaster` for a file, or for a directory of `task_NNN[_tag].txt` files.
 
     In a directory, `task_001.txt` files belong to the master tag and
@@ -76,7 +86,7 @@ def load_path(path: Path | str, *, tag: str | None = None) -> list[ImportFile]:
     """
     path = Path(path)
     if not path.is_dir():
-        return parse_taskmaster(read_text(path), filename=str(path), tag=tag)
+        return parse_taskmaster(read_text(path), filename=str(path), tag=tag, strict=strict)
     groups: dict[str | None, list[tuple[int, Path]]] = {}
     for child in path.iterdir():
         match = _TEXT_FILE.fullmatch(child.name)
@@ -90,7 +100,7 @@ def load_path(path: Path | str, *, tag: str | None = None) -> list[ImportFile]:
         raw: list[Any] = []
         for _, child in sorted(groups[name]):
             raw += text_to_raw(read_text(child), filename=str(child))
-        context = _Context(str(path), name, hints=False)
+        context = _Context(str(path), name, hints=False, strict=strict)
         files.append(_build(raw, context, "taskmaster-text", None))
     return files
 
@@ -222,7 +232,7 @@ def _json_type(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _from_document(doc: Any, filename: str, tag: str | None) -> list[ImportFile]:
+def _from_document(doc: Any, filename: str, tag: str | None, strict: bool) -> list[ImportFile]:
     if not isinstance(doc, dict):
         raise TaskFileError(
             filename,
@@ -232,7 +242,7 @@ def _from_document(doc: Any, filename: str, tag: str | None) -> list[ImportFile]
         raise TaskFileError(filename, _twice(doc.duplicate, " at the top level"))
     if "tasks" in doc:
         _check_untagged(filename, tag, "an untagged (legacy) tasks.json")
-        return [_tag_file(doc, filename, None, "taskmaster-json-legacy")]
+        return [_tag_file(doc, filename, None, "taskmaster-json-legacy", strict)]
     if not doc:
         raise TaskFileError(filename, "is an empty object: no tasks and no tags")
     for name, value in doc.items():
@@ -243,7 +253,7 @@ def _from_document(doc: Any, filename: str, tag: str | None) -> list[ImportFile]
                 "nor a tag holding a tasks list",
             )
     return [
-        _tag_file(doc[name], filename, name, "taskmaster-json-tagged")
+        _tag_file(doc[name], filename, name, "taskmaster-json-tagged", strict)
         for name in _tags(doc, filename, tag)
     ]
 
@@ -259,8 +269,10 @@ def _tags(doc: dict[str, Any], filename: str, tag: str | None) -> list[str]:
     return [next((name for name in candidates if doc[name]["tasks"]), candidates[0])]
 
 
-def _tag_file(obj: dict[str, Any], filename: str, tag: str | None, fmt: SourceFormat) -> ImportFile:
-    context = _Context(filename, tag, hints=True)
+def _tag_file(
+    obj: dict[str, Any], filename: str, tag: str | None, fmt: SourceFormat, strict: bool
+) -> ImportFile:
+    context = _Context(filename, tag, hints=True, strict=strict)
     extra = sorted(set(obj) - {"tasks", "metadata"})
     if extra:
         where = "beside 'tasks'" if tag is None else "in the tag"
@@ -282,6 +294,8 @@ class _Context:
     tag: str | None
     hints: bool
     """Record in `data` what export needs to restore the JSON exactly (not for text)."""
+    strict: bool = False
+    """Refuse a dependency on a task the file does not have."""
 
     def error(self, problem: str, task: str | None = None) -> TaskFileError:
         return TaskFileError(self.filename, problem, task=task, tag=self.tag)
@@ -404,7 +418,9 @@ def _convert(
     status, status_spelling = _status(obj, fail)
     priority, priority_spelling = _priority(obj, fail)
     raw_deps = obj.get("dependencies", [])
-    depends_on, alternatives = _dependencies(raw_deps, node.parent_key, parents, fail)
+    depends_on, alternatives, unresolved = _dependencies(
+        raw_deps, node.parent_key, parents, fail, strict=context.strict
+    )
 
     data = {name: value for name, value in obj.items() if name not in _COLUMNS}
     if context.hints:
@@ -431,6 +447,7 @@ def _convert(
         depends_on=depends_on,
         data=data,
         position=position,
+        unresolved=unresolved,
     )
     return task, alternatives
 
@@ -487,21 +504,32 @@ def _dependencies(
     parent_key: str | None,
     parents: dict[str, str | None],
     fail: Callable[[str], TaskFileError],
-) -> tuple[tuple[str, ...], dict[str, str]]:
+    *,
+    strict: bool,
+) -> tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]:
+    """The keys of the file's tasks a `dependencies` list names, the alternatives of
+    ambiguous ones, and the keys it names that the file does not have."""
     if not isinstance(raw, list):
         raise fail(f"has 'dependencies' as {_json_type(raw)}, not a list")
     keys: dict[str, None] = {}  # ordered set: a repeated entry counts once
+    elsewhere: dict[str, None] = {}
     alternatives: dict[str, str] = {}
     for dep in raw:
         if isinstance(dep, bool) or not isinstance(dep, int | str):
             raise fail(f"has a dependency that is {_json_type(dep)} ({dep!r}), not a task id")
         found = ids.candidates(dep, parent_key, parents)
         if not found:
-            raise fail(f"depends on {dep}, which does not exist")
+            if strict:
+                raise fail(f"depends on {dep}, which does not exist")
+            problem = key_problem(str(dep))
+            if problem is not None:
+                raise fail(f"depends on {shorten(str(dep))}, which is no task key: {problem}")
+            elsewhere[str(dep)] = None  # a top-level task of another file, or of later
+            continue
         keys[found[0]] = None
         if len(found) > 1:
             alternatives[found[0]] = found[1]
-    return tuple(keys), alternatives
+    return tuple(keys), alternatives, tuple(elsewhere)
 
 
 __all__ = ["ALL_TAGS", "load_path", "parse_taskmaster"]

@@ -62,6 +62,10 @@ STATUSES = (
 PRIORITIES = ["low"] * 25 + ["medium"] * 45 + ["high"] * 22 + ["critical"] * 8
 SUBTASK_SHARE = 0.25  # of top-level project tasks that get subtasks
 DEPENDENCY_SHARE = 0.3  # of project tasks that depend on an earlier one
+# Of projects whose first task waits for a task another file has (an import's
+# dangling dependency, task_pending_dependencies); the first project always does.
+WAITING_SHARE = 0.5
+WAITING_KEY = "upstream"
 
 
 def steps(ctx: Context) -> list[Step]:
@@ -91,6 +95,12 @@ def steps(ctx: Context) -> list[Step]:
             ("task_id", "depends_on_id", "created_at"),
             int(p.tasks * DEPENDENCY_SHARE * 0.6),
             lambda: _dependencies(ctx),
+        ),
+        Step(
+            "task_pending_dependencies",
+            ("task_id", "project_id", "depends_on_key", "created_at"),
+            int(p.projects * WAITING_SHARE),
+            lambda: _waiting(ctx),
         ),
         Step(
             "sync_history",
@@ -205,6 +215,10 @@ class _TaskMaker:
         self.ctx, self.rng, self.spool = ctx, rng, spool
         self.categories: dict[uuid.UUID, list[uuid.UUID]] = ctx.shared["categories_by_user"]
         self.states: dict[uuid.UUID, _ProjectState] = {}
+        # A generator of its own: the rows of the other tables stay as they were.
+        self.waiting_rng = ctx.rng("task_pending_dependencies")
+        self.waiting: list[tuple[Any, ...]] = []
+        ctx.shared["waiting"] = self.waiting
 
     def make(
         self,
@@ -221,6 +235,9 @@ class _TaskMaker:
             if under is None:
                 key = str(state.next_key)
                 state.next_key += 1
+                first_project = not self.waiting and len(self.states) == 1
+                if key == "1" and (first_project or self.waiting_rng.random() < WAITING_SHARE):
+                    self.waiting.append((task_id, project, WAITING_KEY, ctx.now))
             else:
                 key = f"{under[0][1]}.{under[1]}"
             if state.recent and rng.random() < DEPENDENCY_SHARE:
@@ -259,6 +276,10 @@ def _dependencies(ctx: Context) -> Iterator[tuple[str, ...]]:
         for line in spool:
             task_id, depends_on, created = line.rstrip("\n").split("\t")
             yield task_id, depends_on, created
+
+
+def _waiting(ctx: Context) -> Iterator[tuple[Any, ...]]:
+    yield from ctx.shared.pop("waiting")
 
 
 def _syncs(ctx: Context) -> Iterator[tuple[Any, ...]]:
