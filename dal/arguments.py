@@ -240,13 +240,30 @@ def _items(value: Any, field: str, item: _Rule) -> tuple[Any, bool]:
     return tuple(out), changed
 
 
+def _fast_test(rule: _Rule) -> Callable[[Any], bool] | None:
+    """`rule.fast` as a function, for the items of a list: 50 ids take 3 µs, not 12."""
+    if rule.fast is None:
+        return None
+    names = {name: f"_{name}" for name in rule.names}
+    scope = {f"_{name}": value for name, value in rule.names.items()}
+    test: Callable[[Any], bool] = eval(f"lambda v: {rule.fast.format(v='v', **names)}", scope)
+    return test
+
+
 def _sequence(item: _Rule, container: type, what: str, materialise: bool) -> _Rule:
+    fast = _fast_test(item)
+
     def kind(value: Any) -> bool:
         return isinstance(value, container) and not isinstance(value, _TEXT_LIKE)
 
     def check(value: Any, field: str) -> Any:
         if not kind(value):
             raise _refuse(field, what, value)
+        if fast is not None:
+            items = tuple(value) if materialise else value
+            if all(map(fast, items)):  # every item as it is: nothing to build
+                return items
+            value = items  # (an iterator read once above is this tuple now)
         try:
             items, changed = _items(value, field, item)
         except InvalidData as exc:
