@@ -240,13 +240,20 @@ def _items(value: Any, field: str, item: _Rule) -> tuple[Any, bool]:
     return tuple(out), changed
 
 
+def _fast_source(rule: _Rule, var: str, prefix: str, scope: dict[str, Any]) -> str:
+    """`rule.fast` over the variable `var`, its names put into `scope` as `prefix`+name."""
+    assert rule.fast is not None
+    for name, value in rule.names.items():
+        scope[prefix + name] = value
+    return rule.fast.format(v=var, **{name: prefix + name for name in rule.names})
+
+
 def _fast_test(rule: _Rule) -> Callable[[Any], bool] | None:
     """`rule.fast` as a function, for the items of a list: 50 ids take 3 µs, not 12."""
     if rule.fast is None:
         return None
-    names = {name: f"_{name}" for name in rule.names}
-    scope = {f"_{name}": value for name, value in rule.names.items()}
-    test: Callable[[Any], bool] = eval(f"lambda v: {rule.fast.format(v='v', **names)}", scope)
+    scope: dict[str, Any] = {}
+    test: Callable[[Any], bool] = eval(f"lambda v: {_fast_source(rule, 'v', '_', scope)}", scope)
     return test
 
 
@@ -486,38 +493,18 @@ _EACH = {
 
 def _lines_for(p: inspect.Parameter, hint: Any, namespace: dict[str, Any]) -> list[str]:
     """The wrapper's lines checking parameter `p` (each item of *args and **kwargs)."""
+    rule = _rule(hint)
+    if rule.fast == "True":  # anything goes
+        return []
+    check = f"_check_{p.name}"
+    namespace[check] = rule.check
     if p.kind in _EACH:
-        return _each_item_lines(p, hint, namespace, _EACH[p.kind])
-    return _argument_lines(p, hint, namespace)
-
-
-def _each_item_lines(
-    p: inspect.Parameter, hint: Any, namespace: dict[str, Any], template: str
-) -> list[str]:
-    """*args and **kwargs: each item checked against the annotation (of one item)."""
-    rule = _rule(hint)
-    if rule.fast == "True":
-        return []
-    check = f"_check_{p.name}"
-    namespace[check] = rule.check
-    return [f"{p.name} = " + template.format(c=check, n=p.name)]
-
-
-def _argument_lines(p: inspect.Parameter, hint: Any, namespace: dict[str, Any]) -> list[str]:
-    rule = _rule(hint)
-    if rule.fast == "True":
-        return []
-    check = f"_check_{p.name}"
-    namespace[check] = rule.check
+        return [f"{p.name} = " + _EACH[p.kind].format(c=check, n=p.name)]
     tests = []
     if p.default is not p.empty:
         tests.append(f"{p.name} is _d_{p.name}")
     if rule.fast is not None:
-        names = {}
-        for name, value in rule.names.items():
-            namespace[f"_{p.name}_{name}"] = value
-            names[name] = f"_{p.name}_{name}"
-        tests.append(rule.fast.format(v=p.name, **names))
+        tests.append(_fast_source(rule, p.name, f"_{p.name}_", namespace))
     if not tests:
         return [f"{p.name} = {check}({p.name}, {p.name!r})"]
     return [f"if not ({' or '.join(tests)}):", f"    {p.name} = {check}({p.name}, {p.name!r})"]

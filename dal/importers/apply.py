@@ -337,7 +337,7 @@ def _resolve_elsewhere(
     """The file with each dependency on a task only the project has (imported from
     another file) made a real one; those on tasks the project lacks stay `unresolved`.
     A task the import prunes resolves nothing."""
-    in_file = {task.key for task in file.tasks}
+    in_file = _keys(file.tasks)
     kept = {key for key in stored if not prune or key in in_file}
     changed = []
     for task in file.tasks:
@@ -458,7 +458,7 @@ def _check_cycles(
         if edge.task_id in in_file and edge.depends_on_id in keyed:
             continue  # the file's list replaces these (_write)
         graph.setdefault(edge.task_id, []).append(edge.depends_on_id)
-    file_keys = _file_keys(file)
+    file_keys = _keys(file.tasks)
     for wait in pending:  # a waiting dependency this import resolves is an edge too
         if wait.task_id in gone or wait.task_key in file_keys or wait.depends_on_key not in node:
             continue
@@ -552,8 +552,9 @@ def _write(
             queries.Call("importing.delete_tasks", project | {"keys": plan.delete}, count=True)
         )
         expected.append((-1, "deleted tasks"))
-    in_file = _file_keys(plan)
-    waiting = [(task.key, key) for task in _planned(plan) for key in task.unresolved]
+    planned = [*plan.create, *(new for _, new in plan.update), *plan.unchanged]  # the file's
+    in_file = _keys(planned)
+    waiting = [(task.key, key) for task in planned for key in task.unresolved]
     had = {(w.task_key, w.depends_on_key) for w in pending if w.task_key in in_file}
     if set(waiting) != had:
         params = project | {"keys": sorted(in_file)} | _edges(waiting)
@@ -575,16 +576,8 @@ def _write(
     return int(counts[-1]) if resolving else 0
 
 
-def _planned(plan: ImportPlan) -> list[ImportedTask]:
-    """Every task of the file, as the plan has it."""
-    return [*plan.create, *(new for _, new in plan.update), *plan.unchanged]
-
-
-def _file_keys(source: ImportFile | ImportPlan) -> set[str]:
-    """The keys of the file's tasks."""
-    if isinstance(source, ImportFile):
-        return {task.key for task in source.tasks}
-    return {task.key for task in _planned(source)}
+def _keys(tasks: Iterable[ImportedTask]) -> set[str]:
+    return {task.key for task in tasks}
 
 
 def _by_depth(tasks: list[ImportedTask]) -> list[list[ImportedTask]]:
