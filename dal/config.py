@@ -34,6 +34,7 @@ class Settings:
     pool_timeout: float = 30.0
     pool_max_waiting: int = 0
     statement_timeout_ms: int = 0
+    idle_in_transaction_timeout_ms: int = 0
     prepare_threshold: int | None = 5
     slow_query_ms: int = 500
     data_dir: Path = PROJECT_ROOT / ".pgdata"
@@ -67,6 +68,9 @@ class Settings:
             pool_timeout=_float(env, "DATABASE_POOL_TIMEOUT", 30.0),
             pool_max_waiting=_int(env, "DATABASE_POOL_MAX_WAITING", 0, minimum=0),
             statement_timeout_ms=_duration_ms(env, "DATABASE_STATEMENT_TIMEOUT", "0"),
+            idle_in_transaction_timeout_ms=_duration_ms(
+                env, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", "0"
+            ),
             prepare_threshold=None
             if prepare in {"off", "none", "false"}
             else _int(env, "DATABASE_PREPARE_THRESHOLD", 5, minimum=0),

@@ -41,6 +41,7 @@ from dal.errors import (
     ConnectionLost,
     DalError,
     InvalidData,
+    PoolExhausted,
     Unavailable,
     translate,
     translating,
@@ -150,14 +151,19 @@ def connection_kwargs(settings: Settings, conninfo: str = "") -> dict[str, Any]:
         "prepare_threshold": settings.prepare_threshold,
         "application_name": "dal",
     }
-    if settings.statement_timeout_ms:
+    timeouts = {
+        "statement_timeout": settings.statement_timeout_ms,
+        "idle_in_transaction_session_timeout": settings.idle_in_transaction_timeout_ms,
+    }
+    chosen = " ".join(f"-c {name}={ms}" for name, ms in timeouts.items() if ms)
+    if chosen:
         # Added to the URL's own `options` (psycopg would replace them). PgBouncer
-        # refuses this startup parameter: there, set the timeout on the role instead.
+        # refuses this startup parameter: there, set the timeouts on the role instead.
         try:
             own = str(psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or "")
         except psycopg.ProgrammingError:  # its message quotes the URL, password and all
             raise ConfigError(f"not a valid connection string: {redact(conninfo)!r}") from None
-        kwargs["options"] = f"{own} -c statement_timeout={settings.statement_timeout_ms}".strip()
+        kwargs["options"] = f"{own} {chosen}".strip()
     return kwargs
 
 
@@ -311,12 +317,33 @@ def _check_every_idle_one(pool: Pool) -> None:
 
 def _getconn(pool: Pool, *, checked_by_pool: bool) -> Conn:
     token = _borrowing.set(not checked_by_pool)
+    started = monotonic()
     try:
         return pool.getconn()
-    except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.TooManyRequests) as exc:
+    except psycopg_pool.TooManyRequests as exc:
+        raise PoolExhausted(
+            "as many callers as the pool's max_waiting allows were already waiting for "
+            "a database connection: refused at once"
+        ) from exc
+    except psycopg_pool.PoolTimeout as exc:
+        raise _timed_out(pool, monotonic() - started) from exc
+    except psycopg.Error as exc:
         raise translate(exc) from exc
     finally:
         _borrowing.reset(token)
+
+
+def _timed_out(pool: Pool, waited: float) -> Unavailable:
+    """Why no connection came within the pool timeout: all lent out, or none could be made."""
+    if pool.get_stats().get("pool_size", 0) >= pool.max_size:
+        return PoolExhausted(
+            f"all {pool.max_size} database connections stayed in use while this call "
+            f"waited {waited:.1f}s (the pool timeout)"
+        )
+    return Unavailable(
+        f"no database connection could be opened while this call waited {waited:.1f}s "
+        "(the pool timeout); is the server up?"
+    )
 
 
 # Connections on which a write met a read-only server (see `ReadOnlyServer`).
@@ -500,13 +527,15 @@ def retry(
     *,
     attempts: int = 4,
     base_delay: float = 0.02,
+    max_delay: float = 1.0,
     isolation: psycopg.IsolationLevel | None = None,
     transient: tuple[type[DalError], ...] = (),
 ) -> T:
     """Run `work(conn)` in its own transaction, retrying transient failures.
 
     Retries serialization failures, deadlocks and lost connections, with
-    jittered exponential back-off, and the errors in `transient` too (say
+    jittered exponential back-off (from `base_delay`, doubling, at most `max_delay`
+    seconds between attempts), and the errors in `transient` too (say
     ``(ReadOnlyServer,)``, to ride out a failover). Use it only for work that is safe to repeat
     as a whole: everything it does must be inside that one transaction.
 
@@ -527,7 +556,7 @@ def retry(
         except retryable as exc:
             if attempt == attempts:
                 raise
-            delay = base_delay * 2 ** (attempt - 1) * (0.5 + random.random())
+            delay = min(base_delay * 2 ** (attempt - 1), max_delay) * (0.5 + random.random())
             log.info("retrying after %s (attempt %d/%d)", type(exc).__name__, attempt, attempts)
             time.sleep(delay)
     raise DalError("retry: no attempts were made")  # only when attempts < 1

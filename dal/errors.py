@@ -64,6 +64,12 @@ class Unavailable(DalError):
     """The database could not be reached: pool timeout, refused or lost connection."""
 
 
+class PoolExhausted(Unavailable):
+    """Every connection of the pool was in use: none came free within the pool timeout,
+    or more callers than ``DATABASE_POOL_MAX_WAITING`` were already waiting. The server
+    itself may be fine; the service asks more of it than the pool allows at once."""
+
+
 class ConnectionLost(Unavailable):
     """The connection broke mid-use (server restart, network).
 
@@ -106,7 +112,10 @@ class CommitOutcomeUnknown(Unavailable):
 
 
 class QueryTimeout(Unavailable):
-    """A statement ran past statement_timeout, or waited past lock_timeout."""
+    """A statement ran past statement_timeout, or waited past lock_timeout (both leave
+    the connection usable), or a transaction sat idle past
+    idle_in_transaction_session_timeout (or ran past transaction_timeout), after which
+    the server rolled it back and closed the connection."""
 
 
 class ConfigError(DalError):
@@ -169,10 +178,8 @@ def translate(
     """
     if isinstance(exc, DalError):
         return exc
-    if isinstance(exc, psycopg_pool.PoolTimeout):
-        return Unavailable("no database connection became free in time (pool timeout)")
-    if isinstance(exc, psycopg_pool.TooManyRequests):
-        return Unavailable("too many requests are waiting for a database connection")
+    if isinstance(exc, psycopg_pool.PoolTimeout | psycopg_pool.TooManyRequests):
+        return _pool_refusal(exc)
     if not isinstance(exc, psycopg.Error):
         return DalError(f"unexpected error: {exc}")
 
@@ -188,6 +195,8 @@ def translate(
 
     if isinstance(exc, pge.ForeignKeyViolation):
         return (StillReferenced if verb == "DELETE" else ReferenceMissing)(first_line, **where)
+    if state in _SESSION_TIMEOUTS:
+        return QueryTimeout(f"{first_line}: {_SESSION_TIMEOUTS[state]}", **where)
     if isinstance(exc, pge.NotNullViolation):
         return InvalidData(f"{diag.column_name} must not be null", **where)
     for kinds, error in _BY_TYPE:
@@ -207,6 +216,35 @@ def translate(
         return ConnectionLost(f"database connection lost: {first_line}", **where)
     return DalError(first_line, **where)
 
+
+# Raised by psycopg-pool itself. A timeout may also mean no connection could be opened
+# (`dal.db` tells the two apart, knowing the pool); too many waiting is the pool's limit.
+_POOL_REFUSALS: tuple[tuple[type[Exception], type[Unavailable], str], ...] = (
+    (
+        psycopg_pool.TooManyRequests,
+        PoolExhausted,
+        "too many requests are waiting for a database connection (the pool's max_waiting)",
+    ),
+    (
+        psycopg_pool.PoolTimeout,
+        Unavailable,
+        "no database connection became free in time (pool timeout)",
+    ),
+)
+
+
+def _pool_refusal(exc: Exception) -> Unavailable:
+    return next(error(message) for kind, error, message in _POOL_REFUSALS if isinstance(exc, kind))
+
+
+# The server ends the session for these: nothing of the transaction is saved. Not a
+# lost connection either, which `retry` would run again into the same timeout.
+_SESSION_TIMEOUTS = {
+    "25P03": "the transaction sat idle longer than idle_in_transaction_session_timeout; "
+    "the server rolled it back and closed the connection",
+    "25P04": "the transaction ran longer than transaction_timeout; "
+    "the server rolled it back and closed the connection",
+}
 
 # SQLSTATE classes that are not about the connection, though psycopg raises them
 # as OperationalError: they must not be mistaken for a lost connection and retried.

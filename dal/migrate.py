@@ -77,7 +77,14 @@ def _read_migrations(directory: Path) -> Any:
     return read_migrations(str(directory))
 
 
-def _backend(conninfo: str, lock_timeout_ms: int) -> Any:
+# How often a migration's backend looks whether its client is still there (PostgreSQL
+# 14 and later). A `dal migrate` killed mid-migration would otherwise leave its backend
+# running the migration on, holding its locks until the statement ends: a long index
+# build or a wait behind a lock could block the rerun and the application.
+CLIENT_CHECK_MS = 1000
+
+
+def _backend(conninfo: str, lock_timeout_ms: int, server_version: int) -> Any:
     """A yoyo backend whose connections come from our conninfo (sockets, sslmode...)."""
     from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
     from yoyo.connections import parse_uri
@@ -85,6 +92,8 @@ def _backend(conninfo: str, lock_timeout_ms: int) -> Any:
     parts = psycopg.conninfo.conninfo_to_dict(conninfo)
     options = f"{parts.get('options') or ''} -c lock_timeout={lock_timeout_ms} "
     options += "-c statement_timeout=0"
+    if server_version >= 140000:
+        options += f" -c client_connection_check_interval={CLIENT_CHECK_MS}"
 
     class Backend(PostgresqlPsycopgBackend):  # type: ignore[misc]
         def connect(self, dburi: Any) -> psycopg.Connection[Any]:
@@ -120,7 +129,7 @@ def _session(conninfo: str, lock_timeout_ms: int) -> Iterator[Any]:
                 f"another `dal migrate` or `dal rollback` is running on {describe(conninfo)}; "
                 "wait for it to finish, then run this again"
             )
-        backend = _backend(conninfo, lock_timeout_ms)
+        backend = _backend(conninfo, lock_timeout_ms, guard.info.server_version)
         try:
             _ensure_checksum_table(backend.connection)
             yield backend

@@ -149,3 +149,13 @@ def _children_alive(pid: int) -> bool:
         if (int(status.parent.name) == pid or int(fields[1]) == pid) and fields[0] != "Z":
             return True
     return False
+
+
+def migrated(root: Path, *, settings: dict[str, str] | None = None) -> OwnedServer:
+    """A started server in `root` holding the DAL's schema (every migration applied)."""
+    from dal import migrate  # a workflow: only the tests that own a server need it
+
+    owned = OwnedServer(root, settings=settings).init()
+    owned.start()
+    migrate.migrate(owned.conninfo)
+    return owned

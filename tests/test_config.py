@@ -30,6 +30,7 @@ def test_every_setting_is_read() -> None:
             "DATABASE_POOL_TIMEOUT": "2.5",
             "DATABASE_POOL_MAX_WAITING": "50",
             "DATABASE_STATEMENT_TIMEOUT": "3s",
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "1min",
             "DATABASE_PREPARE_THRESHOLD": "off",
             "DAL_DATA_DIR": "/tmp/elsewhere",
         },
@@ -39,6 +40,7 @@ def test_every_setting_is_read() -> None:
     assert settings.pool_timeout == 2.5
     assert settings.pool_max_waiting == 50
     assert settings.statement_timeout_ms == 3000
+    assert settings.idle_in_transaction_timeout_ms == 60_000
     assert settings.prepare_threshold is None
     assert settings.data_dir == Path("/tmp/elsewhere")
 

@@ -125,15 +125,19 @@ def test_statement_timeout_is_query_timeout(db_url: str) -> None:
         pool.close()
 
 
-def test_statement_timeout_keeps_the_urls_own_options(db_url: str) -> None:
+def test_the_timeouts_keep_the_urls_own_options(db_url: str) -> None:
     url = psycopg.conninfo.make_conninfo(db_url, options="-c search_path=pg_catalog,public")
-    pool = open_pool(url, Settings(pool_size=1, max_overflow=0, statement_timeout_ms=1500))
+    settings = Settings(
+        pool_size=1, max_overflow=0, statement_timeout_ms=1500, idle_in_transaction_timeout_ms=2000
+    )
+    pool = open_pool(url, settings)
     try:
         with pool.connection() as conn:
             row = conn.execute(
-                "SELECT current_setting('search_path'), current_setting('statement_timeout')"
+                "SELECT current_setting('search_path'), current_setting('statement_timeout'),"
+                " current_setting('idle_in_transaction_session_timeout')"
             )
-            assert row.fetchone() == ("pg_catalog,public", "1500ms")
+            assert row.fetchone() == ("pg_catalog,public", "1500ms", "2s")
     finally:
         pool.close()
 

@@ -18,6 +18,7 @@ from dal.errors import (
     ConcurrentUpdate,
     DalError,
     InvalidData,
+    PoolExhausted,
     ReadOnlyServer,
     Unavailable,
 )
@@ -267,7 +268,7 @@ def test_max_waiting_rejects_excess_requests(db_url: str) -> None:
             deadline = time.monotonic() + 5
             while pool.get_stats().get("requests_waiting", 0) < 1 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            with pytest.raises(Unavailable, match="too many requests"):
+            with pytest.raises(PoolExhausted, match="max_waiting"):
                 user_count(pool)
         waiter.join(5)
     finally:
