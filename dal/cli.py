@@ -23,9 +23,11 @@ KEEP_RUNNING_MARKER = ".dal-keep-running"
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-def _conninfo(settings: Settings) -> str:
+def _conninfo(settings: Settings, *, as_owner: bool = False) -> str:
+    """DATABASE_URL, or with `as_owner` MIGRATIONS_DATABASE_URL (when set), else the
+    embedded server."""
     keep = (settings.data_dir / KEEP_RUNNING_MARKER).exists()
-    return server.resolve_conninfo(settings, keep_running=keep)
+    return server.resolve_conninfo(settings, keep_running=keep, migrations=as_owner)
 
 
 def _lock_timeout(args: argparse.Namespace) -> int:
@@ -34,11 +36,11 @@ def _lock_timeout(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Start the database, migrate it, load dev seed data, print the health report."""
-    conninfo = _conninfo(settings)
-    applied = migrate.migrate(conninfo, echo=print)
+    owner = _conninfo(settings, as_owner=True)
+    applied = migrate.migrate(owner, echo=print, roles=settings.roles)
     print(f"migrations: {len(applied)} applied this run")
-    _seed_dev(conninfo)
-    return _print_health(conninfo, settings)
+    _seed_dev(owner)
+    return _print_health(_conninfo(settings), settings)
 
 
 def _seed_dev(conninfo: str) -> None:
@@ -52,7 +54,7 @@ def _seed_dev(conninfo: str) -> None:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
-    with connect(_conninfo(settings), autocommit=True) as conn:
+    with connect(_conninfo(settings, as_owner=True), autocommit=True) as conn:
         counts = seed.seed(conn, args.profile, seed=args.seed, progress=not args.quiet)
     width = max(map(len, counts), default=0)
     for table, count in counts.items():
@@ -61,7 +63,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
-    conninfo = _conninfo(settings)
+    conninfo = _conninfo(settings, as_owner=True)
     if not args.yes:
         try:
             answer = input(f"Delete every row in {describe(conninfo)}? Type 'yes': ")
@@ -77,9 +79,12 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    conninfo = _conninfo(settings)
     applied = migrate.migrate(
-        conninfo, lock_timeout_ms=_lock_timeout(args), dry_run=args.dry_run, echo=print
+        _conninfo(settings, as_owner=True),
+        lock_timeout_ms=_lock_timeout(args),
+        dry_run=args.dry_run,
+        echo=print,
+        roles=settings.roles,
     )
     verb = "would apply" if args.dry_run else "applied"
     print(f"{verb} {len(applied)} migration(s)" if applied else "already up to date")
@@ -87,13 +92,13 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    conninfo = _conninfo(settings)
     done = migrate.rollback(
-        conninfo,
+        _conninfo(settings, as_owner=True),
         count=args.count,
         lock_timeout_ms=_lock_timeout(args),
         dry_run=args.dry_run,
         echo=print,
+        roles=settings.roles,
     )
     verb = "would roll back" if args.dry_run else "rolled back"
     print(f"{verb} {len(done)} migration(s)" if done else "nothing to roll back")
@@ -101,7 +106,7 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    states = migrate.status(_conninfo(settings))
+    states = migrate.status(_conninfo(settings, as_owner=True))
     for state in states:
         mark = "applied" if state.applied else "pending"
         when = f" {state.applied_at:%Y-%m-%d %H:%M}" if state.applied_at else ""
@@ -119,7 +124,7 @@ def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
-    conninfo = _conninfo(settings)
+    conninfo = _conninfo(settings, as_owner=True)
     if args.action == "dump":
         print(f"wrote {schema.write_snapshot(conninfo)}")
         return 0

@@ -22,6 +22,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min)?\s*$")
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The three database roles the migrations create and grant to (migration 0038):
+    the schema's owner, the application, and a read-only reader."""
+
+    owner: str = "dal_owner"
+    app: str = "dal_app"
+    readonly: str = "dal_readonly"
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,8 @@ class Settings:
     """The data layer's configuration. Build it with `Settings.from_env()`."""
 
     database_url: str | None = None
+    migrations_url: str | None = None
+    roles: Roles = Roles()
     pool_size: int = 10
     max_overflow: int = 20
     pool_timeout: float = 30.0
@@ -58,11 +71,20 @@ class Settings:
         env.update(os.environ if environ is None else environ)
 
         url = env.get("DATABASE_URL", "").strip() or None
+        migrations_url = env.get("MIGRATIONS_DATABASE_URL", "").strip() or None
         if url is not None:
             validate_url(url)
+        if migrations_url is not None:
+            validate_url(migrations_url, "MIGRATIONS_DATABASE_URL")
         prepare = env.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
         return cls(
             database_url=url,
+            migrations_url=migrations_url,
+            roles=Roles(
+                owner=_role(env, "DATABASE_OWNER_ROLE", Roles.owner),
+                app=_role(env, "DATABASE_APP_ROLE", Roles.app),
+                readonly=_role(env, "DATABASE_READONLY_ROLE", Roles.readonly),
+            ),
             pool_size=_int(env, "DATABASE_POOL_SIZE", 10, minimum=1),
             max_overflow=_int(env, "DATABASE_MAX_OVERFLOW", 20, minimum=0),
             pool_timeout=_float(env, "DATABASE_POOL_TIMEOUT", 30.0),
@@ -80,27 +102,28 @@ class Settings:
 
 
 @checked
-def validate_url(url: str) -> dict[str, str]:
-    """Check that `url` is a PostgreSQL URL libpq accepts; return its parts."""
+def validate_url(url: str, name: str = "DATABASE_URL") -> dict[str, str]:
+    """Check that `url` (the setting `name`) is a PostgreSQL URL libpq accepts; return its
+    parts."""
     if not re.match(r"^postgres(ql)?://", url):
         raise ConfigError(
-            f"DATABASE_URL must start with postgresql:// (got {redact(url)!r}); "
+            f"{name} must start with postgresql:// (got {redact(url)!r}); "
             "example: postgresql://user:password@localhost:5432/dbname"
         )
     try:
         parts = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         raise ConfigError(
-            f"DATABASE_URL is not a valid connection URL: {redact(url)!r}; "
+            f"{name} is not a valid connection URL: {redact(url)!r}; "
             "example: postgresql://user:password@localhost:5432/dbname"
         ) from None
     for port in str(parts.get("port") or "5432").split(","):
         if not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"DATABASE_URL has an invalid port {port!r}: {redact(url)!r}")
+            raise ConfigError(f"{name} has an invalid port {port!r}: {redact(url)!r}")
     sslmode = parts.get("sslmode")
     if sslmode is not None and sslmode not in _SSL_MODES:
         raise ConfigError(
-            f"DATABASE_URL has sslmode={sslmode!r}; use one of {', '.join(sorted(_SSL_MODES))}"
+            f"{name} has sslmode={sslmode!r}; use one of {', '.join(sorted(_SSL_MODES))}"
         )
     return {k: str(v) for k, v in parts.items() if v is not None}
 
@@ -139,6 +162,16 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _role(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    if not _ROLE_NAME.match(raw):
+        raise ConfigError(
+            f"{name} must be a role name of lower-case letters, digits and _ "
+            f"(at most 63, not starting with a digit), got {raw!r}"
+        )
+    return raw
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

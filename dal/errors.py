@@ -60,6 +60,11 @@ class ReferenceMissing(DalError):
     """A foreign key points at a row that does not exist."""
 
 
+class PermissionDenied(DalError):
+    """The database refused the statement to the role connected (SQLSTATE 42501): the
+    application role may not change the schema, the read-only role may not write."""
+
+
 class Unavailable(DalError):
     """The database could not be reached: pool timeout, refused or lost connection."""
 
@@ -260,6 +265,7 @@ _BY_TYPE: list[tuple[type[psycopg.Error] | tuple[type[psycopg.Error], ...], type
     ((pge.SerializationFailure, pge.DeadlockDetected), ConcurrentUpdate),
     ((pge.QueryCanceled, pge.LockNotAvailable), QueryTimeout),
     (pge.ReadOnlySqlTransaction, ReadOnlyServer),
+    (pge.InsufficientPrivilege, PermissionDenied),
     # A pipelined statement skipped after an earlier one failed: not a lost connection.
     (pge.PipelineAborted, DalError),
 ]

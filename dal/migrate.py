@@ -7,7 +7,11 @@ Beyond what yoyo does, this module
   applied file was edited since (drift), naming the file;
 - holds a PostgreSQL advisory lock so two `dal migrate` runs cannot interleave;
 - sets `lock_timeout` on the migration connection so DDL waiting behind a busy
-  table fails fast instead of queueing every query behind it.
+  table fails fast instead of queueing every query behind it;
+- passes the names of the three roles (`dal.config.Roles`) to the migrations as the
+  settings ``dal.owner_role``, ``dal.app_role`` and ``dal.readonly_role``, and applies
+  each migration as the owner role once it exists (``SET ROLE``), so that every object
+  is the owner's and the owner's default privileges grant it to the other two.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import psycopg
 from psycopg import sql
 
 from dal.arguments import checked
-from dal.config import PROJECT_ROOT, describe
+from dal.config import PROJECT_ROOT, Roles, describe
 from dal.db import connect
 from dal.errors import DalError, MigrationError, translate
 
@@ -84,7 +88,7 @@ def _read_migrations(directory: Path) -> Any:
 CLIENT_CHECK_MS = 1000
 
 
-def _backend(conninfo: str, lock_timeout_ms: int, server_version: int) -> Any:
+def _backend(conninfo: str, lock_timeout_ms: int, server_version: int, roles: Roles) -> Any:
     """A yoyo backend whose connections come from our conninfo (sockets, sslmode...)."""
     from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
     from yoyo.connections import parse_uri
@@ -92,6 +96,8 @@ def _backend(conninfo: str, lock_timeout_ms: int, server_version: int) -> Any:
     parts = psycopg.conninfo.conninfo_to_dict(conninfo)
     options = f"{parts.get('options') or ''} -c lock_timeout={lock_timeout_ms} "
     options += "-c statement_timeout=0"
+    options += f" -c dal.owner_role={roles.owner} -c dal.app_role={roles.app}"
+    options += f" -c dal.readonly_role={roles.readonly}"
     if server_version >= 140000:
         options += f" -c client_connection_check_interval={CLIENT_CHECK_MS}"
 
@@ -120,7 +126,7 @@ def _bookkeeping_errors() -> Iterator[None]:
 
 
 @contextmanager
-def _session(conninfo: str, lock_timeout_ms: int) -> Iterator[Any]:
+def _session(conninfo: str, lock_timeout_ms: int, roles: Roles) -> Iterator[Any]:
     """Hold the migration advisory lock and a yoyo backend for the block."""
     with _bookkeeping_errors(), connect(conninfo, autocommit=True) as guard:
         got = guard.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY]).fetchone()
@@ -129,13 +135,41 @@ def _session(conninfo: str, lock_timeout_ms: int) -> Iterator[Any]:
                 f"another `dal migrate` or `dal rollback` is running on {describe(conninfo)}; "
                 "wait for it to finish, then run this again"
             )
-        backend = _backend(conninfo, lock_timeout_ms, guard.info.server_version)
+        _owner_ready(guard, roles.owner)  # before yoyo, whose first steps would fail obscurely
+        backend = _backend(conninfo, lock_timeout_ms, guard.info.server_version, roles)
         try:
             _ensure_checksum_table(backend.connection)
             yield backend
         finally:
             backend.connection.close()
             guard.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+
+
+def _owner_ready(conn: psycopg.Connection[Any], owner: str) -> bool:
+    """Whether migration 0038 has given this database to the owner role (which then owns
+    the migration bookkeeping; roles are the cluster's, so the role alone may exist).
+
+    A session that is neither the owner nor a member of it (nor a superuser) would
+    create objects the owner's default privileges do not cover: refused."""
+    row = conn.execute(
+        "SELECT pg_has_role(session_user, r.oid, 'MEMBER') FROM pg_roles r"
+        " JOIN pg_class c ON c.relowner = r.oid"
+        " WHERE r.rolname = %s AND c.oid = to_regclass(%s)",
+        [owner, MIGRATION_TABLE],
+    ).fetchone()
+    if row is not None and not row[0]:
+        raise MigrationError(
+            f"migrations must run as the owner role {owner!r} or a member of it, not as "
+            f"{conn.info.user!r}: the objects they create would not be granted to the "
+            "application (connect as the owner: MIGRATIONS_DATABASE_URL)"
+        )
+    return row is not None
+
+
+def _become_owner(conn: psycopg.Connection[Any], owner: str) -> None:
+    """Take the owner role for the next migration, once there is one (`_owner_ready`)."""
+    if _owner_ready(conn, owner):
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner)))
 
 
 def _ensure_checksum_table(conn: psycopg.Connection[Any]) -> None:
@@ -230,10 +264,12 @@ def migrate(
     lock_timeout_ms: int = 5000,
     dry_run: bool = False,
     echo: Printer | None = None,
+    roles: Roles | None = None,
 ) -> list[str]:
     """Apply every pending migration in order; return their ids.
 
-    With `dry_run`, print the SQL that would run and change nothing.
+    With `dry_run`, print the SQL that would run and change nothing. `roles` names the
+    roles migration 0038 creates and grants to.
     """
     say = echo or (lambda _line: None)
     migrations = _read_migrations(directory or default_directory())
@@ -243,12 +279,13 @@ def migrate(
         for m in pending:
             say(render(Path(m.path)))
         return [m.id for m in pending]
-    with _session(conninfo, lock_timeout_ms) as backend:
+    with _session(conninfo, lock_timeout_ms, roles or Roles()) as backend:
         _check(migrations, _applied(backend.connection))
         _record(backend.connection, migrations)
         pending = backend.to_apply(migrations)
         for m in pending:
             say(f"applying {m.id}")
+            _become_owner(backend.connection, (roles or Roles()).owner)
             _run_step(backend.apply_one, m)
             backend.connection.execute(_RECORD, [m.id, checksum(Path(m.path))])
         return [m.id for m in pending]
@@ -263,8 +300,12 @@ def rollback(
     lock_timeout_ms: int = 5000,
     dry_run: bool = False,
     echo: Printer | None = None,
+    roles: Roles | None = None,
 ) -> list[str]:
-    """Roll back the last `count` applied migrations, newest first; return their ids."""
+    """Roll back the last `count` applied migrations, newest first; return their ids.
+
+    They run as the role connected, which must be able to undo them (the owner, or a
+    superuser: the rollback of 0038 gives the owner's objects back to that role)."""
     if count < 1:
         raise MigrationError("count must be at least 1")
     say = echo or (lambda _line: None)
@@ -276,7 +317,7 @@ def rollback(
         for m in chosen:
             say(render(Path(m.path).with_suffix(".rollback.sql")))
         return [m.id for m in chosen]
-    with _session(conninfo, lock_timeout_ms) as backend:
+    with _session(conninfo, lock_timeout_ms, roles or Roles()) as backend:
         _check(migrations, _applied(backend.connection))
         chosen = list(backend.to_rollback(migrations))[:count]
         for m in chosen:

@@ -92,8 +92,15 @@ def ensure_database(admin_conninfo: str, name: str) -> str:
 
 
 @checked
-def resolve_conninfo(settings: Settings, *, keep_running: bool = False) -> str:
-    """The connection string to use: DATABASE_URL, or the embedded server's app database."""
+def resolve_conninfo(
+    settings: Settings, *, keep_running: bool = False, migrations: bool = False
+) -> str:
+    """The connection string to use: DATABASE_URL, or the embedded server's app database.
+
+    With `migrations`, the one for changing the schema and other owner's work (migrating,
+    seeding, schema dumps): MIGRATIONS_DATABASE_URL, falling back to the above."""
+    if migrations and settings.migrations_url is not None:
+        return settings.migrations_url
     if settings.database_url is not None:
         return settings.database_url
     admin = start_embedded(settings.data_dir, keep_running=keep_running)

@@ -71,8 +71,9 @@ $$;
 COMMENT ON FUNCTION public.events_keep_status_final() IS 'BEFORE UPDATE trigger on events: only a scheduled event changes status.';
 
 CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET lock_timeout TO '2s'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     lower_bound timestamptz := date_trunc('month', month)::timestamp AT TIME ZONE 'UTC';
@@ -106,7 +107,8 @@ $$;
 COMMENT ON FUNCTION public.moods_create_partition(month date) IS 'Create the moods partition for the month of the given date (moving its rows out of moods_default); returns its name, or NULL when it already exists. Waits at most 2 s for a lock.';
 
 CREATE FUNCTION public.moods_ensure_partitions(from_month date, months_ahead integer) RETURNS SETOF text
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     created text;
