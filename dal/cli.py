@@ -7,6 +7,8 @@ and exit status 1 (2 for usage errors, from argparse).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
 import sys
@@ -155,8 +157,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 conn, args.path, tag=args.tag, strict=args.strict, **options
             )
     if args.json:
-        import json
-
         print(json.dumps([result.as_dict() for result in results], indent=2, ensure_ascii=False))
         return 0
     for result in results:
@@ -172,8 +172,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write a project's tasks as Task Master JSON (dal.importers.export_taskmaster)."""
-    import json
-
     from dal import importers
 
     with connect(_conninfo(settings), autocommit=True) as conn:
@@ -238,18 +236,28 @@ def _project_options(command: argparse.ArgumentParser) -> None:
 
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
-    return _print_health(_conninfo(settings), settings)
+    conninfo = _conninfo(settings)
+    if args.ping:
+        with connect(conninfo, autocommit=True) as conn:
+            answer = health.ping(conn)
+        if args.json:
+            print(json.dumps(dataclasses.asdict(answer)))
+        else:
+            print(f"ok: {answer.latency_ms:.2f} ms, PostgreSQL {answer.server_version}")
+        return 0
+    return _print_health(conninfo, settings, as_json=args.json)
 
 
-def _print_health(conninfo: str, settings: Settings) -> int:
-    small = Settings(**{**settings.__dict__, "pool_size": 1, "max_overflow": 1})
+def _print_health(conninfo: str, settings: Settings, *, as_json: bool = False) -> int:
+    """Print the report; exit status 1 when it is unhealthy."""
+    small = dataclasses.replace(settings, pool_size=1, max_overflow=1)
     pool = open_pool(conninfo, small, name="dal-health")
     try:
         report = health.check(pool, conninfo)
     finally:
         pool.close()
-    print("\n".join(report.lines()))
-    return 0
+    print(json.dumps(report.as_dict(), indent=2) if as_json else "\n".join(report.lines()))
+    return 0 if report.healthy else 1
 
 
 def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
@@ -341,7 +349,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="data set: ci (a tenth of large, the default) or large",
     )
     _add_import_commands(sub)
-    add("health", cmd_health, "connectivity, latency, version, migration head, row counts")
+    health_cmd = add(
+        "health",
+        cmd_health,
+        "latency, version, migrations against the code, pool, long queries, lock waits",
+    )
+    health_cmd.add_argument(
+        "--ping", action="store_true", help="one round trip only: for liveness/readiness probes"
+    )
+    health_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     server_cmd = add("server", cmd_server, "start, stop or inspect the embedded PostgreSQL")
     server_cmd.add_argument("action", choices=["start", "stop", "status"])
     return parser
