@@ -9,6 +9,7 @@ Typical use::
     alice = users.create(pool, email="alice@example.com", username="alice", password="...")
 """
 
+from dal.acting import acting_as, acting_user
 from dal.config import Settings
 from dal.db import Db, commit_outcome, open_connection, open_pool, retry, snapshot, transaction
 from dal.errors import (
@@ -50,6 +51,8 @@ __all__ = [
     "Settings",
     "StillReferenced",
     "Unavailable",
+    "acting_as",
+    "acting_user",
     "commit_outcome",
     "open_connection",
     "open_pool",

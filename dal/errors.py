@@ -65,6 +65,14 @@ class PermissionDenied(DalError):
     application role may not change the schema, the read-only role may not write."""
 
 
+def not_allowed(what: str, *, table: str) -> PermissionDenied:
+    """A write that matched nothing though the row is there to be read: row-level
+    security lets the acting user see it but not change it."""
+    return PermissionDenied(
+        f"the acting user may see {what} but not change it", table=table, sqlstate="42501"
+    )
+
+
 class Unavailable(DalError):
     """The database could not be reached: pool timeout, refused or lost connection."""
 

@@ -88,8 +88,15 @@ def _read_migrations(directory: Path) -> Any:
 CLIENT_CHECK_MS = 1000
 
 
-def _backend(conninfo: str, lock_timeout_ms: int, server_version: int, roles: Roles) -> Any:
-    """A yoyo backend whose connections come from our conninfo (sockets, sslmode...)."""
+def _backend(
+    conninfo: str, lock_timeout_ms: int, server_version: int, roles: Roles, *, as_owner: bool
+) -> Any:
+    """A yoyo backend whose connections come from our conninfo (sockets, sslmode...).
+
+    yoyo runs each migration on a connection of its own (`copy`). With `as_owner`, each
+    connection made once the owner role has this database takes that role (`_owner_ready`),
+    so the objects a migration creates are the owner's. A rollback runs as the role
+    connected: the rollback of 0038 gives the owner's objects back to it."""
     from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
     from yoyo.connections import parse_uri
 
@@ -103,7 +110,10 @@ def _backend(conninfo: str, lock_timeout_ms: int, server_version: int, roles: Ro
 
     class Backend(PostgresqlPsycopgBackend):  # type: ignore[misc]
         def connect(self, dburi: Any) -> psycopg.Connection[Any]:
-            return connect(conninfo, autocommit=True, options=options.strip())
+            conn = connect(conninfo, autocommit=True, options=options.strip())
+            if as_owner and _owner_ready(conn, roles.owner):
+                conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(roles.owner)))
+            return conn
 
         def copy(self) -> Backend:
             return Backend(self.uri, self.migration_table)
@@ -126,7 +136,9 @@ def _bookkeeping_errors() -> Iterator[None]:
 
 
 @contextmanager
-def _session(conninfo: str, lock_timeout_ms: int, roles: Roles) -> Iterator[Any]:
+def _session(
+    conninfo: str, lock_timeout_ms: int, roles: Roles, *, as_owner: bool = False
+) -> Iterator[Any]:
     """Hold the migration advisory lock and a yoyo backend for the block."""
     with _bookkeeping_errors(), connect(conninfo, autocommit=True) as guard:
         got = guard.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY]).fetchone()
@@ -136,7 +148,9 @@ def _session(conninfo: str, lock_timeout_ms: int, roles: Roles) -> Iterator[Any]
                 "wait for it to finish, then run this again"
             )
         _owner_ready(guard, roles.owner)  # before yoyo, whose first steps would fail obscurely
-        backend = _backend(conninfo, lock_timeout_ms, guard.info.server_version, roles)
+        backend = _backend(
+            conninfo, lock_timeout_ms, guard.info.server_version, roles, as_owner=as_owner
+        )
         try:
             _ensure_checksum_table(backend.connection)
             yield backend
@@ -164,12 +178,6 @@ def _owner_ready(conn: psycopg.Connection[Any], owner: str) -> bool:
             "application (connect as the owner: MIGRATIONS_DATABASE_URL)"
         )
     return row is not None
-
-
-def _become_owner(conn: psycopg.Connection[Any], owner: str) -> None:
-    """Take the owner role for the next migration, once there is one (`_owner_ready`)."""
-    if _owner_ready(conn, owner):
-        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner)))
 
 
 def _ensure_checksum_table(conn: psycopg.Connection[Any]) -> None:
@@ -279,13 +287,12 @@ def migrate(
         for m in pending:
             say(render(Path(m.path)))
         return [m.id for m in pending]
-    with _session(conninfo, lock_timeout_ms, roles or Roles()) as backend:
+    with _session(conninfo, lock_timeout_ms, roles or Roles(), as_owner=True) as backend:
         _check(migrations, _applied(backend.connection))
         _record(backend.connection, migrations)
         pending = backend.to_apply(migrations)
         for m in pending:
             say(f"applying {m.id}")
-            _become_owner(backend.connection, (roles or Roles()).owner)
             _run_step(backend.apply_one, m)
             backend.connection.execute(_RECORD, [m.id, checksum(Path(m.path))])
         return [m.id for m in pending]

@@ -19,7 +19,7 @@ from dal import queries
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.arguments import checked
 from dal.db import Db, transaction
-from dal.errors import InvalidData, NotFound
+from dal.errors import InvalidData, NotFound, not_allowed
 from dal.many import Many, array_literal, many, unique_ids
 from dal.rows.projects import Member, Project
 
@@ -105,14 +105,19 @@ def update(
     if not any_given(fields):
         return get(db, project_id)
     params: dict[str, Any] = {"id": project_id} | update_params(fields)
-    return _found(queries.fetch_one(db, "projects.update", params, Project), project_id)
+    changed = queries.fetch_one(db, "projects.update", params, Project)
+    if changed is None:
+        get(db, project_id)  # NotFound when it is not there to see
+        raise not_allowed(f"project {project_id}", table="projects")
+    return changed
 
 
 @checked
 def delete(db: Db, project_id: UUID) -> None:
     """Delete the project with its members, tasks, dependencies and sync history."""
     if queries.execute(db, "projects.delete", {"id": project_id}) == 0:
-        raise NotFound(f"no project with id {project_id}", table="projects")
+        get(db, project_id)  # NotFound when it is not there to see
+        raise not_allowed(f"project {project_id}", table="projects")
 
 
 @checked
@@ -179,8 +184,10 @@ def change_member_role(
         member = queries.fetch_one(conn, "projects.set_member_role", params, Member)
         if member is not None:
             return member
-        get_member(conn, project_id, user_id)  # NotFound when not a member
-    raise InvalidData("the project owner's role cannot be changed", column="role")
+        current = get_member(conn, project_id, user_id)  # NotFound when not a member
+    if current.role == "owner":
+        raise InvalidData("the project owner's role cannot be changed", column="role")
+    raise not_allowed(f"the membership of {user_id}", table="project_members")
 
 
 @checked
@@ -201,8 +208,10 @@ def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
     params = {"project_id": project_id, "user_id": user_id}
     with transaction(db) as conn:
         if queries.execute(conn, "projects.remove_member", params) == 0:
-            get_member(conn, project_id, user_id)  # NotFound when not a member at all
-            raise InvalidData("the project owner cannot be removed", column="role")
+            current = get_member(conn, project_id, user_id)  # NotFound: not a member
+            if current.role == "owner":
+                raise InvalidData("the project owner cannot be removed", column="role")
+            raise not_allowed(f"the membership of {user_id}", table="project_members")
 
 
 @checked

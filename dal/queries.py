@@ -51,14 +51,17 @@ Written once: the sync module `dal/queries.py` is generated from the async sourc
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, TypeVar
+from uuid import UUID
 
 import psycopg
 from psycopg import RawCursor
 
 from dal import observe
+from dal.acting import acting_user
 from dal.db import DalConnection, Db, borrow, connection, hand_back, saw_read_only
 from dal.errors import DalError, ReadOnlyServer, not_text, translate
 from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
@@ -105,7 +108,11 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
             cursor = spares.pop(key, None) if spares is not None else None
             if cursor is None:
                 cursor = _cursor(db, query, row)
-            _execute(cursor, query, params)
+            acting = acting_user()
+            if acting is None:
+                _execute(cursor, query, params)
+            else:
+                _as_acting(db, acting, cursor, query, params)
             if want == _ONE:
                 found: Any = cursor.fetchone()
                 rows = 0 if found is None else 1
@@ -126,6 +133,23 @@ def _cursor(conn: psycopg.Connection[Any], query: Query, row: type[Any] | None) 
     """A new cursor of the connection's factory, building `row` from `query`'s rows."""
     rows_as: Any = row_factory(query.name, row)  # one factory serves either flavour
     return conn.cursor(row_factory=rows_as)
+
+
+_SET_ACTING = "transactions.set_acting_user"
+
+
+def _as_acting(
+    conn: psycopg.Connection[Any], acting: UUID, cursor: Any, query: Query, params: Params
+) -> None:
+    """Send the acting user's ``set_config(..., true)`` and `query` in one round trip.
+
+    Pipelined, the two share one transaction even in autocommit: a transaction of the
+    extended protocol lasts until its Sync, which the pipeline sends only at its end.
+    In the caller's transaction they are two statements of it."""
+    setter = get(_SET_ACTING)
+    with conn.pipeline():
+        _execute(_cursor(conn, setter, None), setter, {"user_id": str(acting)})
+        _execute(cursor, query, params)
 
 
 def _execute(cursor: Any, query: Query, params: Params) -> None:
@@ -249,6 +273,10 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
 def _batch(conn: psycopg.Connection[Any], queries: list[Query], calls: Sequence[Call]) -> list[Any]:
     cursors = []
     with conn.pipeline(), conn.transaction():  # (inside the caller's: a savepoint)
+        acting = acting_user()
+        if acting is not None:
+            setter = get(_SET_ACTING)
+            _execute(_cursor(conn, setter, None), setter, {"user_id": str(acting)})
         for query, call in zip(queries, calls, strict=True):
             cursor = _cursor(conn, query, call.row)
             _execute(cursor, query, call.params)
@@ -276,7 +304,7 @@ def _batch_refused(
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
     query = get(name)
-    with connection(db) as conn:
+    with connection(db) as conn, _streaming_as_acting(conn):
         started = perf_counter()
         rows = 0
         with observe.span(query, conn) as span:
@@ -291,3 +319,17 @@ def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
             except (psycopg.Error, UnicodeEncodeError) as exc:
                 raise _refused(query, params, exc, conn) from exc
             observe.finished(query, conn, perf_counter() - started, rows, span)
+
+
+@contextmanager
+def _streaming_as_acting(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """The acting user's setting around a stream, which cannot be pipelined: in a
+    transaction of the stream's own (a savepoint inside the caller's)."""
+    acting = acting_user()
+    if acting is None:
+        yield
+        return
+    setter = get(_SET_ACTING)
+    with conn.transaction():
+        _execute(_cursor(conn, setter, None), setter, {"user_id": str(acting)})
+        yield

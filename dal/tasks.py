@@ -41,7 +41,7 @@ from dal._task_list import (
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.arguments import checked, instant
 from dal.db import Db, snapshot, transaction
-from dal.errors import ConcurrentUpdate, InvalidData, NotFound
+from dal.errors import ConcurrentUpdate, InvalidData, NotFound, not_allowed
 from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_cursor, encode_cursor
 from dal.rows.tasks import Task, TaskNode
@@ -181,8 +181,11 @@ def update(
             if task is not None:
                 return task
         current = get(conn, task_id)  # NotFound if it does not exist
-    if not any_given(fields) and expected_version in (None, current.version):
-        return current  # nothing to set: the task as it is
+    if expected_version in (None, current.version):
+        if not any_given(fields):
+            return current  # nothing to set: the task as it is
+        # Visible, the version matching: the update was refused by row-level security.
+        raise not_allowed(f"task {task_id}", table="tasks")
     raise ConcurrentUpdate(
         f"task {task_id} was changed concurrently: version is {current.version}, "
         f"expected {expected_version}",
@@ -193,9 +196,12 @@ def update(
 
 @checked
 def delete(db: Db, task_id: UUID) -> None:
-    """Delete the task with its subtasks and dependency edges."""
+    """Delete the task with its subtasks and dependency edges. NotFound if there is no
+    such task (or the acting user may not see it), PermissionDenied if they may see it
+    but not change it."""
     if queries.execute(db, "tasks.delete", {"id": task_id}) == 0:
-        raise NotFound(f"no task with id {task_id}", table="tasks")
+        get(db, task_id)  # NotFound when it is not there to see
+        raise not_allowed(f"task {task_id}", table="tasks")
 
 
 @checked

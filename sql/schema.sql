@@ -13,6 +13,49 @@ $$;
 
 COMMENT ON FUNCTION public.bump_version() IS 'BEFORE UPDATE trigger: increments version, the optimistic-concurrency token.';
 
+CREATE FUNCTION public.dal_acting_user() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT nullif(current_setting('dal.user_id', true), '')::uuid $$;
+
+COMMENT ON FUNCTION public.dal_acting_user() IS 'The acting user of the transaction (dal.user_id), or NULL: after a transaction that set it, current_setting returns an empty string rather than NULL.';
+
+CREATE FUNCTION public.dal_keep_partition_private(part regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    grantee text;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole::text
+          FROM pg_class c, aclexplode(c.relacl) AS a
+         WHERE c.oid = part AND a.grantee NOT IN (0, c.relowner)
+    LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM %I', part, grantee);
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION public.dal_keep_partition_private(part regclass) IS 'Revoke every grant on a partition but its owner''s: other roles reach its rows only through the parent, whose row-level security a direct read would skip.';
+
+CREATE FUNCTION public.dal_projects(level text) RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(DISTINCT id), '{}')
+      FROM (SELECT p.id
+              FROM projects p
+             WHERE p.owner_id = dal_acting_user()
+            UNION ALL
+            SELECT m.project_id
+              FROM project_members m
+             WHERE m.user_id = dal_acting_user()
+               AND (level = 'read'
+                    OR m.access_level = 'admin'
+                    OR (level = 'write' AND m.access_level = 'write'))) AS mine
+$$;
+
+COMMENT ON FUNCTION public.dal_projects(level text) IS 'The projects the acting user may act on at this level (read, write or admin): owned ones, and memberships whose access_level reaches it. It tells a caller only its own.';
+
 CREATE FUNCTION public.event_rsvps_count_going() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -72,8 +115,8 @@ COMMENT ON FUNCTION public.events_keep_status_final() IS 'BEFORE UPDATE trigger 
 
 CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
-    SET lock_timeout TO '2s'
     SET search_path TO 'public', 'pg_temp'
+    SET lock_timeout TO '2s'
     AS $$
 DECLARE
     lower_bound timestamptz := date_trunc('month', month)::timestamp AT TIME ZONE 'UTC';
@@ -86,6 +129,7 @@ BEGIN
         RETURN NULL;
     END IF;
     EXECUTE format('CREATE TABLE %I (LIKE moods INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+    PERFORM dal_keep_partition_private(format('%I', part)::regclass);
     -- Rows of this month that landed in the default partition move here first.
     EXECUTE format(
         'WITH moved AS (DELETE FROM moods_default WHERE recorded_at >= %L AND recorded_at < %L '
@@ -131,7 +175,8 @@ $$;
 COMMENT ON FUNCTION public.moods_ensure_partitions(from_month date, months_ahead integer) IS 'Create the monthly moods partitions from from_month through months_ahead months later; returns the names created.';
 
 CREATE FUNCTION public.recommendations_check_mood() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
     IF NEW.mood_id IS NULL OR NEW.mood_recorded_at IS NULL THEN
@@ -282,7 +327,8 @@ $$;
 COMMENT ON FUNCTION public.surveys_keep_status_moves() IS 'BEFORE UPDATE trigger on surveys: draft to published or cancelled, published to cancelled.';
 
 CREATE FUNCTION public.task_dependencies_set_project_id() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
     NEW.project_id := (SELECT project_id FROM tasks WHERE id = NEW.task_id);
@@ -293,7 +339,8 @@ $$;
 COMMENT ON FUNCTION public.task_dependencies_set_project_id() IS 'BEFORE INSERT/UPDATE trigger: copies the dependent task''s project for the same-project foreign keys.';
 
 CREATE FUNCTION public.tasks_check_children_scope() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
     IF EXISTS (
@@ -313,7 +360,8 @@ $$;
 COMMENT ON FUNCTION public.tasks_check_children_scope() IS 'AFTER trigger on tasks: moving a parent must not strand its subtasks (tasks_parent_same_scope).';
 
 CREATE FUNCTION public.tasks_check_parent_scope() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     parent_project uuid;
@@ -357,6 +405,8 @@ CREATE TABLE public.categories (
     CONSTRAINT categories_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT categories_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
 );
+
+ALTER TABLE ONLY public.categories FORCE ROW LEVEL SECURITY;
 
 COMMENT ON COLUMN public.categories.colour IS 'Display colour as #rrggbb.';
 
@@ -428,6 +478,8 @@ CREATE TABLE public.feedback (
     CONSTRAINT feedback_rating_range CHECK (((rating >= 1) AND (rating <= 5)))
 );
 
+ALTER TABLE ONLY public.feedback FORCE ROW LEVEL SECURITY;
+
 ALTER TABLE public.feedback ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.feedback_id_seq
     START WITH 1
@@ -450,6 +502,8 @@ CREATE TABLE public.moods (
     CONSTRAINT moods_notes_length CHECK (((char_length(notes) >= 1) AND (char_length(notes) <= 2000)))
 )
 PARTITION BY RANGE (recorded_at);
+
+ALTER TABLE ONLY public.moods FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE public.moods IS 'Mood entries, partitioned by month of recorded_at (UTC); see moods_ensure_partitions().';
 
@@ -486,6 +540,8 @@ CREATE TABLE public.project_members (
     CONSTRAINT project_members_role_valid CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text, 'viewer'::text])))
 );
 
+ALTER TABLE ONLY public.project_members FORCE ROW LEVEL SECURITY;
+
 COMMENT ON COLUMN public.project_members.role IS 'What the person is in the project: owner/admin/member/viewer.';
 
 COMMENT ON COLUMN public.project_members.access_level IS 'What the person may do: read/write/admin.';
@@ -501,6 +557,8 @@ CREATE TABLE public.projects (
     CONSTRAINT projects_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT projects_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
 );
+
+ALTER TABLE ONLY public.projects FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE public.projects IS 'A body of work (usually one git repository) that tasks can belong to.';
 
@@ -523,6 +581,8 @@ CREATE TABLE public.recommendations (
     CONSTRAINT recommendations_mood_ref_complete CHECK (((mood_id IS NULL) = (mood_recorded_at IS NULL))),
     CONSTRAINT recommendations_relevance_score_range CHECK (((relevance_score >= (0)::double precision) AND (relevance_score <= (1)::double precision)))
 );
+
+ALTER TABLE ONLY public.recommendations FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE public.recommendations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.recommendations_id_seq
@@ -642,6 +702,8 @@ CREATE TABLE public.sync_history (
     CONSTRAINT sync_history_status_valid CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'succeeded'::text, 'failed'::text])))
 );
 
+ALTER TABLE ONLY public.sync_history FORCE ROW LEVEL SECURITY;
+
 ALTER TABLE public.sync_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.sync_history_id_seq
     START WITH 1
@@ -660,6 +722,8 @@ CREATE TABLE public.task_dependencies (
     CONSTRAINT task_dependencies_project_required CHECK ((project_id IS NOT NULL))
 );
 
+ALTER TABLE ONLY public.task_dependencies FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.task_pending_dependencies (
     task_id uuid NOT NULL,
     project_id uuid NOT NULL,
@@ -667,6 +731,8 @@ CREATE TABLE public.task_pending_dependencies (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT task_pending_dependencies_key_format CHECK ((depends_on_key ~ '^[^[:space:]]{1,100}$'::text))
 );
+
+ALTER TABLE ONLY public.task_pending_dependencies FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE public.task_pending_dependencies IS 'Dependencies named by an import on task keys the project does not have yet.';
 
@@ -705,6 +771,8 @@ END) STORED NOT NULL,
     CONSTRAINT tasks_version_positive CHECK ((version > 0))
 );
 
+ALTER TABLE ONLY public.tasks FORCE ROW LEVEL SECURITY;
+
 COMMENT ON TABLE public.tasks IS 'Work items of a user, optionally in a project, nested as subtasks.';
 
 COMMENT ON COLUMN public.tasks.key IS 'Project-scoped id such as 12 or 12.3 (Task Master ids); NULL outside projects.';
@@ -718,6 +786,8 @@ CREATE TABLE public.user_settings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT user_settings_key_format CHECK (((key ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'::text) AND (char_length(key) <= 200)))
 );
+
+ALTER TABLE ONLY public.user_settings FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.users (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -1055,3 +1125,110 @@ ALTER TABLE ONLY public.tasks
 
 ALTER TABLE ONLY public.user_settings
     ADD CONSTRAINT user_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE public.categories ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY categories_own ON public.categories USING ((owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK ((owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY categories_owner_all ON public.categories TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY categories_readonly_all ON public.categories FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.feedback ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY feedback_own ON public.feedback USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY feedback_owner_all ON public.feedback TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY feedback_readonly_all ON public.feedback FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.moods ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY moods_own ON public.moods USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY moods_owner_all ON public.moods TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY moods_readonly_all ON public.moods FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.project_members ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY project_members_manage ON public.project_members USING ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY project_members_owner_all ON public.project_members TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY project_members_read ON public.project_members FOR SELECT USING ((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY project_members_readonly_all ON public.project_members FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY projects_change ON public.projects FOR UPDATE USING ((id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[]))) WITH CHECK ((id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY projects_create ON public.projects FOR INSERT WITH CHECK ((owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY projects_delete ON public.projects FOR DELETE USING ((id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY projects_owner_all ON public.projects TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY projects_read ON public.projects FOR SELECT USING (((owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) OR (id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[]))));
+
+CREATE POLICY projects_readonly_all ON public.projects FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.recommendations ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY recommendations_own ON public.recommendations USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY recommendations_owner_all ON public.recommendations TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY recommendations_readonly_all ON public.recommendations FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.sync_history ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY sync_history_owner_all ON public.sync_history TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY sync_history_read ON public.sync_history FOR SELECT USING ((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY sync_history_readonly_all ON public.sync_history FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY sync_history_write ON public.sync_history USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+
+ALTER TABLE public.task_dependencies ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY task_dependencies_owner_all ON public.task_dependencies TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY task_dependencies_read ON public.task_dependencies FOR SELECT USING (((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])) OR ((project_id IS NULL) AND (task_id IN ( SELECT tasks.id
+   FROM public.tasks)))));
+
+CREATE POLICY task_dependencies_readonly_all ON public.task_dependencies FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY task_dependencies_write ON public.task_dependencies USING (((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])) OR ((project_id IS NULL) AND (task_id IN ( SELECT tasks.id
+   FROM public.tasks))))) WITH CHECK (((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])) OR ((project_id IS NULL) AND (task_id IN ( SELECT tasks.id
+   FROM public.tasks)))));
+
+ALTER TABLE public.task_pending_dependencies ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY task_pending_dependencies_owner_all ON public.task_pending_dependencies TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY task_pending_dependencies_read ON public.task_pending_dependencies FOR SELECT USING ((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY task_pending_dependencies_readonly_all ON public.task_pending_dependencies FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY task_pending_dependencies_write ON public.task_pending_dependencies USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+
+ALTER TABLE public.tasks ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tasks_owner_all ON public.tasks TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY tasks_read ON public.tasks FOR SELECT USING ((((project_id IS NULL) AND (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) OR (project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[]))));
+
+CREATE POLICY tasks_readonly_all ON public.tasks FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY tasks_write ON public.tasks USING ((((project_id IS NULL) AND (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) OR (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])))) WITH CHECK ((((project_id IS NULL) AND (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) OR (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))));
+
+ALTER TABLE public.user_settings ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY user_settings_own ON public.user_settings USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY user_settings_owner_all ON public.user_settings TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY user_settings_readonly_all ON public.user_settings FOR SELECT TO dal_readonly USING (true);

@@ -7,3 +7,7 @@ SELECT pg_current_xact_id_if_assigned()::text
 -- name: status
 -- What became of a transaction whose COMMIT went unanswered: committed, aborted or in progress.
 SELECT pg_xact_status(%(xid)s::xid8)
+
+-- name: set_acting_user
+-- The acting user for row-level security, for the rest of this transaction only (is_local).
+SELECT set_config('dal.user_id', %(user_id)s, true)

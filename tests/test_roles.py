@@ -102,34 +102,36 @@ def test_the_application_role_runs_every_area(app_pool: dal.db.Pool) -> None:
     soon = datetime.now(UTC) + timedelta(days=1)
     alice = users.create(app_pool, email="alice@example.com", username="alice")
     bob = users.create(app_pool, email="bob@example.com", username="bob")
-    project = projects.create(app_pool, owner_id=alice.id, name="Roles")
-    projects.add_member(app_pool, project.id, bob.id)
-    first = tasks.create(app_pool, owner_id=alice.id, title="first", project_id=project.id)
-    second = tasks.create(app_pool, owner_id=alice.id, title="second", project_id=project.id)
-    dependencies.add(app_pool, second.id, first.id)
-    tasks.update(app_pool, first.id, status="done")
-    categories.create(app_pool, owner_id=alice.id, name="home")
-    run = sync_history.start(app_pool, project.id, "a" * 40)
-    sync_history.finish(app_pool, run.id)
-    srv = servers.create(app_pool, snowflake_id=4242, name="Guild", owner_id=alice.id)
-    servers.add_member(app_pool, srv.id, bob.id)
-    show = events.create(app_pool, server_id=srv.id, creator_id=alice.id, title="Meet",
-                         starts_at=soon, ends_at=soon + timedelta(hours=1), capacity=2)  # fmt: skip
-    events.rsvp(app_pool, show.id, bob.id, "going")
-    surveys.create(app_pool, server_id=srv.id, title="How was it?", opens_at=soon,
-                   closes_at=soon + timedelta(days=1), creator_id=alice.id)  # fmt: skip
-    # A partition made at run time (the owner's function) is the application's to use.
-    far = date(2031, 1, 1)
-    assert moods.ensure_partitions(app_pool, months_ahead=0, start=far) == ["moods_y2031m01"]
-    mood = moods.record(app_pool, alice.id, mood="calm", intensity=3,
-                        recorded_at=datetime(2031, 1, 5, tzinfo=UTC))  # fmt: skip
-    recommendations.create(app_pool, alice.id, kind="activity", content="walk",
-                           relevance_score=0.5, mood=(mood.id, mood.recorded_at))  # fmt: skip
-    config_store.set(app_pool, "roles.ok", True)
-    config_store.set_user_setting(app_pool, alice.id, "theme", "dark")
-    tasks.delete(app_pool, second.id)
-    assert events.get(app_pool, show.id).going_count == 1
-    assert config_store.get(app_pool, "roles.ok") is True
+    with dal.acting_as(alice.id):  # row-level security: alice's rows, as alice
+        project = projects.create(app_pool, owner_id=alice.id, name="Roles")
+        projects.add_member(app_pool, project.id, bob.id)
+        first = tasks.create(app_pool, owner_id=alice.id, title="first", project_id=project.id)
+        second = tasks.create(app_pool, owner_id=alice.id, title="second", project_id=project.id)
+        dependencies.add(app_pool, second.id, first.id)
+        tasks.update(app_pool, first.id, status="done")
+        categories.create(app_pool, owner_id=alice.id, name="home")
+        run = sync_history.start(app_pool, project.id, "a" * 40)
+        sync_history.finish(app_pool, run.id)
+        srv = servers.create(app_pool, snowflake_id=4242, name="Guild", owner_id=alice.id)
+        servers.add_member(app_pool, srv.id, bob.id)
+        later = soon + timedelta(hours=1)
+        show = events.create(app_pool, server_id=srv.id, creator_id=alice.id, title="Meet",
+                             starts_at=soon, ends_at=later, capacity=2)  # fmt: skip
+        events.rsvp(app_pool, show.id, bob.id, "going")
+        surveys.create(app_pool, server_id=srv.id, title="How was it?", opens_at=soon,
+                       closes_at=soon + timedelta(days=1), creator_id=alice.id)  # fmt: skip
+        # A partition made at run time (the owner's function) takes moods through moods.
+        far = date(2031, 1, 1)
+        assert moods.ensure_partitions(app_pool, months_ahead=0, start=far) == ["moods_y2031m01"]
+        mood = moods.record(app_pool, alice.id, mood="calm", intensity=3,
+                            recorded_at=datetime(2031, 1, 5, tzinfo=UTC))  # fmt: skip
+        recommendations.create(app_pool, alice.id, kind="activity", content="walk",
+                               relevance_score=0.5, mood=(mood.id, mood.recorded_at))  # fmt: skip
+        config_store.set(app_pool, "roles.ok", True)
+        config_store.set_user_setting(app_pool, alice.id, "theme", "dark")
+        tasks.delete(app_pool, second.id)
+        assert events.get(app_pool, show.id).going_count == 1
+        assert config_store.get(app_pool, "roles.ok") is True
 
 
 def test_a_table_a_later_migration_makes_is_granted_by_default(db_url: str) -> None:
@@ -165,7 +167,7 @@ def test_role_names_are_configurable_and_rolled_back_cleanly(
         app.execute("INSERT INTO app_config (key, value) VALUES ('x.y', '1')")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("DROP TABLE app_config")
-    migrate.rollback(url, roles=names)  # 0038: grants gone, the objects back
+    migrate.rollback(url, count=2, roles=names)  # 0039, then 0038: grants gone, objects back
     with psycopg.connect(url) as admin:
         owners = admin.execute(
             "SELECT DISTINCT relowner::regrole::text FROM pg_class"

@@ -46,6 +46,7 @@ CASES: dict[str, Case] = {
 EXEMPT: dict[str, str] = {
     "transactions.current_id": "reads no table: the open transaction's id",
     "transactions.status": "reads no table: the commit log, by transaction id",
+    "transactions.set_acting_user": "reads no table: sets a transaction-local setting",
     "config.get": TINY,
     "config.upsert": TINY,
     "config.delete": TINY,

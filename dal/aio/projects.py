@@ -16,7 +16,7 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.arguments import checked
-from dal.errors import InvalidData, NotFound
+from dal.errors import InvalidData, NotFound, not_allowed
 from dal.many import Many, array_literal, many, unique_ids
 from dal.rows.projects import Member, Project
 
@@ -102,14 +102,19 @@ async def update(
     if not any_given(fields):
         return await get(db, project_id)
     params: dict[str, Any] = {"id": project_id} | update_params(fields)
-    return _found(await queries.fetch_one(db, "projects.update", params, Project), project_id)
+    changed = await queries.fetch_one(db, "projects.update", params, Project)
+    if changed is None:
+        await get(db, project_id)  # NotFound when it is not there to see
+        raise not_allowed(f"project {project_id}", table="projects")
+    return changed
 
 
 @checked
 async def delete(db: Db, project_id: UUID) -> None:
     """Delete the project with its members, tasks, dependencies and sync history."""
     if await queries.execute(db, "projects.delete", {"id": project_id}) == 0:
-        raise NotFound(f"no project with id {project_id}", table="projects")
+        await get(db, project_id)  # NotFound when it is not there to see
+        raise not_allowed(f"project {project_id}", table="projects")
 
 
 @checked
@@ -176,8 +181,10 @@ async def change_member_role(
         member = await queries.fetch_one(conn, "projects.set_member_role", params, Member)
         if member is not None:
             return member
-        await get_member(conn, project_id, user_id)  # NotFound when not a member
-    raise InvalidData("the project owner's role cannot be changed", column="role")
+        current = await get_member(conn, project_id, user_id)  # NotFound when not a member
+    if current.role == "owner":
+        raise InvalidData("the project owner's role cannot be changed", column="role")
+    raise not_allowed(f"the membership of {user_id}", table="project_members")
 
 
 @checked
@@ -198,8 +205,10 @@ async def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
     params = {"project_id": project_id, "user_id": user_id}
     async with transaction(db) as conn:
         if await queries.execute(conn, "projects.remove_member", params) == 0:
-            await get_member(conn, project_id, user_id)  # NotFound when not a member at all
-            raise InvalidData("the project owner cannot be removed", column="role")
+            current = await get_member(conn, project_id, user_id)  # NotFound: not a member
+            if current.role == "owner":
+                raise InvalidData("the project owner cannot be removed", column="role")
+            raise not_allowed(f"the membership of {user_id}", table="project_members")
 
 
 @checked
