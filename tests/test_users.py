@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 import pytest
@@ -242,3 +242,39 @@ def test_the_async_run_goes_through_dal_aio(conn: psycopg.Connection[Any]) -> No
     if flavoured.current is not None:
         assert flavoured.current.calls == 2
         assert any(isinstance(t, psycopg.AsyncConnection) for t in flavoured.current.twins.values())
+
+
+def test_the_default_cost_is_at_least_owasps_minimum() -> None:
+    """OWASP's password storage cheat sheet: argon2id with at least 19 MiB of memory and
+    2 iterations (or more memory for fewer). The suite lowers the cost for speed
+    (fix_db); a fresh hasher has argon2-cffi's default, RFC 9106's low-memory profile."""
+    from argon2 import PasswordHasher, Type
+
+    default = PasswordHasher()
+    assert default.type is Type.ID
+    assert default.memory_cost >= 19 * 1024
+    assert default.time_cost >= 2
+
+
+def test_an_unknown_login_costs_one_argon2_verification_as_a_known_one_does(
+    conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argon2 import PasswordHasher
+
+    from dal import passwords
+
+    make(conn, password="s3cret-pass")
+    checked: list[str | bytes] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            checked.append(hash)
+            return super().verify(hash, password)
+
+    now = passwords._kdf.hasher
+    counting = Counting(time_cost=now.time_cost, memory_cost=now.memory_cost, parallelism=1)
+    monkeypatch.setattr(passwords._kdf, "hasher", counting)
+    assert users.authenticate(conn, "nobody-here", "s3cret-pass") is None
+    assert users.authenticate(conn, "user0", "wrong-pass!") is None
+    assert len(checked) == 2  # one argon2 run each: a miss is not answered faster
+    assert checked[0] == passwords._kdf.dummy_hash
