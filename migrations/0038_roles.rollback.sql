@@ -3,7 +3,6 @@
 -- caller again. The roles themselves stay: they belong to the cluster, and other
 -- databases may use them (DROP ROLE is a DBA's decision). CREATE on the schema stays
 -- revoked from PUBLIC, as PostgreSQL 15 and later have it anyway.
--- depends: 0037_task_pending_dependencies
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '60s';

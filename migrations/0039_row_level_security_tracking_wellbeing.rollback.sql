@@ -1,7 +1,6 @@
 -- Rollback of 0039_row_level_security_tracking_wellbeing: the policies and the
 -- helper functions go, row-level security is off again, the checking triggers run
 -- as their caller, and the mood partitions are granted as 0038 left them.
--- depends: 0038_roles
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '60s';

@@ -115,8 +115,8 @@ COMMENT ON FUNCTION public.events_keep_status_final() IS 'BEFORE UPDATE trigger 
 
 CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
     SET lock_timeout TO '2s'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     lower_bound timestamptz := date_trunc('month', month)::timestamp AT TIME ZONE 'UTC';
@@ -554,6 +554,7 @@ CREATE TABLE public.projects (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT projects_git_url_format CHECK (((char_length(git_url) <= 2048) AND (git_url ~ '^((https?|ssh|git)://[^[:space:]/]+/[^[:space:]]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^[:space:]]+)$'::text))),
+    CONSTRAINT projects_git_url_no_credentials CHECK (((git_url !~* '^https?://[^/]*@'::text) AND (git_url !~ '^[A-Za-z][A-Za-z0-9+.-]*://[^/@]*:[^/@]*@'::text))),
     CONSTRAINT projects_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT projects_name_not_blank CHECK ((name ~ '[^[:space:]]'::text))
 );

@@ -32,6 +32,7 @@ def test_create_makes_the_owner_a_member(conn: Conn) -> None:
         "ssh://git@host.example:2222/repo.git",
         "git://host.example/repo",
         "git@github.com:org/repo.git",
+        "https://github.com/org/repo@v2.git",  # an @ in the path is no user part
     ],
 )
 def test_git_url_accepts_usual_forms(conn: Conn, url: str) -> None:
@@ -44,6 +45,13 @@ def test_git_url_accepts_usual_forms(conn: Conn, url: str) -> None:
         ({"git_url": "ftp://host/repo"}, "projects_git_url_format"),
         ({"git_url": "not a url"}, "projects_git_url_format"),
         ({"git_url": "https://host"}, "projects_git_url_format"),
+        (
+            {"git_url": "https://user:ghp_token@github.com/o/r.git"},
+            "projects_git_url_no_credentials",
+        ),
+        ({"git_url": "https://ghp_token@github.com/o/r.git"}, "projects_git_url_no_credentials"),
+        ({"git_url": "http://u:p@host.example/r"}, "projects_git_url_no_credentials"),
+        ({"git_url": "ssh://git:secret@host.example/r.git"}, "projects_git_url_no_credentials"),
         ({"name": ""}, "projects_name_length"),
         ({"name": "x" * 201}, "projects_name_length"),
         ({"name": "   "}, "projects_name_not_blank"),
