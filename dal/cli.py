@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dal import health, migrate, schema, seed, server
+from dal import erd, health, migrate, schema, seed, server
 from dal.config import Settings, describe, parse_duration_ms
 from dal.db import connect, open_pool
 from dal.errors import DalError, MigrationError
@@ -136,6 +136,13 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
         print("the live schema differs from sql/schema.sql", file=sys.stderr)
         return 1
     print("the live schema matches sql/schema.sql")
+    return 0
+
+
+def cmd_erd(args: argparse.Namespace, settings: Settings) -> int:
+    with connect(_conninfo(settings, as_owner=True), autocommit=True) as conn:
+        erd.write(conn)
+    print(f"wrote {erd.ERD_PATH} and the diagram in {erd.README_PATH}")
     return 0
 
 
@@ -333,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema_cmd = add("schema", cmd_schema, "write or check the sql/schema.sql snapshot")
     schema_cmd.add_argument("action", choices=["dump", "check"])
+    add("erd", cmd_erd, "write docs/erd.md (and the README's copy) from the live catalog")
     seed_cmd = add("seed", cmd_seed, "load deterministic seed data with COPY")
     seed_cmd.add_argument("--profile", choices=list(seed.PROFILES), default="dev")
     seed_cmd.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
