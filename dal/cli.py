@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dal import erd, health, migrate, schema, seed, server
+from dal import drift, erd, health, migrate, schema, seed, server
 from dal.config import Settings, describe, parse_duration_ms
 from dal.db import connect, open_pool
 from dal.errors import DalError, MigrationError
@@ -137,6 +137,16 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("the live schema matches sql/schema.sql")
     return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings, as_owner=True)
+    with connect(conninfo, autocommit=True) as conn:
+        found = drift.differences(conn, conninfo, settings.roles)
+    for line in found:
+        print(line)
+    print(f"{len(found)} difference(s) from the design" if found else "the database is as designed")
+    return 1 if found else 0
 
 
 def cmd_erd(args: argparse.Namespace, settings: Settings) -> int:
@@ -340,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema_cmd = add("schema", cmd_schema, "write or check the sql/schema.sql snapshot")
     schema_cmd.add_argument("action", choices=["dump", "check"])
+    add(
+        "check",
+        cmd_check,
+        "the live catalog, migrations, row-level security and grants against the code",
+    )
     add("erd", cmd_erd, "write docs/erd.md (and the README's copy) from the live catalog")
     seed_cmd = add("seed", cmd_seed, "load deterministic seed data with COPY")
     seed_cmd.add_argument("--profile", choices=list(seed.PROFILES), default="dev")
