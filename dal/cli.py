@@ -13,9 +13,12 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from dal import drift, erd, health, migrate, schema, seed, server
+import psycopg
+
+from dal import backup, drift, erd, health, migrate, schema, seed, server
 from dal.config import Settings, describe, parse_duration_ms
 from dal.db import connect, open_pool
 from dal.errors import DalError, MigrationError
@@ -137,6 +140,28 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print("the live schema matches sql/schema.sql")
     return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings, as_owner=True)
+    if args.file is None:
+        name = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname") or "database"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        args.file = Path(f"{name}-{stamp}.dump")
+    made = backup.backup(conninfo, args.file)
+    rows = sum(made.row_counts.values())
+    print(f"wrote {args.file} and {backup.manifest_path(args.file)}: {len(made.row_counts)} "
+          f"tables, {rows:,} rows, migration head {made.migration_head}")  # fmt: skip
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    found = backup.restore(_conninfo(settings, as_owner=True), args.file, settings.roles)
+    for line in found:
+        print(line)
+    done = f"restored {args.file}: rows, migration head and checksums as backed up"
+    print(f"restored, but {len(found)} difference(s) from the backup" if found else done)
+    return 1 if found else 0
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -355,6 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_check,
         "the live catalog, migrations, row-level security and grants against the code",
     )
+    backup_cmd = add("backup", cmd_backup, "pg_dump archive and manifest (exact row counts)")
+    backup_cmd.add_argument("file", nargs="?", type=Path, help="default: <db>-<time>.dump")
+    restore_cmd = add("restore", cmd_restore, "restore an archive into an empty database, verified")
+    restore_cmd.add_argument("file", type=Path, help="an archive written by dal backup")
     add("erd", cmd_erd, "write docs/erd.md (and the README's copy) from the live catalog")
     seed_cmd = add("seed", cmd_seed, "load deterministic seed data with COPY")
     seed_cmd.add_argument("--profile", choices=list(seed.PROFILES), default="dev")
