@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 BIG_TABLE_ROWS = 10_000
 PAGE_SIZE = 50
@@ -46,9 +47,22 @@ class PlanSummary:
         )
 
 
-def explain(conn: psycopg.Connection[Any], text: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Run EXPLAIN ANALYZE on one statement, inside a transaction rolled back afterwards."""
+def explain(
+    conn: psycopg.Connection[Any],
+    text: str,
+    params: Mapping[str, Any],
+    *,
+    acting_as: tuple[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run EXPLAIN ANALYZE on one statement, inside a transaction rolled back afterwards.
+
+    With `acting_as` (a role, a user id), the statement runs as that role for that
+    acting user, as the application runs it: under row-level security."""
     with conn.transaction(force_rollback=True):
+        if acting_as is not None:
+            role, user_id = acting_as
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+            conn.execute("SELECT set_config('dal.user_id', %s, true)", [str(user_id)])
         row = conn.execute(
             "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + text,
             params,

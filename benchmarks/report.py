@@ -120,6 +120,12 @@ TARGETS = [
         per=MANY,
     ),
     Target(
+        "task by id under row-level security (the application role, acting for the "
+        "owner) vs as a superuser (no policy applies)",
+        "row_level_security:without",
+        "row_level_security:with",
+    ),
+    Target(
         "the seam's cost: user by id with vs without its logging and tracing hooks",
         "seam:without_observation",
         "seam:with_observation",

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from benchmarks import paired, peers
 from dal import observe, tasks, users
-from dal.config import Settings
+from dal.acting import acting_as
+from dal.config import Roles, Settings
 from dal.db import open_connection, open_pool, transaction
 from dal.pagination import encode_cursor
 
@@ -300,3 +301,22 @@ def _mix(
         return found
 
     return calls
+
+
+@contextmanager
+def row_level_security(url: str, owner: Any, task_ids: Sequence[Any]) -> Iterator[Sides]:
+    """A task by id through the DAL, as a superuser connects (no policy applies, no
+    acting user is sent) and as the application role acting for the task's owner:
+    the policies' quals, and the acting user pipelined with each query."""
+    app_url = psycopg.conninfo.make_conninfo(url, user=Roles.app)
+    with (
+        open_connection(url, Settings(), autocommit=True) as superuser,
+        open_connection(app_url, Settings(), autocommit=True) as app,
+    ):
+        bypassing, acting = _keys(task_ids), _keys(task_ids)
+
+        def as_the_owner() -> Any:
+            with acting_as(owner):
+                return tasks.get(app, acting())
+
+        yield {"without": lambda: tasks.get(superuser, bypassing()), "with": as_the_owner}

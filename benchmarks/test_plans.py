@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from benchmarks import dataset, plans
 from benchmarks.cases import CASES, EXEMPT
 from benchmarks.cases import sample as draw_sample
 from dal import queries
+from dal.config import Roles
 from tests.fix_db import create_database, drop_database
 
 RESULTS = Path(__file__).parent / ".results" / "plans.json"
@@ -79,3 +81,56 @@ def test_plan(
     )
     report[name] = {"summary": summary.line(), "problems": found, "buffer_bound": max_buffers}
     assert not found, f"{name}: {found}\n{summary.line()}"
+
+
+def _acting_user(
+    conn: psycopg.Connection[Any], params: dict[str, Any], sample: dict[str, Any]
+) -> Any:
+    """Whose rows a plan check reads: its query's own user, the owner of its project,
+    else a heavy task owner."""
+    for key in ("owner_id", "user_id"):
+        if isinstance(params.get(key), uuid.UUID):
+            return params[key]
+    if isinstance(params.get("project_id"), uuid.UUID):
+        row = conn.execute("SELECT owner_id FROM projects WHERE id = %s", [params["project_id"]])
+        found = row.fetchone()
+        if found is not None:
+            return found[0]
+    return sample["task_owner"]
+
+
+# Reports over every user's rows run as the read-only role, which reads them all.
+REPORTS = {"recommendations.rating_by_kind_since"}
+
+# What the policies themselves read, once per statement: the acting user's projects
+# (dal_projects: an index range of projects by owner and of memberships by user).
+POLICY_BUFFERS = 12
+
+
+# Row-level security must not cost the plans: each read runs again as the application
+# role for an acting user, its policies' quals added, and must still use its index.
+@pytest.mark.parametrize("name", [n for n in READS_THEN_WRITES if not _writes(n)])
+def test_plan_under_row_level_security(
+    name: str, plan_conn: psycopg.Connection[Any], sample: dict[str, Any], report: dict[str, Any]
+) -> None:
+    case = CASES[name]
+    params = case.params(sample)
+    role = Roles.readonly if name in REPORTS else Roles.app
+    acting = (role, _acting_user(plan_conn, params, sample))
+    plan = plans.explain(plan_conn, queries.get(name).text, params, acting_as=acting)
+    summary = plans.summarise(plan)
+    max_buffers, max_sorted = case.bounds(dataset.scale())
+    max_buffers += POLICY_BUFFERS
+    found = plans.problems(
+        summary,
+        expect_indexes=case.indexes,
+        max_buffers=max_buffers,
+        table_rows=plans.table_rows(plan_conn),
+        page_size=max_sorted or plans.PAGE_SIZE,
+    )
+    report[f"{name} (row-level security)"] = {
+        "summary": summary.line(),
+        "problems": found,
+        "buffer_bound": max_buffers,
+    }
+    assert not found, f"{name} under row-level security: {found}\n{summary.line()}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
 
 from benchmarks import paired as timing
@@ -78,6 +79,21 @@ def test_seam_with_and_without_observation_in_turn(
 ) -> None:
     paired["seam"] = timing.measure(sides.seam(speed_conns, speed_keys["user_ids"]), rounds=400)
     assert set(paired["seam"]) == {"with_observation", "without_observation"}
+
+
+def test_row_level_security_in_turn(
+    paired: dict[str, Any], speed_url: str, heavy: dict[str, Any]
+) -> None:
+    with psycopg.connect(speed_url) as conn:
+        mine = conn.execute(
+            "SELECT id FROM tasks WHERE owner_id = %s AND project_id IS NULL ORDER BY id LIMIT 500",
+            [heavy["owner"]],
+        ).fetchall()
+    ids = [row[0] for row in mine]
+    with sides.row_level_security(speed_url, heavy["owner"], ids) as run:
+        assert run["with"]().id == ids[0]  # the owner sees their own task
+        paired["row_level_security"] = timing.measure(timing.plain(run))
+    assert set(paired["row_level_security"]) == {"with", "without"}
 
 
 def test_rollbacks_in_turn(

@@ -37,6 +37,7 @@ def acting_as(user_id: UUID) -> Iterator[UUID]:
         _acting.reset(token)
 
 
+@checked
 def acting_user() -> UUID | None:
     """The user the current block acts for (`acting_as`), or None."""
     return _acting.get()

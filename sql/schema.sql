@@ -1153,13 +1153,17 @@ CREATE POLICY moods_readonly_all ON public.moods FOR SELECT TO dal_readonly USIN
 
 ALTER TABLE public.project_members ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY project_members_manage ON public.project_members USING ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
+CREATE POLICY project_members_add ON public.project_members FOR INSERT WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY project_members_change ON public.project_members FOR UPDATE USING ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
 
 CREATE POLICY project_members_owner_all ON public.project_members TO dal_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY project_members_read ON public.project_members FOR SELECT USING ((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])));
 
 CREATE POLICY project_members_readonly_all ON public.project_members FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY project_members_remove ON public.project_members FOR DELETE USING ((project_id = ANY (( SELECT public.dal_projects('admin'::text) AS dal_projects)::uuid[])));
 
 ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
 
@@ -1185,28 +1189,67 @@ CREATE POLICY recommendations_readonly_all ON public.recommendations FOR SELECT 
 
 ALTER TABLE public.sync_history ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY sync_history_change ON public.sync_history FOR UPDATE USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+
 CREATE POLICY sync_history_owner_all ON public.sync_history TO dal_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY sync_history_read ON public.sync_history FOR SELECT USING ((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])));
 
 CREATE POLICY sync_history_readonly_all ON public.sync_history FOR SELECT TO dal_readonly USING (true);
 
-CREATE POLICY sync_history_write ON public.sync_history USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+CREATE POLICY sync_history_remove ON public.sync_history FOR DELETE USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY sync_history_start ON public.sync_history FOR INSERT WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
 
 ALTER TABLE public.task_dependencies ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY task_dependencies_add ON public.task_dependencies FOR INSERT WITH CHECK (
+CASE
+    WHEN (project_id IS NULL) THEN (EXISTS ( SELECT
+       FROM public.tasks t
+      WHERE (t.id = task_dependencies.task_id)))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END);
+
+CREATE POLICY task_dependencies_change ON public.task_dependencies FOR UPDATE USING (
+CASE
+    WHEN (project_id IS NULL) THEN (EXISTS ( SELECT
+       FROM public.tasks t
+      WHERE (t.id = task_dependencies.task_id)))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END) WITH CHECK (
+CASE
+    WHEN (project_id IS NULL) THEN (EXISTS ( SELECT
+       FROM public.tasks t
+      WHERE (t.id = task_dependencies.task_id)))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END);
+
 CREATE POLICY task_dependencies_owner_all ON public.task_dependencies TO dal_owner USING (true) WITH CHECK (true);
 
-CREATE POLICY task_dependencies_read ON public.task_dependencies FOR SELECT USING (((project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[])) OR ((project_id IS NULL) AND (task_id IN ( SELECT tasks.id
-   FROM public.tasks)))));
+CREATE POLICY task_dependencies_read ON public.task_dependencies FOR SELECT USING (
+CASE
+    WHEN (project_id IS NULL) THEN (EXISTS ( SELECT
+       FROM public.tasks t
+      WHERE (t.id = task_dependencies.task_id)))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[]))
+END);
 
 CREATE POLICY task_dependencies_readonly_all ON public.task_dependencies FOR SELECT TO dal_readonly USING (true);
 
-CREATE POLICY task_dependencies_write ON public.task_dependencies USING (((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])) OR ((project_id IS NULL) AND (task_id IN ( SELECT tasks.id
-   FROM public.tasks))))) WITH CHECK (((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])) OR ((project_id IS NULL) AND (task_id IN ( SELECT tasks.id
-   FROM public.tasks)))));
+CREATE POLICY task_dependencies_remove ON public.task_dependencies FOR DELETE USING (
+CASE
+    WHEN (project_id IS NULL) THEN (EXISTS ( SELECT
+       FROM public.tasks t
+      WHERE (t.id = task_dependencies.task_id)))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END);
 
 ALTER TABLE public.task_pending_dependencies ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY task_pending_dependencies_add ON public.task_pending_dependencies FOR INSERT WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+
+CREATE POLICY task_pending_dependencies_change ON public.task_pending_dependencies FOR UPDATE USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
 
 CREATE POLICY task_pending_dependencies_owner_all ON public.task_pending_dependencies TO dal_owner USING (true) WITH CHECK (true);
 
@@ -1214,17 +1257,41 @@ CREATE POLICY task_pending_dependencies_read ON public.task_pending_dependencies
 
 CREATE POLICY task_pending_dependencies_readonly_all ON public.task_pending_dependencies FOR SELECT TO dal_readonly USING (true);
 
-CREATE POLICY task_pending_dependencies_write ON public.task_pending_dependencies USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))) WITH CHECK ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
+CREATE POLICY task_pending_dependencies_remove ON public.task_pending_dependencies FOR DELETE USING ((project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])));
 
 ALTER TABLE public.tasks ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY tasks_change ON public.tasks FOR UPDATE USING (
+CASE
+    WHEN (project_id IS NULL) THEN (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END) WITH CHECK (
+CASE
+    WHEN (project_id IS NULL) THEN (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END);
+
+CREATE POLICY tasks_create ON public.tasks FOR INSERT WITH CHECK (
+CASE
+    WHEN (project_id IS NULL) THEN (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END);
+
+CREATE POLICY tasks_delete ON public.tasks FOR DELETE USING (
+CASE
+    WHEN (project_id IS NULL) THEN (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))
+END);
+
 CREATE POLICY tasks_owner_all ON public.tasks TO dal_owner USING (true) WITH CHECK (true);
 
-CREATE POLICY tasks_read ON public.tasks FOR SELECT USING ((((project_id IS NULL) AND (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) OR (project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[]))));
+CREATE POLICY tasks_read ON public.tasks FOR SELECT USING (
+CASE
+    WHEN (project_id IS NULL) THEN (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))
+    ELSE (project_id = ANY (( SELECT public.dal_projects('read'::text) AS dal_projects)::uuid[]))
+END);
 
 CREATE POLICY tasks_readonly_all ON public.tasks FOR SELECT TO dal_readonly USING (true);
-
-CREATE POLICY tasks_write ON public.tasks USING ((((project_id IS NULL) AND (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) OR (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[])))) WITH CHECK ((((project_id IS NULL) AND (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) OR (project_id = ANY (( SELECT public.dal_projects('write'::text) AS dal_projects)::uuid[]))));
 
 ALTER TABLE public.user_settings ENABLE ROW LEVEL SECURITY;
 

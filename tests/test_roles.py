@@ -167,7 +167,8 @@ def test_role_names_are_configurable_and_rolled_back_cleanly(
         app.execute("INSERT INTO app_config (key, value) VALUES ('x.y', '1')")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("DROP TABLE app_config")
-    migrate.rollback(url, count=2, roles=names)  # 0039, then 0038: grants gone, objects back
+    since_0038 = [s for s in migrate.status(url) if s.applied and s.id >= "0038"]
+    migrate.rollback(url, count=len(since_0038), roles=names)  # down to 0038: objects back
     with psycopg.connect(url) as admin:
         owners = admin.execute(
             "SELECT DISTINCT relowner::regrole::text FROM pg_class"

@@ -103,7 +103,9 @@ CASES: dict[str, Case] = {
     ),
     "projects.get_member": Case(
         lambda s: {"project_id": s["member_project"], "user_id": s["member"]},
-        ("project_members_pkey",),
+        # either key finds the one row; under row-level security the planner prefers
+        # the user's index-only entries
+        ("project_members_pkey|project_members_user_id_idx",),
         8,
     ),
     "projects.set_member_role": Case(
