@@ -19,7 +19,7 @@ from uuid import UUID
 from dal import queries, tasks
 from dal.arguments import checked
 from dal.db import Db, transaction
-from dal.errors import NotFound
+from dal.errors import NotFound, not_allowed
 from dal.rows.dependencies import Dependency, DependencyCycle
 from dal.tasks import Task
 
@@ -114,6 +114,9 @@ def remove(db: Db, task_id: UUID, depends_on_id: UUID) -> None:
     """Remove the edge; NotFound if it does not exist."""
     params = {"task_id": task_id, "depends_on_id": depends_on_id}
     if queries.execute(db, "dependencies.delete", params) == 0:
+        if depends_on_id in {task.id for task in depends_on(db, task_id)}:
+            # There to see, yet not removed: row-level security allows reading only.
+            raise not_allowed(f"the dependency of {task_id}", table="task_dependencies")
         raise NotFound(
             f"task {task_id} does not depend on {depends_on_id}", table="task_dependencies"
         )

@@ -25,7 +25,17 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 import dal
-from dal import aio, categories, config_store, moods, projects, tasks, users
+from dal import (
+    aio,
+    categories,
+    config_store,
+    dependencies,
+    moods,
+    projects,
+    sync_history,
+    tasks,
+    users,
+)
 from dal.config import Roles, Settings
 from dal.errors import DalError, NotFound, PermissionDenied
 
@@ -380,6 +390,21 @@ def test_each_async_task_acts_for_its_own_user(db_url: str, app: Any) -> None:
 def test_a_denied_write_is_permission_denied_not_a_silent_nothing(app: Any) -> None:
     world = World.build(app)
     task = world.project_tasks[0]
+    first, second = world.project_tasks
+    with dal.acting_as(world.people["owner"]):
+        dependencies.add(app, second, first)
+        run = sync_history.start(app, world.project, "a" * 40)
+    for person, refusal in (("viewer", PermissionDenied), ("outsider", NotFound)):
+        with dal.acting_as(world.people[person]):
+            with pytest.raises(refusal):
+                dependencies.remove(app, second, first)
+            with pytest.raises(refusal):
+                sync_history.finish(app, run.id)
+            with pytest.raises(PermissionDenied):
+                sync_history.start(app, world.project, "b" * 40)
+    with dal.acting_as(world.people["writer"]):  # write access: both go through
+        sync_history.finish(app, run.id)
+        dependencies.remove(app, second, first)
     with dal.acting_as(world.people["viewer"]):
         with pytest.raises(PermissionDenied) as refused:
             tasks.update(app, task, title="no")

@@ -14,7 +14,7 @@ from uuid import UUID
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.arguments import checked
-from dal.errors import Conflict, NotFound
+from dal.errors import Conflict, NotFound, not_allowed
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.sync_history import SyncRun
 
@@ -48,7 +48,8 @@ async def begin(db: Db, run_id: int) -> SyncRun:
 
     NotFound for an unknown run; Conflict if it is not pending (already running or finished).
     """
-    return await _move(db, "sync_history.begin", {"id": run_id}, "is {status}, not pending")
+    return await _move(db, "sync_history.begin", {"id": run_id}, "is {status}, not pending",
+                       ("pending",))  # fmt: skip
 
 
 @checked
@@ -58,12 +59,17 @@ async def finish(db: Db, run_id: int, *, error: str | None = None) -> SyncRun:
     NotFound for an unknown run; Conflict if it was already finished.
     """
     params = {"id": run_id, "status": "succeeded" if error is None else "failed", "error": error}
-    return await _move(db, "sync_history.finish", params, "already {status}")
+    return await _move(db, "sync_history.finish", params, "already {status}",
+                       ("pending", "running"))  # fmt: skip
 
 
-async def _move(db: Db, query: str, params: dict[str, Any], refused: str) -> SyncRun:
-    """Run a status change that matches only runs in the right status; when it matches
-    nothing, say why: NotFound, or Conflict with `refused` filled with the status."""
+async def _move(
+    db: Db, query: str, params: dict[str, Any], refused: str, movable: tuple[str, ...]
+) -> SyncRun:
+    """Run a status change that matches only runs in a `movable` status; when it matches
+    nothing, say why: NotFound, Conflict with `refused` filled with the status, or
+    PermissionDenied when the run could move but row-level security kept the acting
+    user from moving it (they may read the project's runs, not write them)."""
     async with transaction(db) as conn:
         run = await queries.fetch_one(conn, query, params, SyncRun)
         if run is not None:
@@ -73,6 +79,8 @@ async def _move(db: Db, query: str, params: dict[str, Any], refused: str) -> Syn
         )
     if existing is None:
         raise NotFound(f"no sync run with id {params['id']}", table="sync_history")
+    if existing.status in movable:
+        raise not_allowed(f"sync run {params['id']}", table="sync_history")
     reason = refused.format(status=existing.status)
     raise Conflict(f"sync run {params['id']} {reason}", table="sync_history")
 
