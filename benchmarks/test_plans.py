@@ -70,8 +70,23 @@ def test_plan(
 ) -> None:
     case = CASES[name]
     plan = plans.explain(plan_conn, queries.get(name).text, case.params(sample))
+    _checked(name, plan, plan_conn, report)
+
+
+def _checked(
+    name: str,
+    plan: dict[str, Any],
+    plan_conn: psycopg.Connection[Any],
+    report: dict[str, Any],
+    *,
+    extra_buffers: int = 0,
+    label: str = "",
+) -> None:
+    """Hold `name`'s plan to its case's bounds (plus `extra_buffers`) and report it."""
+    case = CASES[name]
     summary = plans.summarise(plan)
     max_buffers, max_sorted = case.bounds(dataset.scale())
+    max_buffers += extra_buffers
     found = plans.problems(
         summary,
         expect_indexes=case.indexes,
@@ -79,8 +94,9 @@ def test_plan(
         table_rows=plans.table_rows(plan_conn),
         page_size=max_sorted or plans.PAGE_SIZE,
     )
-    report[name] = {"summary": summary.line(), "problems": found, "buffer_bound": max_buffers}
-    assert not found, f"{name}: {found}\n{summary.line()}"
+    shown = f"{name} ({label})" if label else name
+    report[shown] = {"summary": summary.line(), "problems": found, "buffer_bound": max_buffers}
+    assert not found, f"{shown}: {found}\n{summary.line()}"
 
 
 def _acting_user(
@@ -118,19 +134,6 @@ def test_plan_under_row_level_security(
     role = Roles.readonly if name in REPORTS else Roles.app
     acting = (role, _acting_user(plan_conn, params, sample))
     plan = plans.explain(plan_conn, queries.get(name).text, params, acting_as=acting)
-    summary = plans.summarise(plan)
-    max_buffers, max_sorted = case.bounds(dataset.scale())
-    max_buffers += POLICY_BUFFERS
-    found = plans.problems(
-        summary,
-        expect_indexes=case.indexes,
-        max_buffers=max_buffers,
-        table_rows=plans.table_rows(plan_conn),
-        page_size=max_sorted or plans.PAGE_SIZE,
+    _checked(
+        name, plan, plan_conn, report, extra_buffers=POLICY_BUFFERS, label="row-level security"
     )
-    report[f"{name} (row-level security)"] = {
-        "summary": summary.line(),
-        "problems": found,
-        "buffer_bound": max_buffers,
-    }
-    assert not found, f"{name} under row-level security: {found}\n{summary.line()}"

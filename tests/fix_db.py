@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from dal import migrate, passwords
-from dal.config import Settings
+from dal.config import Roles, Settings
 from dal.db import Pool, open_connection, open_pool
 from dal.server import start_embedded
 from tests import flavoured
@@ -147,3 +147,17 @@ def dal_flavour(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         flavoured.current = None
         flavour.close()
+
+
+def as_role(conninfo: str, role: str) -> str:
+    """`conninfo` connecting as `role` (say `Roles.app`): row-level security and grants
+    then apply as they do to a service."""
+    return psycopg.conninfo.make_conninfo(conninfo, user=role)
+
+
+@pytest.fixture
+def app_pool(db_url: str) -> Iterator[Pool]:
+    """A small pool of the test database connecting as the application role."""
+    pool = open_pool(as_role(db_url, Roles.app), Settings(pool_size=2, max_overflow=0))
+    yield pool
+    pool.close()

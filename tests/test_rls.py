@@ -38,6 +38,7 @@ from dal import (
 )
 from dal.config import Roles, Settings
 from dal.errors import DalError, NotFound, PermissionDenied
+from tests.fix_db import as_role
 
 _names = itertools.count(1)
 
@@ -53,20 +54,9 @@ RLS_TABLES = [
 ]
 
 
-def _as(url: str, role: str) -> str:
-    return psycopg.conninfo.make_conninfo(url, user=role)
-
-
-@pytest.fixture
-def app(db_url: str) -> Iterator[dal.db.Pool]:
-    pool = dal.open_pool(_as(db_url, Roles.app), Settings(pool_size=2, max_overflow=0))
-    yield pool
-    pool.close()
-
-
 @pytest.fixture
 def reader(db_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(_as(db_url, Roles.readonly), autocommit=True) as conn:
+    with psycopg.connect(as_role(db_url, Roles.readonly), autocommit=True) as conn:
         yield conn
 
 
@@ -279,7 +269,7 @@ RUNS = settings(
 
 
 def test_no_call_reaches_a_row_its_acting_user_may_not(
-    app: Any, reader: psycopg.Connection[Any]
+    app_pool: Any, reader: psycopg.Connection[Any]
 ) -> None:
     @RUNS
     @given(
@@ -288,7 +278,7 @@ def test_no_call_reaches_a_row_its_acting_user_may_not(
         )
     )
     def calls(steps: list[tuple[str | None, str, str, int]]) -> None:
-        world = World.build(app)
+        world = World.build(app_pool)
         for person, op, target, pick in steps:
             expected, call = _expect_and_run(world, person, op, target, pick)
             before = _snapshot(reader) if expected != "ok" else None
@@ -320,9 +310,9 @@ def _every_call() -> list[tuple[str | None, str, str, int]]:
 
 
 def test_every_call_by_every_user_gets_what_the_model_says(
-    app: Any, reader: psycopg.Connection[Any]
+    app_pool: Any, reader: psycopg.Connection[Any]
 ) -> None:
-    world = World.build(app)
+    world = World.build(app_pool)
     for person, op, target, pick in _every_call():
         expected, call = _expect_and_run(world, person, op, target, pick)
         before = _snapshot(reader) if expected != "ok" else None
@@ -333,38 +323,38 @@ def test_every_call_by_every_user_gets_what_the_model_says(
             assert _snapshot(reader) == before, (person, op, target, pick)
 
 
-def test_without_an_acting_user_the_application_sees_nothing(app: Any) -> None:
-    world = World.build(app)
-    assert projects.list_for_user(app, world.people["owner"]) == []
+def test_without_an_acting_user_the_application_sees_nothing(app_pool: Any) -> None:
+    world = World.build(app_pool)
+    assert projects.list_for_user(app_pool, world.people["owner"]) == []
     with pytest.raises(NotFound):
-        tasks.get(app, world.personal["owner"])
+        tasks.get(app_pool, world.personal["owner"])
     # The setting of the last transaction does not linger on the pooled connection.
     with dal.acting_as(world.people["owner"]):
-        tasks.get(app, world.personal["owner"])
+        tasks.get(app_pool, world.personal["owner"])
     with pytest.raises(NotFound):
-        tasks.get(app, world.personal["owner"])
+        tasks.get(app_pool, world.personal["owner"])
 
 
-def test_the_acting_user_binds_a_transaction_and_a_pipelined_batch(app: Any) -> None:
-    world = World.build(app)
+def test_the_acting_user_binds_a_transaction_and_a_pipelined_batch(app_pool: Any) -> None:
+    world = World.build(app_pool)
     owner = world.people["owner"]
-    with dal.acting_as(owner), dal.transaction(app) as conn:
+    with dal.acting_as(owner), dal.transaction(app_pool) as conn:
         made = tasks.create(conn, owner_id=owner, title="in a transaction")
         assert tasks.get(conn, made.id).title == "in a transaction"
         tree = tasks.project_tree(conn, world.project)
         assert len(tree) == 2
     with dal.acting_as(world.people["viewer"]):
-        assert len(tasks.project_tree(app, world.project)) == 2
-        assert tasks.list_for_project(app, world.project)
+        assert len(tasks.project_tree(app_pool, world.project)) == 2
+        assert tasks.list_for_project(app_pool, world.project)
     with dal.acting_as(world.people["outsider"]), pytest.raises(NotFound):
-        tasks.project_tree(app, world.project)  # not there, as far as they can see
+        tasks.project_tree(app_pool, world.project)  # not there, as far as they can see
 
 
-def test_each_async_task_acts_for_its_own_user(db_url: str, app: Any) -> None:
-    world = World.build(app)
+def test_each_async_task_acts_for_its_own_user(db_url: str, app_pool: Any) -> None:
+    world = World.build(app_pool)
 
     async def main() -> list[list[str]]:
-        pool = await aio.open_pool(_as(db_url, Roles.app), Settings(pool_size=2))
+        pool = await aio.open_pool(as_role(db_url, Roles.app), Settings(pool_size=2))
         try:
 
             async def mine(person: str) -> list[str]:
@@ -387,33 +377,33 @@ def test_each_async_task_acts_for_its_own_user(db_url: str, app: Any) -> None:
     assert asyncio.run(main()) == [["mine"]] * 4
 
 
-def test_a_denied_write_is_permission_denied_not_a_silent_nothing(app: Any) -> None:
-    world = World.build(app)
+def test_a_denied_write_is_permission_denied_not_a_silent_nothing(app_pool: Any) -> None:
+    world = World.build(app_pool)
     task = world.project_tasks[0]
     first, second = world.project_tasks
     with dal.acting_as(world.people["owner"]):
-        dependencies.add(app, second, first)
-        run = sync_history.start(app, world.project, "a" * 40)
+        dependencies.add(app_pool, second, first)
+        run = sync_history.start(app_pool, world.project, "a" * 40)
     for person, refusal in (("viewer", PermissionDenied), ("outsider", NotFound)):
         with dal.acting_as(world.people[person]):
             with pytest.raises(refusal):
-                dependencies.remove(app, second, first)
+                dependencies.remove(app_pool, second, first)
             with pytest.raises(refusal):
-                sync_history.finish(app, run.id)
+                sync_history.finish(app_pool, run.id)
             with pytest.raises(PermissionDenied):
-                sync_history.start(app, world.project, "b" * 40)
+                sync_history.start(app_pool, world.project, "b" * 40)
     with dal.acting_as(world.people["writer"]):  # write access: both go through
-        sync_history.finish(app, run.id)
-        dependencies.remove(app, second, first)
+        sync_history.finish(app_pool, run.id)
+        dependencies.remove(app_pool, second, first)
     with dal.acting_as(world.people["viewer"]):
         with pytest.raises(PermissionDenied) as refused:
-            tasks.update(app, task, title="no")
+            tasks.update(app_pool, task, title="no")
         assert refused.value.table == "tasks"
         with pytest.raises(PermissionDenied):
-            tasks.delete(app, task)
+            tasks.delete(app_pool, task)
         with pytest.raises(PermissionDenied):
-            projects.add_member(app, world.project, world.people["outsider"])
+            projects.add_member(app_pool, world.project, world.people["outsider"])
         with pytest.raises(DalError):
-            projects.remove_member(app, world.project, world.people["writer"])
+            projects.remove_member(app_pool, world.project, world.people["writer"])
     with dal.acting_as(world.people["owner"]):
-        assert tasks.get(app, task).title == "p0"
+        assert tasks.get(app_pool, task).title == "p0"

@@ -32,19 +32,7 @@ from dal import (
 )
 from dal.config import Roles, Settings
 from dal.errors import MigrationError, PermissionDenied
-from tests.fix_db import create_database, drop_database
-
-
-def _as(url: str, role: str) -> str:
-    return psycopg.conninfo.make_conninfo(url, user=role)
-
-
-@pytest.fixture
-def app_pool(db_url: str) -> Iterator[dal.db.Pool]:
-    pool = dal.open_pool(_as(db_url, Roles.app), Settings(pool_size=2, max_overflow=0))
-    yield pool
-    pool.close()
-
+from tests.fix_db import as_role, create_database, drop_database
 
 SCHEMA_CHANGES = [
     "CREATE TABLE scratch (id int)",
@@ -61,7 +49,7 @@ SCHEMA_CHANGES = [
 
 @pytest.mark.parametrize("statement", SCHEMA_CHANGES)
 def test_the_application_role_cannot_change_the_schema(db_url: str, statement: str) -> None:
-    with dal.open_connection(_as(db_url, Roles.app), Settings()) as conn:
+    with dal.open_connection(as_role(db_url, Roles.app), Settings()) as conn:
         with pytest.raises(PermissionDenied) as refused, dal.transaction(conn):
             conn.execute(statement)
         assert refused.value.sqlstate == "42501"
@@ -78,7 +66,7 @@ def test_the_application_role_cannot_change_the_schema(db_url: str, statement: s
     ],
 )
 def test_the_read_only_role_cannot_write(db_url: str, statement: str) -> None:
-    with dal.open_connection(_as(db_url, Roles.readonly), Settings()) as conn:
+    with dal.open_connection(as_role(db_url, Roles.readonly), Settings()) as conn:
         assert users.count(conn) == 0  # it reads
         with pytest.raises(PermissionDenied), dal.transaction(conn):
             conn.execute(statement)
@@ -138,10 +126,10 @@ def test_a_table_a_later_migration_makes_is_granted_by_default(db_url: str) -> N
     with psycopg.connect(db_url, autocommit=True) as admin:
         admin.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(Roles.owner)))
         admin.execute("CREATE TABLE later (id int PRIMARY KEY)")
-    with psycopg.connect(_as(db_url, Roles.app), autocommit=True) as app:
+    with psycopg.connect(as_role(db_url, Roles.app), autocommit=True) as app:
         app.execute("INSERT INTO later VALUES (1)")
         app.execute("UPDATE later SET id = 2")
-    with psycopg.connect(_as(db_url, Roles.readonly)) as reader:
+    with psycopg.connect(as_role(db_url, Roles.readonly)) as reader:
         assert reader.execute("SELECT id FROM later").fetchall() == [(2,)]
 
 
@@ -163,7 +151,7 @@ def test_role_names_are_configurable_and_rolled_back_cleanly(
 ) -> None:
     url, names = other_roles
     migrate.migrate(url, roles=names)
-    with psycopg.connect(_as(url, names.app), autocommit=True) as app:
+    with psycopg.connect(as_role(url, names.app), autocommit=True) as app:
         app.execute("INSERT INTO app_config (key, value) VALUES ('x.y', '1')")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute("DROP TABLE app_config")
@@ -176,7 +164,7 @@ def test_role_names_are_configurable_and_rolled_back_cleanly(
         ).fetchall()
         assert owners == [(admin.info.user,)]
     with (
-        psycopg.connect(_as(url, names.app)) as app,
+        psycopg.connect(as_role(url, names.app)) as app,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         app.execute("SELECT * FROM app_config")
@@ -185,7 +173,7 @@ def test_role_names_are_configurable_and_rolled_back_cleanly(
 def test_migrating_as_a_role_outside_the_owner_is_refused(db_url: str, tmp_path: Path) -> None:
     # A newer migration would create objects the owner's default grants do not cover.
     with pytest.raises(MigrationError, match="must run as the owner role"):
-        migrate.migrate(_as(db_url, Roles.app), directory=_one_more(tmp_path))
+        migrate.migrate(as_role(db_url, Roles.app), directory=_one_more(tmp_path))
 
 
 def _one_more(folder: Path) -> Path:
