@@ -13,6 +13,7 @@ import pytest
 from benchmarks import dataset, plans
 from benchmarks.cases import CASES, EXEMPT
 from benchmarks.cases import sample as draw_sample
+from benchmarks.cases.base import Case
 from dal import queries
 from dal.config import Roles
 from tests.fix_db import create_database, drop_database
@@ -70,11 +71,12 @@ def test_plan(
 ) -> None:
     case = CASES[name]
     plan = plans.explain(plan_conn, queries.get(name).text, case.params(sample))
-    _checked(name, plan, plan_conn, report)
+    _checked(name, case, plan, plan_conn, report)
 
 
 def _checked(
     name: str,
+    case: Case,
     plan: dict[str, Any],
     plan_conn: psycopg.Connection[Any],
     report: dict[str, Any],
@@ -82,8 +84,7 @@ def _checked(
     extra_buffers: int = 0,
     label: str = "",
 ) -> None:
-    """Hold `name`'s plan to its case's bounds (plus `extra_buffers`) and report it."""
-    case = CASES[name]
+    """Hold `name`'s plan to `case`'s bounds (plus `extra_buffers`) and report it."""
     summary = plans.summarise(plan)
     max_buffers, max_sorted = case.bounds(dataset.scale())
     max_buffers += extra_buffers
@@ -100,19 +101,60 @@ def _checked(
 
 
 def _acting_user(
-    conn: psycopg.Connection[Any], params: dict[str, Any], sample: dict[str, Any]
+    conn: psycopg.Connection[Any], name: str, params: dict[str, Any], sample: dict[str, Any]
 ) -> Any:
-    """Whose rows a plan check reads: its query's own user, the owner of its project,
-    else a heavy task owner."""
+    """Whose rows a plan check reads: its query's own user, the owner of its server or
+    project, else a heavy task owner."""
     for key in ("owner_id", "user_id"):
         if isinstance(params.get(key), uuid.UUID):
             return params[key]
+    owner = _server_owner(conn, name, params)
+    if owner is not None:
+        return owner
     if isinstance(params.get("project_id"), uuid.UUID):
         row = conn.execute("SELECT owner_id FROM projects WHERE id = %s", [params["project_id"]])
         found = row.fetchone()
         if found is not None:
             return found[0]
     return sample["task_owner"]
+
+
+# How a community query's parameters lead to its server, whose owner sees (and
+# moderates) every row of it.
+_SERVER_OF = {
+    "server_id": "SELECT owner_id FROM servers WHERE id = %s",
+    "event_id": "SELECT s.owner_id FROM events e JOIN servers s ON s.id = e.server_id"
+    " WHERE e.id = %s",
+    "survey_id": "SELECT s.owner_id FROM surveys v JOIN servers s ON s.id = v.server_id"
+    " WHERE v.id = %s",
+    "question_id": "SELECT s.owner_id FROM survey_questions q"
+    " JOIN surveys v ON v.id = q.survey_id JOIN servers s ON s.id = v.server_id"
+    " WHERE q.id = %s",
+}
+_ID_OF = {
+    "servers": "server_id",
+    "events": "event_id",
+    "surveys": "survey_id",
+    "surveys.get_question": "question_id",
+    "surveys.lock_question": "question_id",
+}
+
+
+def _server_owner(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> Any:
+    """The owner of the server a community query reads, or None for other areas."""
+    area = name.split(".", maxsplit=1)[0]
+    if area not in ("servers", "events", "surveys"):
+        return None
+    keyed = {key: params[key] for key in _SERVER_OF if key in params}
+    if "id" in params:
+        keyed.setdefault(_ID_OF.get(name, _ID_OF[area]), params["id"])
+    elif params.get("ids"):
+        keyed.setdefault(_ID_OF[area], params["ids"][0])
+    for key, value in keyed.items():
+        found = conn.execute(_SERVER_OF[key], [value]).fetchone()
+        if found is not None:
+            return found[0]
+    return None
 
 
 # Reports over every user's rows run as the read-only role, which reads them all.
@@ -131,9 +173,11 @@ def test_plan_under_row_level_security(
 ) -> None:
     case = CASES[name]
     params = case.params(sample)
+    extra = POLICY_BUFFERS if case.rls_max_buffers is None else 0
     role = Roles.readonly if name in REPORTS else Roles.app
-    acting = (role, _acting_user(plan_conn, params, sample))
+    acting = (role, _acting_user(plan_conn, name, params, sample))
     plan = plans.explain(plan_conn, queries.get(name).text, params, acting_as=acting)
     _checked(
-        name, plan, plan_conn, report, extra_buffers=POLICY_BUFFERS, label="row-level security"
-    )
+        name, case.under_rls(), plan, plan_conn, report, extra_buffers=extra,
+        label="row-level security",
+    )  # fmt: skip

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from uuid import UUID
 
 from dal.arguments import checked
+from dal.errors import not_allowed
 
 _acting: ContextVar[UUID | None] = ContextVar("dal_acting_user", default=None)
 
@@ -41,3 +42,11 @@ def acting_as(user_id: UUID) -> Iterator[UUID]:
 def acting_user() -> UUID | None:
     """The user the current block acts for (`acting_as`), or None."""
     return _acting.get()
+
+
+def refuse_for_others(user_id: UUID, what: str, *, table: str) -> None:
+    """Raise PermissionDenied when the block acts for a user other than `user_id`: an
+    answer (an RSVP, a survey answer) is changed only by the user who gave it."""
+    acting = _acting.get()
+    if acting is not None and acting != user_id:
+        raise not_allowed(what, table=table)

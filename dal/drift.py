@@ -23,7 +23,7 @@ from dal.arguments import checked
 from dal.config import Roles
 from dal.errors import MigrationError
 
-# The tables under row-level security, FORCEd (migration 0039).
+# The tables under row-level security, FORCEd (migrations 0039, 0043).
 ROW_SECURITY = frozenset(
     {
         "categories",
@@ -37,6 +37,13 @@ ROW_SECURITY = frozenset(
         "task_dependencies",
         "task_pending_dependencies",
         "sync_history",
+        "servers",
+        "server_members",
+        "events",
+        "event_rsvps",
+        "surveys",
+        "survey_questions",
+        "survey_responses",
     }
 )
 

@@ -37,6 +37,20 @@ $$;
 
 COMMENT ON FUNCTION public.dal_keep_partition_private(part regclass) IS 'Revoke every grant on a partition but its owner''s: other roles reach its rows only through the parent, whose row-level security a direct read would skip.';
 
+CREATE FUNCTION public.dal_lock_question_survey(question bigint) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT s.status = 'published' AND statement_timestamp() >= s.opens_at
+           AND statement_timestamp() < s.closes_at
+      FROM survey_questions q
+      JOIN surveys s ON s.id = q.survey_id
+     WHERE q.id = question
+       FOR SHARE OF s
+$$;
+
+COMMENT ON FUNCTION public.dal_lock_question_survey(question bigint) IS 'Lock the survey of a question against changes (FOR SHARE, as an answer being written does) and say whether it takes answers now; NULL when there is no such question.';
+
 CREATE FUNCTION public.dal_projects(level text) RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -56,8 +70,31 @@ $$;
 
 COMMENT ON FUNCTION public.dal_projects(level text) IS 'The projects the acting user may act on at this level (read, write or admin): owned ones, and memberships whose access_level reaches it. It tells a caller only its own.';
 
+CREATE FUNCTION public.dal_servers(level text) RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(DISTINCT id), '{}')
+      FROM (SELECT s.id
+              FROM servers s
+             WHERE s.owner_id = dal_acting_user()
+            UNION ALL
+            SELECT m.server_id
+              FROM server_members m
+             WHERE m.user_id = dal_acting_user()
+               AND CASE level
+                       WHEN 'member' THEN true
+                       WHEN 'moderator' THEN m.role IN ('moderator', 'admin', 'owner')
+                       WHEN 'admin' THEN m.role IN ('admin', 'owner')
+                       ELSE m.role = 'owner'
+                   END) AS mine
+$$;
+
+COMMENT ON FUNCTION public.dal_servers(level text) IS 'The servers the acting user may act on at this level (member, moderator, admin or owner): owned ones, and memberships whose role reaches it. It tells a caller only its own.';
+
 CREATE FUNCTION public.event_rsvps_count_going() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     event_status text;
@@ -112,6 +149,20 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.events_keep_status_final() IS 'BEFORE UPDATE trigger on events: only a scheduled event changes status.';
+
+CREATE FUNCTION public.keep_column_fixed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION '%.% does not change once set', TG_TABLE_NAME, TG_ARGV[0]
+        USING ERRCODE = 'check_violation',
+              CONSTRAINT = TG_ARGV[1],
+              TABLE = TG_TABLE_NAME,
+              COLUMN = TG_ARGV[0];
+END;
+$$;
+
+COMMENT ON FUNCTION public.keep_column_fixed() IS 'BEFORE UPDATE trigger refusing a change of the column TG_ARGV[0], naming the rule TG_ARGV[1]; its WHEN clause says when the column changes.';
 
 CREATE FUNCTION public.moods_create_partition(month date) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -206,6 +257,22 @@ $$;
 
 COMMENT ON FUNCTION public.recommendations_check_mood() IS 'BEFORE trigger on recommendations: the mood referenced is one of the same user''s.';
 
+CREATE FUNCTION public.servers_keep_owner() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF dal_acting_user() IS DISTINCT FROM OLD.owner_id AND dal_acting_user() IS NOT NULL THEN
+        RAISE EXCEPTION 'only the owner of server % hands it over', OLD.id
+            USING ERRCODE = 'insufficient_privilege',
+                  TABLE = 'servers',
+                  COLUMN = 'owner_id';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.servers_keep_owner() IS 'BEFORE UPDATE trigger on servers: only the acting owner changes owner_id.';
+
 CREATE FUNCTION public.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -232,7 +299,8 @@ $$;
 COMMENT ON FUNCTION public.survey_choice_options_valid(options jsonb) IS 'True when options is an array of non-blank strings of at most 200 characters, distinct after btrim (the CHECK survey_questions_options_valid_choices).';
 
 CREATE FUNCTION public.survey_responses_check_answer() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 DECLARE
     q_kind      text;
@@ -292,6 +360,29 @@ END;
 $_$;
 
 COMMENT ON FUNCTION public.survey_responses_check_answer() IS 'BEFORE trigger on survey_responses: the answer fits its question and the survey is open.';
+
+CREATE FUNCTION public.survey_responses_set_server_id() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    SELECT s.server_id INTO NEW.server_id
+      FROM survey_questions q
+      JOIN surveys s ON s.id = q.survey_id
+     WHERE q.id = NEW.question_id;
+    IF NOT FOUND THEN
+        -- What the foreign key would say, had NOT NULL on server_id not come first.
+        RAISE EXCEPTION 'survey question % does not exist', NEW.question_id
+            USING ERRCODE = 'foreign_key_violation',
+                  CONSTRAINT = 'survey_responses_question_id_fkey',
+                  TABLE = 'survey_responses',
+                  COLUMN = 'question_id';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.survey_responses_set_server_id() IS 'BEFORE INSERT OR UPDATE trigger on survey_responses: server_id from the question''s survey.';
 
 CREATE FUNCTION public.surveys_keep_anonymity() RETURNS trigger
     LANGUAGE plpgsql
@@ -418,6 +509,8 @@ CREATE TABLE public.event_rsvps (
     CONSTRAINT event_rsvps_response_valid CHECK ((response = ANY (ARRAY['going'::text, 'maybe'::text, 'declined'::text])))
 );
 
+ALTER TABLE ONLY public.event_rsvps FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.events (
     id bigint NOT NULL,
     server_id bigint NOT NULL,
@@ -441,6 +534,8 @@ CREATE TABLE public.events (
     CONSTRAINT events_status_valid CHECK ((status = ANY (ARRAY['scheduled'::text, 'cancelled'::text, 'completed'::text]))),
     CONSTRAINT events_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text)))
 );
+
+ALTER TABLE ONLY public.events FORCE ROW LEVEL SECURITY;
 
 COMMENT ON COLUMN public.events.going_count IS 'Number of "going" RSVPs, kept by trigger event_rsvps_count_going; bounded by capacity.';
 
@@ -602,6 +697,8 @@ CREATE TABLE public.server_members (
     CONSTRAINT server_members_role_valid CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'moderator'::text, 'member'::text])))
 );
 
+ALTER TABLE ONLY public.server_members FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.servers (
     id bigint NOT NULL,
     snowflake_id bigint NOT NULL,
@@ -612,6 +709,8 @@ CREATE TABLE public.servers (
     CONSTRAINT servers_name_length CHECK ((((char_length(name) >= 1) AND (char_length(name) <= 100)) AND (btrim(name) <> ''::text))),
     CONSTRAINT servers_snowflake_id_positive CHECK ((snowflake_id > 0))
 );
+
+ALTER TABLE ONLY public.servers FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE public.servers IS 'A community (e.g. a chat server) identified externally by a snowflake id.';
 
@@ -644,6 +743,8 @@ END),
     CONSTRAINT survey_questions_prompt_length CHECK ((((char_length(prompt) >= 1) AND (char_length(prompt) <= 1000)) AND (btrim(prompt) <> ''::text)))
 );
 
+ALTER TABLE ONLY public.survey_questions FORCE ROW LEVEL SECURITY;
+
 ALTER TABLE public.survey_questions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.survey_questions_id_seq
     START WITH 1
@@ -657,8 +758,13 @@ CREATE TABLE public.survey_responses (
     question_id bigint NOT NULL,
     user_id uuid NOT NULL,
     answer jsonb NOT NULL,
-    answered_at timestamp with time zone DEFAULT now() NOT NULL
+    answered_at timestamp with time zone DEFAULT now() NOT NULL,
+    server_id bigint NOT NULL
 );
+
+ALTER TABLE ONLY public.survey_responses FORCE ROW LEVEL SECURITY;
+
+COMMENT ON COLUMN public.survey_responses.server_id IS 'The server of the answer''s survey, copied by trigger survey_responses_set_server_id for row-level security.';
 
 CREATE TABLE public.surveys (
     id bigint NOT NULL,
@@ -678,6 +784,8 @@ CREATE TABLE public.surveys (
     CONSTRAINT surveys_status_valid CHECK ((status = ANY (ARRAY['draft'::text, 'published'::text, 'cancelled'::text]))),
     CONSTRAINT surveys_title_length CHECK ((((char_length(title) >= 1) AND (char_length(title) <= 200)) AND (btrim(title) <> ''::text)))
 );
+
+ALTER TABLE ONLY public.surveys FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE public.surveys ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.surveys_id_seq
@@ -1013,11 +1121,19 @@ CREATE TRIGGER projects_set_updated_at BEFORE UPDATE ON public.projects FOR EACH
 
 CREATE TRIGGER recommendations_check_mood BEFORE INSERT OR UPDATE OF user_id, mood_id, mood_recorded_at ON public.recommendations FOR EACH ROW EXECUTE FUNCTION public.recommendations_check_mood();
 
+CREATE TRIGGER servers_keep_owner BEFORE UPDATE OF owner_id ON public.servers FOR EACH ROW WHEN ((old.owner_id IS DISTINCT FROM new.owner_id)) EXECUTE FUNCTION public.servers_keep_owner();
+
 CREATE TRIGGER servers_set_updated_at BEFORE UPDATE ON public.servers FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
-CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_check_answer();
+CREATE TRIGGER survey_questions_keep_survey BEFORE UPDATE OF survey_id ON public.survey_questions FOR EACH ROW WHEN ((old.survey_id IS DISTINCT FROM new.survey_id)) EXECUTE FUNCTION public.keep_column_fixed('survey_id', 'survey_questions_survey_id_fixed');
+
+CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE OF answer, question_id ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_check_answer();
+
+CREATE TRIGGER survey_responses_set_server_id BEFORE INSERT OR UPDATE ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_set_server_id();
 
 CREATE TRIGGER surveys_keep_anonymity BEFORE UPDATE OF anonymous ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.surveys_keep_anonymity();
+
+CREATE TRIGGER surveys_keep_server BEFORE UPDATE OF server_id ON public.surveys FOR EACH ROW WHEN ((old.server_id IS DISTINCT FROM new.server_id)) EXECUTE FUNCTION public.keep_column_fixed('server_id', 'surveys_server_id_fixed');
 
 CREATE TRIGGER surveys_keep_status_moves BEFORE UPDATE OF status ON public.surveys FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.surveys_keep_status_moves();
 
@@ -1135,6 +1251,44 @@ CREATE POLICY categories_owner_all ON public.categories TO dal_owner USING (true
 
 CREATE POLICY categories_readonly_all ON public.categories FOR SELECT TO dal_readonly USING (true);
 
+ALTER TABLE public.event_rsvps ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY event_rsvps_change ON public.event_rsvps FOR UPDATE USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (EXISTS ( SELECT
+   FROM public.events e
+  WHERE (e.id = event_rsvps.event_id)))));
+
+CREATE POLICY event_rsvps_give ON public.event_rsvps FOR INSERT WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (EXISTS ( SELECT
+   FROM public.events e
+  WHERE (e.id = event_rsvps.event_id)))));
+
+CREATE POLICY event_rsvps_owner_all ON public.event_rsvps TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY event_rsvps_read ON public.event_rsvps FOR SELECT USING (
+CASE
+    WHEN (user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) THEN true
+    ELSE (EXISTS ( SELECT
+       FROM public.events e
+      WHERE (e.id = event_rsvps.event_id)))
+END);
+
+CREATE POLICY event_rsvps_readonly_all ON public.event_rsvps FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY event_rsvps_withdraw ON public.event_rsvps FOR DELETE USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY events_change ON public.events FOR UPDATE USING ((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[]))) WITH CHECK ((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY events_create ON public.events FOR INSERT WITH CHECK (((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])) AND (creator_id = ( SELECT public.dal_acting_user() AS dal_acting_user))));
+
+CREATE POLICY events_delete ON public.events FOR DELETE USING ((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY events_owner_all ON public.events TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY events_read ON public.events FOR SELECT USING ((server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY events_readonly_all ON public.events FOR SELECT TO dal_readonly USING (true);
+
 ALTER TABLE public.feedback ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY feedback_own ON public.feedback USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
@@ -1186,6 +1340,111 @@ CREATE POLICY recommendations_own ON public.recommendations USING ((user_id = ( 
 CREATE POLICY recommendations_owner_all ON public.recommendations TO dal_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY recommendations_readonly_all ON public.recommendations FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.server_members ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY server_members_add ON public.server_members FOR INSERT WITH CHECK (
+CASE
+    WHEN (role = 'owner'::text) THEN (server_id = ANY (( SELECT public.dal_servers('owner'::text) AS dal_servers)::bigint[]))
+    ELSE (server_id = ANY (( SELECT public.dal_servers('admin'::text) AS dal_servers)::bigint[]))
+END);
+
+CREATE POLICY server_members_change ON public.server_members FOR UPDATE USING (
+CASE
+    WHEN (role = 'owner'::text) THEN (server_id = ANY (( SELECT public.dal_servers('owner'::text) AS dal_servers)::bigint[]))
+    ELSE (server_id = ANY (( SELECT public.dal_servers('admin'::text) AS dal_servers)::bigint[]))
+END) WITH CHECK (
+CASE
+    WHEN (role = 'owner'::text) THEN (server_id = ANY (( SELECT public.dal_servers('owner'::text) AS dal_servers)::bigint[]))
+    ELSE (server_id = ANY (( SELECT public.dal_servers('admin'::text) AS dal_servers)::bigint[]))
+END);
+
+CREATE POLICY server_members_owner_all ON public.server_members TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY server_members_read ON public.server_members FOR SELECT USING ((server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY server_members_readonly_all ON public.server_members FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY server_members_remove ON public.server_members FOR DELETE USING (
+CASE
+    WHEN (role = 'owner'::text) THEN false
+    WHEN (user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) THEN true
+    ELSE (server_id = ANY (( SELECT public.dal_servers('admin'::text) AS dal_servers)::bigint[]))
+END);
+
+ALTER TABLE public.servers ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY servers_change ON public.servers FOR UPDATE USING ((id = ANY (( SELECT public.dal_servers('admin'::text) AS dal_servers)::bigint[]))) WITH CHECK ((id = ANY (( SELECT public.dal_servers('admin'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY servers_create ON public.servers FOR INSERT WITH CHECK ((owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+CREATE POLICY servers_delete ON public.servers FOR DELETE USING ((id = ANY (( SELECT public.dal_servers('owner'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY servers_owner_all ON public.servers TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY servers_read ON public.servers FOR SELECT USING (
+CASE
+    WHEN (owner_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) THEN true
+    ELSE (id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[]))
+END);
+
+CREATE POLICY servers_readonly_all ON public.servers FOR SELECT TO dal_readonly USING (true);
+
+ALTER TABLE public.survey_questions ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY survey_questions_add ON public.survey_questions FOR INSERT WITH CHECK ((EXISTS ( SELECT
+   FROM public.surveys s
+  WHERE ((s.id = survey_questions.survey_id) AND (s.server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[]))))));
+
+CREATE POLICY survey_questions_change ON public.survey_questions FOR UPDATE USING ((EXISTS ( SELECT
+   FROM public.surveys s
+  WHERE ((s.id = survey_questions.survey_id) AND (s.server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])))))) WITH CHECK ((EXISTS ( SELECT
+   FROM public.surveys s
+  WHERE ((s.id = survey_questions.survey_id) AND (s.server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[]))))));
+
+CREATE POLICY survey_questions_owner_all ON public.survey_questions TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY survey_questions_read ON public.survey_questions FOR SELECT USING ((EXISTS ( SELECT
+   FROM public.surveys s
+  WHERE (s.id = survey_questions.survey_id))));
+
+CREATE POLICY survey_questions_readonly_all ON public.survey_questions FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY survey_questions_remove ON public.survey_questions FOR DELETE USING ((EXISTS ( SELECT
+   FROM public.surveys s
+  WHERE ((s.id = survey_questions.survey_id) AND (s.server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[]))))));
+
+ALTER TABLE public.survey_responses ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY survey_responses_change ON public.survey_responses FOR UPDATE USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[]))));
+
+CREATE POLICY survey_responses_give ON public.survey_responses FOR INSERT WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[]))));
+
+CREATE POLICY survey_responses_owner_all ON public.survey_responses TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY survey_responses_read ON public.survey_responses FOR SELECT USING (
+CASE
+    WHEN (user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) THEN true
+    ELSE (server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[]))
+END);
+
+CREATE POLICY survey_responses_readonly_all ON public.survey_responses FOR SELECT TO dal_readonly USING (true);
+
+CREATE POLICY survey_responses_withdraw ON public.survey_responses FOR DELETE USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)));
+
+ALTER TABLE public.surveys ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY surveys_change ON public.surveys FOR UPDATE USING ((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[]))) WITH CHECK ((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY surveys_create ON public.surveys FOR INSERT WITH CHECK (((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])) AND (creator_id = ( SELECT public.dal_acting_user() AS dal_acting_user))));
+
+CREATE POLICY surveys_delete ON public.surveys FOR DELETE USING ((server_id = ANY (( SELECT public.dal_servers('moderator'::text) AS dal_servers)::bigint[])));
+
+CREATE POLICY surveys_owner_all ON public.surveys TO dal_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY surveys_read ON public.surveys FOR SELECT USING ((server_id IN ( SELECT unnest(public.dal_servers('member'::text)) AS unnest)));
+
+CREATE POLICY surveys_readonly_all ON public.surveys FOR SELECT TO dal_readonly USING (true);
 
 ALTER TABLE public.sync_history ENABLE ROW LEVEL SECURITY;
 

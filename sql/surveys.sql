@@ -44,6 +44,15 @@ RETURNING id, server_id, event_id, creator_id, title, description, opens_at, clo
 -- Delete a survey with its questions and answers.
 DELETE FROM surveys WHERE id = %(id)s;
 
+-- name: results_access
+-- Whether a survey is anonymous, and whether the acting user may read its results: its
+-- server's moderators may (and a session acting for nobody, which sees rows only as the
+-- owner or the read-only role); no row when there is no such survey to see.
+SELECT anonymous,
+       dal_acting_user() IS NULL OR server_id = ANY (dal_servers('moderator')) AS allowed
+  FROM surveys
+ WHERE id = %(id)s;
+
 -- name: list_for_server
 -- A server's surveys, latest window first (surveys_server_id_opens_at_idx).
 SELECT id, server_id, event_id, creator_id, title, description, opens_at, closes_at,
@@ -109,15 +118,12 @@ RETURNING question_id, user_id, answer, answered_at;
 
 -- name: delete_response
 -- Withdraw one's answer while the survey is open: (open, deleted), no row for no such question.
--- The survey row is locked as the answer trigger locks it, so the window cannot move meanwhile.
+-- The survey row is locked as the answer trigger locks it, so the window cannot move
+-- meanwhile (by dal_lock_question_survey, as the owner: a member may not lock a survey).
 WITH target AS (
-    SELECT q.id,
-           s.status = 'published' AND statement_timestamp() >= s.opens_at
-           AND statement_timestamp() < s.closes_at AS open
+    SELECT q.id, dal_lock_question_survey(q.id) AS open
       FROM survey_questions q
-      JOIN surveys s ON s.id = q.survey_id
      WHERE q.id = %(question_id)s
-       FOR SHARE OF s
 ), deleted AS (
     DELETE FROM survey_responses r
      USING target t

@@ -161,3 +161,10 @@ def app_pool(db_url: str) -> Iterator[Pool]:
     pool = open_pool(as_role(db_url, Roles.app), Settings(pool_size=2, max_overflow=0))
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def reader(db_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection of the test database as the read-only role, which sees every row."""
+    with psycopg.connect(as_role(db_url, Roles.readonly), autocommit=True) as conn:
+        yield conn

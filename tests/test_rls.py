@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,13 +51,14 @@ RLS_TABLES = [
     "tasks",
     "task_dependencies",
     "sync_history",
+    "servers",
+    "server_members",
+    "events",
+    "event_rsvps",
+    "surveys",
+    "survey_questions",
+    "survey_responses",
 ]
-
-
-@pytest.fixture
-def reader(db_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(as_role(db_url, Roles.readonly), autocommit=True) as conn:
-        yield conn
 
 
 def _snapshot(reader: psycopg.Connection[Any]) -> dict[str, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,21 @@ class Case:
     # the `ci` data set, then grow with the data set (x10 at `large`). Otherwise a
     # bound holds at any size: that is what an index is for.
     grows_with_data: bool = False
+    # Under row-level security, where the policies cost more than reading the acting
+    # user's servers or projects once (POLICY_BUFFERS): a probe per row, or an index
+    # the policy forces. Set them only where that is so, and say why.
+    rls_max_buffers: int | None = None
+    rls_indexes: tuple[str, ...] | None = None
+    rls_max_sort_rows: int | None = None
+
+    def under_rls(self) -> Case:
+        """The case as the plan check under row-level security holds it."""
+        return dataclasses.replace(
+            self,
+            indexes=self.indexes if self.rls_indexes is None else self.rls_indexes,
+            max_buffers=self.max_buffers if self.rls_max_buffers is None else self.rls_max_buffers,
+            max_sort_rows=self.rls_max_sort_rows or self.max_sort_rows,
+        )
 
     def bounds(self, scale: float) -> tuple[int, int | None]:
         """(max buffers, max sorted rows) at a data set `scale` times the ci one."""

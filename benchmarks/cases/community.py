@@ -175,6 +175,8 @@ CASES: dict[str, Case] = {
         # the user's memberships (88 for the busiest sampled user at `large`)
         max_sort_rows=20,
         grows_with_data=True,
+        # and the policy reads the acting user's memberships once (dal_servers)
+        rls_max_buffers=48,
     ),
     # events
     "events.get_by_id": Case(lambda s: {"id": s["community_event_id"]}, (EVENT_KEY,), 8),
@@ -249,6 +251,10 @@ CASES: dict[str, Case] = {
         # LIMIT (no index yields ts_rank order). Two words match ~40 events at ci.
         max_sort_rows=100,
         grows_with_data=True,
+        # Under row-level security @@ may not run inside the index scan: it is not
+        # leakproof, so it waits for the policy, and the planner may read the user's
+        # servers' events by the server index instead. Either plan is bounded.
+        rls_indexes=("events_search_idx|events_server_id_status_starts_at_idx",),
     ),
     "events.search_in_server": Case(
         lambda s: {"query": "python", "server_id": s["community_server_id"], "limit": 20},
@@ -259,6 +265,10 @@ CASES: dict[str, Case] = {
         # the busiest server matches ~140 events at ci.
         max_sort_rows=300,
         grows_with_data=True,
+        # Under row-level security (see events.search) the server's events are read by
+        # the server index and matched one by one: all of the busiest server's events.
+        rls_indexes=("events_search_idx|events_server_id_status_starts_at_idx",),
+        rls_max_buffers=400,
     ),
     "events.upsert_rsvp": Case(
         lambda s: {
@@ -287,6 +297,7 @@ CASES: dict[str, Case] = {
     ),
     # surveys
     "surveys.get_by_id": Case(lambda s: {"id": s["community_survey_id"]}, (), 8),
+    "surveys.results_access": Case(lambda s: {"id": s["community_survey_id"]}, (), 8),
     "surveys.set_status": Case(
         lambda s: {"id": s["community_survey_id"], "status": "published"}, (), 40
     ),
@@ -309,12 +320,21 @@ CASES: dict[str, Case] = {
         ("surveys_server_id_opens_at_idx",),
         64,  # 51 heap rows, one page each at worst, plus the index path
     ),
-    "surveys.list_questions": Case(_survey, ("survey_questions_survey_id_position_key",), 8),
+    "surveys.list_questions": Case(
+        _survey,
+        ("survey_questions_survey_id_position_key",),
+        8,
+        # the policy probes each question's survey (surveys_pkey), under that one's policy
+        rls_max_buffers=40,
+    ),
     "surveys.get_question": Case(
         lambda s: {"id": s["community_question_id"]}, ("survey_questions_pkey",), 8
     ),
     "surveys.lock_question": Case(
-        lambda s: {"id": s["community_question_id"]}, ("survey_questions_pkey",), 8
+        lambda s: {"id": s["community_question_id"]},
+        ("survey_questions_pkey",),
+        8,
+        rls_max_buffers=40,  # the question's survey, probed by the read and lock policies
     ),
     "surveys.update_question": Case(
         lambda s: {
@@ -339,9 +359,10 @@ CASES: dict[str, Case] = {
             "question_id": s["community_question_id"],
             "user_id": s["community_respondent_id"],
         },
-        # the question and its survey by key (locked), then the answer by key
+        # the question and its survey by key (locked, in dal_lock_question_survey,
+        # whose own plan is made on its first call in a session), then the answer
         ("survey_questions_pkey", "survey_responses_pkey"),
-        24,
+        64,
     ),
     "surveys.list_named_responses": Case(
         _survey,
@@ -356,6 +377,9 @@ CASES: dict[str, Case] = {
         _survey,
         ("survey_questions_survey_id_position_key", "survey_responses_pkey"),
         300,  # reads every answer of the survey (<= 240): an aggregate over all of them
+        # under row-level security the planner may hash the answers and sort the
+        # groups: an aggregate over the survey's answers either way
+        rls_max_sort_rows=300,
     ),
     "surveys.option_counts": Case(
         _survey,

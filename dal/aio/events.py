@@ -19,10 +19,11 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from dal._unset import UNSET, _Unset, update_params
+from dal.acting import refuse_for_others
 from dal.aio import queries
 from dal.aio.db import Db
 from dal.arguments import checked
-from dal.errors import InvalidData, NotFound
+from dal.errors import InvalidData, NotFound, not_allowed
 from dal.many import Many, array_literal, many, unique_ids
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.events import Event, EventFull, Rsvp, SearchHit, UserEvent
@@ -143,7 +144,8 @@ async def update(
 
     Lowering capacity below the seats taken raises EventFull; changing the
     status of a cancelled or completed event raises InvalidData
-    events_status_transition (those are final).
+    events_status_transition (those are final). Moderators of the event's server change
+    it: PermissionDenied for a member who is not one, NotFound for anyone else.
     """
     fields: dict[str, Any] = {
         "title": title,
@@ -159,7 +161,10 @@ async def update(
         found = await queries.fetch_one(db, "events.update", params, Event)
     except InvalidData as exc:
         raise _full(exc) from exc
-    return _found(found, event_id)
+    if found is None:
+        await get(db, event_id)  # NotFound when it is not there to see
+        raise not_allowed(f"event {event_id}", table="events")
+    return found
 
 
 @checked
@@ -173,9 +178,11 @@ async def cancel(db: Db, event_id: int) -> Event:
 
 @checked
 async def delete(db: Db, event_id: int) -> None:
-    """Delete the event with its RSVPs; surveys about it keep existing without the link."""
+    """Delete the event with its RSVPs; surveys about it keep existing without the link.
+    NotFound if no such event; PermissionDenied for a member who is not a moderator."""
     if await queries.execute(db, "events.delete", {"id": event_id}) == 0:
-        raise NotFound(f"no event with id {event_id}", table="events")
+        await get(db, event_id)  # NotFound when it is not there to see
+        raise not_allowed(f"event {event_id}", table="events")
 
 
 def _after(cursor: str) -> dict[str, Any]:
@@ -236,7 +243,8 @@ async def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
 
     Raises EventFull when "going" would exceed capacity, InvalidData
     (event_rsvps_event_scheduled) for a cancelled or completed event, and
-    ReferenceMissing for an unknown event or user. Nothing is written on error.
+    ReferenceMissing for an unknown event or user. Nothing is written on error. Only
+    the server's members answer, each for themselves (PermissionDenied otherwise).
     """
     if response not in RESPONSES:
         raise InvalidData(
@@ -254,9 +262,11 @@ async def rsvp(db: Db, event_id: int, user_id: UUID, response: str) -> Rsvp:
 
 @checked
 async def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
-    """Remove the user's answer; NotFound if there was none."""
+    """Remove the user's answer; NotFound if there was none, PermissionDenied when acting
+    for another user."""
     params = {"event_id": event_id, "user_id": user_id}
     if await queries.execute(db, "events.delete_rsvp", params) == 0:
+        refuse_for_others(user_id, f"the answer of {user_id}", table="event_rsvps")
         raise NotFound(f"user {user_id} has not answered event {event_id}", table="event_rsvps")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
+from dal.acting import acting_user
 from dal.aio import queries
 from dal.aio.db import Db, transaction
 from dal.arguments import checked
-from dal.errors import Conflict, InvalidData, NotFound
+from dal.errors import Conflict, InvalidData, NotFound, not_allowed
 from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.servers import Member, Membership, Server
 
@@ -86,16 +87,23 @@ async def get_by_snowflake_id(db: Db, snowflake_id: int) -> Server:
 
 @checked
 async def rename(db: Db, server_id: int, name: str) -> Server:
-    """Change the server's name."""
+    """Change the server's name (its admins may). NotFound if no such server (or the
+    acting user may not see it), PermissionDenied if they may see it but not rename it."""
     params = {"id": server_id, "name": name}
-    return _found(await queries.fetch_one(db, "servers.rename", params, Server), server_id)
+    renamed = await queries.fetch_one(db, "servers.rename", params, Server)
+    if renamed is None:
+        await get(db, server_id)  # NotFound when it is not there to see
+        raise not_allowed(f"server {server_id}", table="servers")
+    return renamed
 
 
 @checked
 async def delete(db: Db, server_id: int) -> None:
-    """Delete the server with its members, events, RSVPs and surveys."""
+    """Delete the server with its members, events, RSVPs and surveys (only its owner
+    may). NotFound if no such server; PermissionDenied for a member who is not the owner."""
     if await queries.execute(db, "servers.delete", {"id": server_id}) == 0:
-        raise NotFound(f"no server with id {server_id}", table="servers")
+        await get(db, server_id)  # NotFound when it is not there to see
+        raise not_allowed(f"server {server_id}", table="servers")
 
 
 def _owner_conflict() -> Conflict:
@@ -125,15 +133,18 @@ async def add_member(db: Db, server_id: int, user_id: UUID, role: str = "member"
 async def set_role(db: Db, server_id: int, user_id: UUID, role: str) -> Member:
     """Change a member's role (admin, moderator or member).
 
-    NotFound if not a member (also when removed while this runs); Conflict for the owner.
+    NotFound if not a member (also when removed while this runs); Conflict for the owner;
+    PermissionDenied unless the acting user is an admin of the server.
     """
     params = {"server_id": server_id, "user_id": user_id, "role": _member_role(role)}
     async with transaction(db) as conn:
         member = await queries.fetch_one(conn, "servers.change_member_role", params, Member)
         if member is not None:
             return member
-        await get_member(conn, server_id, user_id)  # NotFound when not a member
-    raise _owner_conflict()
+        current = await get_member(conn, server_id, user_id)  # NotFound when not a member
+    if current.role == "owner":
+        raise _owner_conflict()
+    raise not_allowed(f"the membership of {user_id}", table="server_members")
 
 
 @checked
@@ -150,16 +161,19 @@ async def get_member(db: Db, server_id: int, user_id: UUID) -> Member:
 
 @checked
 async def remove_member(db: Db, server_id: int, user_id: UUID) -> None:
-    """Remove a member; the owner cannot leave (transfer ownership first)."""
+    """Remove a member; the owner cannot leave (transfer ownership first). Admins remove
+    members, a member may leave; anyone else gets PermissionDenied."""
     params = {"server_id": server_id, "user_id": user_id}
     async with transaction(db) as conn:
         if await queries.execute(conn, "servers.remove_member", params) == 1:
             return
         member = await get_member(conn, server_id, user_id)  # NotFound when not a member
+    if member.role == "owner":
         raise Conflict(
             f"user {member.user_id} owns server {server_id}: transfer ownership first",
             table="server_members",
         )
+    raise not_allowed(f"the membership of {user_id}", table="server_members")
 
 
 @checked
@@ -171,13 +185,15 @@ async def transfer_ownership(db: Db, server_id: int, new_owner_id: UUID) -> Serv
     the later one waits for the earlier to commit, then transfers from the owner
     that one set (in a caller's REPEATABLE READ transaction it raises
     ConcurrentUpdate instead). The database holds one owner member per server
-    for any writer (unique index server_members_one_owner_key).
+    for any writer (unique index server_members_one_owner_key). Only the owner hands a
+    server over: PermissionDenied for any other acting user.
     """
     async with transaction(db) as conn:
-        server = _found(
-            await queries.fetch_one(conn, "servers.lock_by_id", {"id": server_id}, Server),
-            server_id,
-        )
+        server = await queries.fetch_one(conn, "servers.lock_by_id", {"id": server_id}, Server)
+        acting = acting_user()
+        if server is None or (acting is not None and acting != server.owner_id):
+            await get(conn, server_id)  # NotFound when it is not there to see
+            raise not_allowed(f"server {server_id}", table="servers")
         # Demote first: the one-owner index is checked row by row.
         demote = {"server_id": server_id, "user_id": server.owner_id, "role": "admin"}
         await queries.execute(conn, "servers.set_member_role", demote)

@@ -22,10 +22,11 @@ from psycopg.types.json import Jsonb
 
 from dal._json import jsonb
 from dal._unset import UNSET, _Unset, update_params
+from dal.acting import refuse_for_others
 from dal.aio import queries
 from dal.aio.db import Db, snapshot, transaction
 from dal.arguments import checked
-from dal.errors import Conflict, InvalidData, NotFound
+from dal.errors import Conflict, InvalidData, NotFound, PermissionDenied, not_allowed
 from dal.pagination import check_limit
 from dal.rows.surveys import Question, QuestionResult, Response, Survey, _Totals
 
@@ -112,9 +113,20 @@ async def get(db: Db, survey_id: int) -> Survey:
     )
 
 
+async def _changed(db: Db, survey: Survey | None, survey_id: int) -> Survey:
+    """The survey a write returned; else NotFound, or PermissionDenied for a member of
+    its server who is not a moderator (row-level security let them see it, not change it)."""
+    if survey is None:
+        await get(db, survey_id)  # NotFound when it is not there to see
+        raise not_allowed(f"survey {survey_id}", table="surveys")
+    return survey
+
+
 async def _set_status(db: Db, survey_id: int, status: str) -> Survey:
     params = {"id": survey_id, "status": status}
-    return _found(await queries.fetch_one(db, "surveys.set_status", params, Survey), survey_id)
+    return await _changed(
+        db, await queries.fetch_one(db, "surveys.set_status", params, Survey), survey_id
+    )
 
 
 @checked
@@ -151,7 +163,9 @@ async def update(
         found = await queries.fetch_one(conn, "surveys.update", params, Survey)
         if found is not None:
             return found
-        await get(conn, survey_id)  # NotFound when there is no such survey
+        current = await get(conn, survey_id)  # NotFound when there is no such survey
+    if current.status != "cancelled":
+        raise not_allowed(f"survey {survey_id}", table="surveys")
     raise Conflict(
         f"survey {survey_id} is cancelled: it can no longer be changed",
         table="surveys",
@@ -167,14 +181,16 @@ async def set_window(db: Db, survey_id: int, opens_at: datetime, closes_at: date
         "opens_at": opens_at,
         "closes_at": closes_at,
     }
-    return _found(await queries.fetch_one(db, "surveys.set_window", params, Survey), survey_id)
+    return await _changed(
+        db, await queries.fetch_one(db, "surveys.set_window", params, Survey), survey_id
+    )
 
 
 @checked
 async def delete(db: Db, survey_id: int) -> None:
-    """Delete the survey with its questions and answers."""
+    """Delete the survey with its questions and answers (its server's moderators may)."""
     if await queries.execute(db, "surveys.delete", {"id": survey_id}) == 0:
-        raise NotFound(f"no survey with id {survey_id}", table="surveys")
+        await _changed(db, None, survey_id)
 
 
 @checked
@@ -261,7 +277,8 @@ async def update_question(
             await queries.fetch_one(conn, "surveys.lock_question", {"id": question_id}, Question)
             is None
         ):
-            raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
+            await get_question(conn, question_id)  # NotFound when it is not there to see
+            raise not_allowed(f"question {question_id}", table="survey_questions")
         found = await queries.fetch_one(conn, "surveys.update_question", params, Question)
         if found is not None:
             return found
@@ -279,9 +296,10 @@ async def questions(db: Db, survey_id: int) -> list[Question]:
 
 @checked
 async def delete_question(db: Db, question_id: int) -> None:
-    """Remove a question with its answers."""
+    """Remove a question with its answers (the survey's server's moderators may)."""
     if await queries.execute(db, "surveys.delete_question", {"id": question_id}) == 0:
-        raise NotFound(f"no survey question with id {question_id}", table="survey_questions")
+        await get_question(db, question_id)  # NotFound when it is not there to see
+        raise not_allowed(f"question {question_id}", table="survey_questions")
 
 
 @checked
@@ -310,6 +328,7 @@ async def change_answer(db: Db, question_id: int, user_id: UUID, value: Any) -> 
     params = {"question_id": question_id, "user_id": user_id, "answer": jsonb(value, "answer")}
     found = await queries.fetch_one(db, "surveys.update_response", params, Response)
     if found is None:
+        refuse_for_others(user_id, f"the answer of {user_id}", table="survey_responses")
         raise NotFound(
             f"user {user_id} has not answered question {question_id}", table="survey_responses"
         )
@@ -336,6 +355,7 @@ async def withdraw_answer(db: Db, question_id: int, user_id: UUID) -> None:
             constraint="survey_responses_within_window",
             table="survey_responses",
         )
+    refuse_for_others(user_id, f"the answer of {user_id}", table="survey_responses")
     raise NotFound(
         f"user {user_id} has not answered question {question_id}", table="survey_responses"
     )
@@ -359,12 +379,14 @@ async def results(db: Db, survey_id: int) -> list[QuestionResult]:
     multi-choice answer counts once for each option picked); rating questions
     get the average; text questions only the number of answers.
 
-    NotFound if there is no such survey. Totals and option counts are read from one
-    snapshot (see `dal.db.snapshot`: inside a caller's transaction, from the caller's).
+    NotFound if there is no such survey; PermissionDenied for a member of its server who
+    is not a moderator (the results count every member's answers, which only moderators
+    may read). Totals and option counts are read from one snapshot (see
+    `dal.db.snapshot`: inside a caller's transaction, from the caller's).
     """
     params = {"survey_id": survey_id}
     async with snapshot(db) as conn:
-        await get(conn, survey_id)
+        await _results_access(conn, survey_id)
         totals = await queries.fetch_all(conn, "surveys.question_totals", params, _Totals)
         votes: dict[int, dict[str, int]] = {}
         for question_id, option, n in await queries.fetch_tuples(
@@ -390,10 +412,10 @@ async def named_responses(db: Db, survey_id: int) -> list[Response]:
     """Every answer with who gave it, for a named survey.
 
     InvalidData for an anonymous survey: its respondents are never revealed
-    (the query itself also returns nothing for one).
+    (the query itself also returns nothing for one). PermissionDenied for a member
+    of its server who is not a moderator.
     """
-    survey = await get(db, survey_id)
-    if survey.anonymous:
+    if await _results_access(db, survey_id):
         raise InvalidData(
             f"survey {survey_id} is anonymous: who answered is never revealed",
             table="surveys",
@@ -401,3 +423,20 @@ async def named_responses(db: Db, survey_id: int) -> list[Response]:
         )
     params = {"survey_id": survey_id}
     return await queries.fetch_all(db, "surveys.list_named_responses", params, Response)
+
+
+async def _results_access(db: Db, survey_id: int) -> bool:
+    """Whether the survey is anonymous; NotFound if it is not there to see,
+    PermissionDenied if the acting user may not read its results."""
+    found = await queries.fetch_tuples(db, "surveys.results_access", {"id": survey_id})
+    if not found:
+        raise NotFound(f"no survey with id {survey_id}", table="surveys")
+    ((anonymous, allowed),) = found
+    if not allowed:
+        raise PermissionDenied(
+            f"the acting user may see survey {survey_id} but not its results "
+            "(its server's moderators may)",
+            table="surveys",
+            sqlstate="42501",
+        )
+    return bool(anonymous)
