@@ -45,9 +45,9 @@ RETURNING id, server_id, event_id, creator_id, title, description, opens_at, clo
 DELETE FROM surveys WHERE id = %(id)s;
 
 -- name: results_access
--- Whether a survey is anonymous, and whether the acting user may read its results: its
--- server's moderators may (and a session acting for nobody, which sees rows only as the
--- owner or the read-only role); no row when there is no such survey to see.
+-- Whether a survey is anonymous, and whether the acting user may read its results.
+-- Its server's moderators may, and so may a session acting for nobody (which sees rows
+-- only as the owner or the read-only role); no row when there is no such survey to see.
 SELECT anonymous,
        dal_acting_user() IS NULL OR server_id = ANY (dal_servers('moderator')) AS allowed
   FROM surveys

@@ -92,6 +92,8 @@ async def create(
     """Create a scheduled event; capacity None means unlimited.
 
     InvalidData names the rule (events_starts_before_ends, events_capacity_positive ...).
+    The server's moderators (and admins, and its owner) create events, as their creator:
+    PermissionDenied for anyone else, or for a creator_id other than the acting user.
     """
     params = {
         "server_id": server_id,

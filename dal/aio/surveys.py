@@ -89,6 +89,7 @@ async def create(
     """Create a draft survey. The event, if any, must be in the same server
 
     (ReferenceMissing surveys_event_id_fkey); InvalidData surveys_opens_before_closes.
+    The server's moderators create surveys, as their creator (PermissionDenied otherwise).
     """
     params = {
         "server_id": server_id,
