@@ -175,8 +175,10 @@ CASES: dict[str, Case] = {
         # the user's memberships (88 for the busiest sampled user at `large`)
         max_sort_rows=20,
         grows_with_data=True,
-        # and the policy reads the acting user's memberships once (dal_servers)
-        rls_max_buffers=48,
+        # The policy reads the acting user's servers once (dal_servers); the planner
+        # may then probe the key (server, user) for each of them instead.
+        rls_indexes=("server_members_user_id_idx|server_members_pkey",),
+        rls_max_buffers=72,
     ),
     # events
     "events.get_by_id": Case(lambda s: {"id": s["community_event_id"]}, (EVENT_KEY,), 8),
