@@ -23,7 +23,7 @@ from dal.arguments import checked
 from dal.config import Roles
 from dal.errors import MigrationError
 
-# The tables under row-level security, FORCEd (migrations 0039, 0043).
+# The tables under row-level security, FORCEd (migrations 0039, 0046).
 ROW_SECURITY = frozenset(
     {
         "categories",

@@ -12,7 +12,7 @@ DROP TRIGGER survey_responses_check_answer ON survey_responses;
 CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE ON survey_responses
     FOR EACH ROW EXECUTE FUNCTION survey_responses_check_answer();
 
-DROP TRIGGER survey_responses_set_server_id ON survey_responses;
+DROP TRIGGER survey_responses_assign_server_id ON survey_responses;
 DROP FUNCTION survey_responses_set_server_id();
 
 -- squawk-ignore ban-drop-column

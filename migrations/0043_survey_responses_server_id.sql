@@ -8,7 +8,9 @@
 -- buffers. With server_id on the row the rule is one comparison with an array the
 -- statement computes once. It is a copy, so it is kept right by the database:
 --   * survey_responses_set_server_id sets it on every INSERT and UPDATE, from the
---     question's survey (as the owner: the writer may not read every survey);
+--     question's survey (as the owner: the writer may not read every survey); its
+--     trigger is named to fire before the answer check (triggers fire by name), so
+--     0046 can refuse a non-member there before anything about the survey is told;
 --   * a survey never changes server, nor a question survey (keep_column_fixed),
 --     so the copy cannot go stale.
 -- The column starts NULL for existing rows: 0044 fills them in batches, 0045
@@ -29,7 +31,7 @@ ALTER TABLE survey_responses ADD CONSTRAINT survey_responses_server_id_set
     CHECK (server_id IS NOT NULL) NOT VALID;
 
 COMMENT ON COLUMN survey_responses.server_id IS
-    'The server of the answer''s survey, copied by trigger survey_responses_set_server_id '
+    'The server of the answer''s survey, copied by trigger survey_responses_assign_server_id '
     'for row-level security.';
 
 CREATE FUNCTION survey_responses_set_server_id() RETURNS trigger
@@ -56,7 +58,7 @@ $$;
 COMMENT ON FUNCTION survey_responses_set_server_id() IS
     'BEFORE INSERT OR UPDATE trigger on survey_responses: server_id from the question''s survey.';
 
-CREATE TRIGGER survey_responses_set_server_id BEFORE INSERT OR UPDATE ON survey_responses
+CREATE TRIGGER survey_responses_assign_server_id BEFORE INSERT OR UPDATE ON survey_responses
     FOR EACH ROW EXECUTE FUNCTION survey_responses_set_server_id();
 
 DROP TRIGGER survey_responses_check_answer ON survey_responses;

@@ -5,9 +5,10 @@
 -- wait for the whole table. Instead the DO block below walks the answers by
 -- question id, a range of the primary key at a time, and commits after each
 -- range: a row is locked for one short batch, and a run stopped halfway keeps
--- what it did (rerunning starts again from the first question and skips filled
--- rows). The UPDATE fires survey_responses_set_server_id, which sets the value;
--- the answer check no longer fires on it (0043).
+-- what it did (a rerun starts from the first question with an answer still to
+-- fill). The UPDATE fires survey_responses_set_server_id, which sets the value;
+-- the answer check no longer fires on it (0043). The session's timeouts are reset
+-- at the end, so the migrations run after this one get the runner's own.
 -- depends: 0043_survey_responses_server_id
 -- transactional: false
 
@@ -17,7 +18,7 @@ SET statement_timeout = '30min';
 
 DO $backfill$
 DECLARE
-    lower_id bigint := (SELECT min(id) FROM survey_questions);
+    lower_id bigint := (SELECT min(question_id) FROM survey_responses WHERE server_id IS NULL);
     last_id  bigint := (SELECT max(id) FROM survey_questions);
     step     constant bigint := 200;  -- questions per batch: a few thousand answers
 BEGIN
@@ -34,3 +35,7 @@ BEGIN
     END LOOP;
 END
 $backfill$;
+
+RESET statement_timeout;
+
+RESET lock_timeout;

@@ -70,12 +70,48 @@ CREATE FUNCTION dal_lock_question_survey(question bigint) RETURNS boolean
       FROM survey_questions q
       JOIN surveys s ON s.id = q.survey_id
      WHERE q.id = question
+       AND (dal_acting_user() IS NULL OR s.server_id = ANY (dal_servers('member')))
        FOR SHARE OF s
 $$;
 
 COMMENT ON FUNCTION dal_lock_question_survey(bigint) IS
-    'Lock the survey of a question against changes (FOR SHARE, as an answer being written '
-    'does) and say whether it takes answers now; NULL when there is no such question.';
+    'Lock the survey of a question (of one of the acting user''s servers, when one acts) '
+    'against changes '
+    '(FOR SHARE, as an answer being written does) and say whether it takes answers now; '
+    'NULL when there is no such question to see.';
+
+-- Answers are refused to a non-member before the answer check, which runs as the
+-- owner, says anything of the survey (its window, its options) or locks it.
+CREATE OR REPLACE FUNCTION survey_responses_set_server_id() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    SELECT s.server_id INTO NEW.server_id
+      FROM survey_questions q
+      JOIN surveys s ON s.id = q.survey_id
+     WHERE q.id = NEW.question_id;
+    IF NOT FOUND THEN
+        -- What the foreign key would say, had NOT NULL on server_id not come first.
+        RAISE EXCEPTION 'survey question % does not exist', NEW.question_id
+            USING ERRCODE = 'foreign_key_violation',
+                  CONSTRAINT = 'survey_responses_question_id_fkey',
+                  TABLE = 'survey_responses',
+                  COLUMN = 'question_id';
+    END IF;
+    IF dal_acting_user() IS NOT NULL AND NOT NEW.server_id = ANY (dal_servers('member')) THEN
+        RAISE EXCEPTION 'only the members of a survey''s server answer it'
+            USING ERRCODE = 'insufficient_privilege',
+                  TABLE = 'survey_responses';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+-- An event never changes server: its RSVPs, and surveys about it, are that server's.
+CREATE TRIGGER events_keep_server BEFORE UPDATE OF server_id ON events
+    FOR EACH ROW WHEN (OLD.server_id IS DISTINCT FROM NEW.server_id)
+    EXECUTE FUNCTION keep_column_fixed('server_id', 'events_server_id_fixed');
 
 -- Only the owner gives a server away (an admin may rename it). A session with no
 -- acting user reaches the row only as the owner role (migrations, maintenance).
@@ -207,10 +243,12 @@ CREATE POLICY survey_responses_change ON survey_responses FOR UPDATE
 CREATE POLICY survey_responses_withdraw ON survey_responses FOR DELETE
     USING (user_id = (SELECT dal_acting_user()));
 
--- The owner and the reader see every row, as in 0039.
+-- The owner and the reader see every row, as in 0039; only the application locks a
+-- survey through dal_lock_question_survey.
 DO $policies$
 DECLARE
     owner_role    text := coalesce(nullif(current_setting('dal.owner_role', true), ''), 'dal_owner');
+    app_role      text := coalesce(nullif(current_setting('dal.app_role', true), ''), 'dal_app');
     readonly_role text := coalesce(nullif(current_setting('dal.readonly_role', true), ''),
                                    'dal_readonly');
     tab           text;
@@ -222,5 +260,7 @@ BEGIN
         EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO %I USING (true)',
                        tab || '_readonly_all', tab, readonly_role);
     END LOOP;
+    REVOKE EXECUTE ON FUNCTION dal_lock_question_survey(bigint) FROM PUBLIC;
+    EXECUTE format('GRANT EXECUTE ON FUNCTION dal_lock_question_survey(bigint) TO %I', app_role);
 END
 $policies$;

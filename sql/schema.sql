@@ -46,10 +46,11 @@ CREATE FUNCTION public.dal_lock_question_survey(question bigint) RETURNS boolean
       FROM survey_questions q
       JOIN surveys s ON s.id = q.survey_id
      WHERE q.id = question
+       AND (dal_acting_user() IS NULL OR s.server_id = ANY (dal_servers('member')))
        FOR SHARE OF s
 $$;
 
-COMMENT ON FUNCTION public.dal_lock_question_survey(question bigint) IS 'Lock the survey of a question against changes (FOR SHARE, as an answer being written does) and say whether it takes answers now; NULL when there is no such question.';
+COMMENT ON FUNCTION public.dal_lock_question_survey(question bigint) IS 'Lock the survey of a question (of one of the acting user''s servers, when one acts) against changes (FOR SHARE, as an answer being written does) and say whether it takes answers now; NULL when there is no such question to see.';
 
 CREATE FUNCTION public.dal_projects(level text) RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -377,6 +378,11 @@ BEGIN
                   CONSTRAINT = 'survey_responses_question_id_fkey',
                   TABLE = 'survey_responses',
                   COLUMN = 'question_id';
+    END IF;
+    IF dal_acting_user() IS NOT NULL AND NOT NEW.server_id = ANY (dal_servers('member')) THEN
+        RAISE EXCEPTION 'only the members of a survey''s server answer it'
+            USING ERRCODE = 'insufficient_privilege',
+                  TABLE = 'survey_responses';
     END IF;
     RETURN NEW;
 END;
@@ -764,7 +770,7 @@ CREATE TABLE public.survey_responses (
 
 ALTER TABLE ONLY public.survey_responses FORCE ROW LEVEL SECURITY;
 
-COMMENT ON COLUMN public.survey_responses.server_id IS 'The server of the answer''s survey, copied by trigger survey_responses_set_server_id for row-level security.';
+COMMENT ON COLUMN public.survey_responses.server_id IS 'The server of the answer''s survey, copied by trigger survey_responses_assign_server_id for row-level security.';
 
 CREATE TABLE public.surveys (
     id bigint NOT NULL,
@@ -1111,6 +1117,8 @@ CREATE TRIGGER categories_set_updated_at BEFORE UPDATE ON public.categories FOR 
 
 CREATE TRIGGER event_rsvps_count_going AFTER INSERT OR DELETE OR UPDATE ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_count_going();
 
+CREATE TRIGGER events_keep_server BEFORE UPDATE OF server_id ON public.events FOR EACH ROW WHEN ((old.server_id IS DISTINCT FROM new.server_id)) EXECUTE FUNCTION public.keep_column_fixed('server_id', 'events_server_id_fixed');
+
 CREATE TRIGGER events_keep_status_final BEFORE UPDATE OF status ON public.events FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.events_keep_status_final();
 
 CREATE TRIGGER events_set_updated_at BEFORE UPDATE ON public.events FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
@@ -1127,9 +1135,9 @@ CREATE TRIGGER servers_set_updated_at BEFORE UPDATE ON public.servers FOR EACH R
 
 CREATE TRIGGER survey_questions_keep_survey BEFORE UPDATE OF survey_id ON public.survey_questions FOR EACH ROW WHEN ((old.survey_id IS DISTINCT FROM new.survey_id)) EXECUTE FUNCTION public.keep_column_fixed('survey_id', 'survey_questions_survey_id_fixed');
 
-CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE OF answer, question_id ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_check_answer();
+CREATE TRIGGER survey_responses_assign_server_id BEFORE INSERT OR UPDATE ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_set_server_id();
 
-CREATE TRIGGER survey_responses_set_server_id BEFORE INSERT OR UPDATE ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_set_server_id();
+CREATE TRIGGER survey_responses_check_answer BEFORE INSERT OR UPDATE OF answer, question_id ON public.survey_responses FOR EACH ROW EXECUTE FUNCTION public.survey_responses_check_answer();
 
 CREATE TRIGGER surveys_keep_anonymity BEFORE UPDATE OF anonymous ON public.surveys FOR EACH ROW EXECUTE FUNCTION public.surveys_keep_anonymity();
 

@@ -1,4 +1,4 @@
-"""Row-level security of the community area (migration 0043), as the application
+"""Row-level security of the community area (migration 0046), as the application
 connects: the application role, an acting user per call, never the owner.
 
 A server's rows are its members'; moderators write events, surveys and questions;
@@ -22,7 +22,7 @@ import pytest
 
 import dal
 from dal import events, servers, surveys, users
-from dal.errors import Conflict, NotFound, PermissionDenied
+from dal.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from tests.test_rls import _acting, _outcome, _snapshot
 
 _names = itertools.count(1)
@@ -273,3 +273,29 @@ def test_a_new_server_is_its_creators_alone(app_pool: Any) -> None:
             servers.create(app_pool, snowflake_id=9_000_000 + n, name="Theirs", owner_id=other)
     with dal.acting_as(other), pytest.raises(NotFound):
         servers.get(app_pool, made.id)
+
+
+def test_a_non_member_learns_nothing_of_a_survey_by_answering_it(guild: Guild) -> None:
+    outsider = guild.people["outsider"]
+    with dal.acting_as(outsider):
+        # A misfitting answer is refused as a non-member's, before the answer check
+        # (which runs as the owner) could tell the question's options or window.
+        with pytest.raises(PermissionDenied):
+            surveys.answer(guild.pool, guild.question, outsider, 42)
+        with dal.transaction(guild.pool) as conn:
+            _act_in_sql(conn, outsider)
+            locked = conn.execute("SELECT dal_lock_question_survey(%s)", [guild.question])
+            assert locked.fetchone() == (None,)  # neither locked nor told
+    with dal.acting_as(guild.people["member"]), pytest.raises(InvalidData):
+        surveys.answer(guild.pool, guild.question, guild.people["member"], 42)
+
+
+def test_an_event_stays_in_its_server(guild: Guild, db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:  # a superuser: no policy applies
+        other = servers.create(
+            conn, snowflake_id=6_000_000 + next(_names), name="Other",
+            owner_id=guild.people["moderator"],
+        )  # fmt: skip
+        with pytest.raises(psycopg.errors.CheckViolation) as refused:
+            conn.execute("UPDATE events SET server_id = %s WHERE id = %s", [other.id, guild.event])
+    assert refused.value.diag.constraint_name == "events_server_id_fixed"
