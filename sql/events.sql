@@ -114,25 +114,21 @@ SELECT e.id, e.server_id, e.creator_id, e.title, e.description, e.starts_at, e.e
  ORDER BY p.starts_at, p.id;
 
 -- name: search
--- Full-text search over title and description, best match first (events_search_idx).
+-- Full-text search of the events the session may read, best match first (events_search_idx, in dal_search_events: migration 0053).
 SELECT e.id, e.server_id, e.creator_id, e.title, e.description, e.starts_at, e.ends_at,
-       e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at,
-       ts_rank(e.search, q.query) AS rank
-  FROM websearch_to_tsquery('english', %(query)s) AS q (query)
-  JOIN events e ON e.search @@ q.query
- ORDER BY rank DESC, e.starts_at, e.id
- LIMIT %(limit)s;
+       e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at, m.rank
+  FROM dal_search_events(websearch_to_tsquery('english', %(query)s), NULL, %(limit)s) AS m
+  JOIN events e ON e.id = m.id
+ ORDER BY m.rank DESC, e.starts_at, e.id;
 
 -- name: search_in_server
--- Full-text search within one server's events, best match first (events_search_idx).
+-- Full-text search within one server's events, best match first (events_search_idx, in dal_search_events).
 SELECT e.id, e.server_id, e.creator_id, e.title, e.description, e.starts_at, e.ends_at,
-       e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at,
-       ts_rank(e.search, q.query) AS rank
-  FROM websearch_to_tsquery('english', %(query)s) AS q (query)
-  JOIN events e ON e.search @@ q.query
- WHERE e.server_id = %(server_id)s
- ORDER BY rank DESC, e.starts_at, e.id
- LIMIT %(limit)s;
+       e.location, e.capacity, e.going_count, e.status, e.created_at, e.updated_at, m.rank
+  FROM dal_search_events(websearch_to_tsquery('english', %(query)s), %(server_id)s,
+                         %(limit)s) AS m
+  JOIN events e ON e.id = m.id
+ ORDER BY m.rank DESC, e.starts_at, e.id;
 
 -- name: upsert_rsvp
 -- Answer (or change the answer to) an event; the trigger keeps going_count within capacity.

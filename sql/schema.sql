@@ -46,7 +46,8 @@ CREATE FUNCTION public.dal_lock_question_survey(question bigint) RETURNS boolean
       FROM survey_questions q
       JOIN surveys s ON s.id = q.survey_id
      WHERE q.id = question
-       AND (dal_acting_user() IS NULL OR s.server_id = ANY (dal_servers('member')))
+       AND CASE WHEN dal_acting_user() IS NULL THEN dal_session_reads_every_row()
+                ELSE s.server_id = ANY (dal_servers('member')) END
        FOR SHARE OF s
 $$;
 
@@ -71,6 +72,55 @@ $$;
 
 COMMENT ON FUNCTION public.dal_projects(level text) IS 'The projects the acting user may act on at this level (read, write or admin): owned ones, and memberships whose access_level reaches it. It tells a caller only its own.';
 
+CREATE FUNCTION public.dal_search_events(query tsquery, server bigint, max_rows integer) RETURNS TABLE(id bigint, rank real)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    servers bigint[] := dal_search_servers(server);
+BEGIN
+    -- EXECUTE plans each statement for the values given (which servers, which words),
+    -- as a query sent by the DAL is planned; a cached generic plan could not tell one
+    -- server from many, nor a rare word from a common one.
+    IF servers IS NULL THEN
+        RETURN QUERY EXECUTE $q$
+            SELECT e.id, ts_rank(e.search, $1)
+              FROM events e
+             WHERE e.search @@ $1
+             ORDER BY 2 DESC, e.starts_at, e.id
+             LIMIT $2
+        $q$ USING query, max_rows;
+    ELSE
+        RETURN QUERY EXECUTE $q$
+            SELECT e.id, ts_rank(e.search, $1)
+              FROM events e
+             WHERE e.search @@ $1 AND e.server_id = ANY ($2)
+             ORDER BY 2 DESC, e.starts_at, e.id
+             LIMIT $3
+        $q$ USING query, servers, max_rows;
+    END IF;
+END
+$_$;
+
+COMMENT ON FUNCTION public.dal_search_events(query tsquery, server bigint, max_rows integer) IS 'Events matching a query in the servers the session may search (all of them, or the one given), best match first: ids and ranks, found through events_search_idx.';
+
+CREATE FUNCTION public.dal_search_servers(server bigint) RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT CASE
+           WHEN dal_acting_user() IS NOT NULL THEN
+               CASE WHEN server IS NULL THEN dal_servers('member')
+                    WHEN server = ANY (dal_servers('member')) THEN ARRAY[server]
+                    ELSE '{}' END
+           WHEN dal_session_reads_every_row() THEN
+               CASE WHEN server IS NULL THEN NULL ELSE ARRAY[server] END
+           ELSE '{}'
+           END
+$$;
+
+COMMENT ON FUNCTION public.dal_search_servers(server bigint) IS 'The servers (all of them, or just the one given) whose events the session may search, NULL for every server: see migration 0053.';
+
 CREATE FUNCTION public.dal_servers(level text) RETURNS bigint[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -92,6 +142,18 @@ CREATE FUNCTION public.dal_servers(level text) RETURNS bigint[]
 $$;
 
 COMMENT ON FUNCTION public.dal_servers(level text) IS 'The servers the acting user may act on at this level (member, moderator, admin or owner): owned ones, and memberships whose role reaches it. It tells a caller only its own.';
+
+CREATE FUNCTION public.dal_session_reads_every_row() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r
+                      WHERE r.rolname = session_user), false)
+           OR pg_has_role(session_user, 'dal_owner', 'MEMBER')
+           OR pg_has_role(session_user, 'dal_readonly', 'MEMBER')
+$$;
+
+COMMENT ON FUNCTION public.dal_session_reads_every_row() IS 'Whether the session''s login role reads every row whatever the policies: a superuser, BYPASSRLS, or a member of the owner or read-only role. It decides what a session acting for no one may do through the SECURITY DEFINER helpers.';
 
 CREATE FUNCTION public.event_rsvps_count_going() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -133,6 +195,26 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.event_rsvps_count_going() IS 'AFTER trigger on event_rsvps: keeps events.going_count and refuses answers to unscheduled events.';
+
+CREATE FUNCTION public.event_rsvps_set_server_id() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    SELECT e.server_id INTO NEW.server_id FROM events e WHERE e.id = NEW.event_id;
+    IF NOT FOUND THEN
+        -- What the foreign key would say, had NOT NULL on server_id not come first.
+        RAISE EXCEPTION 'event % does not exist', NEW.event_id
+            USING ERRCODE = 'foreign_key_violation',
+                  CONSTRAINT = 'event_rsvps_event_id_fkey',
+                  TABLE = 'event_rsvps',
+                  COLUMN = 'event_id';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+COMMENT ON FUNCTION public.event_rsvps_set_server_id() IS 'BEFORE INSERT OR UPDATE trigger on event_rsvps: server_id from the event.';
 
 CREATE FUNCTION public.events_keep_status_final() RETURNS trigger
     LANGUAGE plpgsql
@@ -379,7 +461,9 @@ BEGIN
                   TABLE = 'survey_responses',
                   COLUMN = 'question_id';
     END IF;
-    IF dal_acting_user() IS NOT NULL AND NOT NEW.server_id = ANY (dal_servers('member')) THEN
+    -- (In parentheses: PL/pgSQL ends an IF condition at its first THEN.)
+    IF (CASE WHEN dal_acting_user() IS NULL THEN NOT dal_session_reads_every_row()
+             ELSE NOT NEW.server_id = ANY (dal_servers('member')) END) THEN
         RAISE EXCEPTION 'only the members of a survey''s server answer it'
             USING ERRCODE = 'insufficient_privilege',
                   TABLE = 'survey_responses';
@@ -512,10 +596,13 @@ CREATE TABLE public.event_rsvps (
     user_id uuid NOT NULL,
     response text NOT NULL,
     responded_at timestamp with time zone DEFAULT now() NOT NULL,
+    server_id bigint NOT NULL,
     CONSTRAINT event_rsvps_response_valid CHECK ((response = ANY (ARRAY['going'::text, 'maybe'::text, 'declined'::text])))
 );
 
 ALTER TABLE ONLY public.event_rsvps FORCE ROW LEVEL SECURITY;
+
+COMMENT ON COLUMN public.event_rsvps.server_id IS 'The server of the RSVP''s event, copied by trigger event_rsvps_assign_server_id for row-level security.';
 
 CREATE TABLE public.events (
     id bigint NOT NULL,
@@ -1027,7 +1114,7 @@ ALTER TABLE ONLY public.users
 
 CREATE UNIQUE INDEX categories_owner_id_name_lower_key ON public.categories USING btree (owner_id, lower(name));
 
-CREATE INDEX event_rsvps_event_id_response_idx ON public.event_rsvps USING btree (event_id, response, responded_at, user_id);
+CREATE INDEX event_rsvps_event_id_response_idx ON public.event_rsvps USING btree (event_id, response, responded_at, user_id) INCLUDE (server_id);
 
 CREATE INDEX event_rsvps_user_id_idx ON public.event_rsvps USING btree (user_id, event_id);
 
@@ -1059,9 +1146,9 @@ CREATE UNIQUE INDEX server_members_one_owner_key ON public.server_members USING 
 
 CREATE INDEX server_members_server_id_joined_at_idx ON public.server_members USING btree (server_id, joined_at, user_id);
 
-CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id);
+CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id) INCLUDE (role);
 
-CREATE INDEX servers_owner_id_idx ON public.servers USING btree (owner_id);
+CREATE INDEX servers_owner_id_idx ON public.servers USING btree (owner_id) INCLUDE (id);
 
 CREATE INDEX survey_responses_user_id_idx ON public.survey_responses USING btree (user_id);
 
@@ -1081,7 +1168,7 @@ CREATE INDEX task_dependencies_project_id_idx ON public.task_dependencies USING 
 
 CREATE INDEX task_pending_dependencies_project_id_depends_on_key_idx ON public.task_pending_dependencies USING btree (project_id, depends_on_key);
 
-CREATE INDEX tasks_category_id_idx ON public.tasks USING btree (category_id) WHERE (category_id IS NOT NULL);
+CREATE INDEX tasks_category_id_idx ON public.tasks USING btree (category_id, owner_id, project_id) WHERE (category_id IS NOT NULL);
 
 CREATE INDEX tasks_owner_id_created_at_idx ON public.tasks USING btree (owner_id, created_at, id);
 
@@ -1091,7 +1178,7 @@ CREATE INDEX tasks_owner_id_due_at_open_idx ON public.tasks USING btree (owner_i
 
 CREATE INDEX tasks_owner_id_priority_rank_idx ON public.tasks USING btree (owner_id, priority_rank, id);
 
-CREATE INDEX tasks_owner_id_status_idx ON public.tasks USING btree (owner_id, status);
+CREATE INDEX tasks_owner_id_status_idx ON public.tasks USING btree (owner_id, status, project_id);
 
 CREATE INDEX tasks_owner_id_updated_at_idx ON public.tasks USING btree (owner_id, updated_at, id);
 
@@ -1115,7 +1202,9 @@ CREATE TRIGGER app_config_set_updated_at BEFORE UPDATE ON public.app_config FOR 
 
 CREATE TRIGGER categories_set_updated_at BEFORE UPDATE ON public.categories FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
-CREATE TRIGGER event_rsvps_count_going AFTER INSERT OR DELETE OR UPDATE ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_count_going();
+CREATE TRIGGER event_rsvps_assign_server_id BEFORE INSERT OR UPDATE ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_set_server_id();
+
+CREATE TRIGGER event_rsvps_count_going AFTER INSERT OR DELETE OR UPDATE OF event_id, response ON public.event_rsvps FOR EACH ROW EXECUTE FUNCTION public.event_rsvps_count_going();
 
 CREATE TRIGGER events_keep_server BEFORE UPDATE OF server_id ON public.events FOR EACH ROW WHEN ((old.server_id IS DISTINCT FROM new.server_id)) EXECUTE FUNCTION public.keep_column_fixed('server_id', 'events_server_id_fixed');
 
@@ -1261,22 +1350,16 @@ CREATE POLICY categories_readonly_all ON public.categories FOR SELECT TO dal_rea
 
 ALTER TABLE public.event_rsvps ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY event_rsvps_change ON public.event_rsvps FOR UPDATE USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (EXISTS ( SELECT
-   FROM public.events e
-  WHERE (e.id = event_rsvps.event_id)))));
+CREATE POLICY event_rsvps_change ON public.event_rsvps FOR UPDATE USING ((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user))) WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[]))));
 
-CREATE POLICY event_rsvps_give ON public.event_rsvps FOR INSERT WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (EXISTS ( SELECT
-   FROM public.events e
-  WHERE (e.id = event_rsvps.event_id)))));
+CREATE POLICY event_rsvps_give ON public.event_rsvps FOR INSERT WITH CHECK (((user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) AND (server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[]))));
 
 CREATE POLICY event_rsvps_owner_all ON public.event_rsvps TO dal_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY event_rsvps_read ON public.event_rsvps FOR SELECT USING (
 CASE
     WHEN (user_id = ( SELECT public.dal_acting_user() AS dal_acting_user)) THEN true
-    ELSE (EXISTS ( SELECT
-       FROM public.events e
-      WHERE (e.id = event_rsvps.event_id)))
+    ELSE (server_id = ANY (( SELECT public.dal_servers('member'::text) AS dal_servers)::bigint[]))
 END);
 
 CREATE POLICY event_rsvps_readonly_all ON public.event_rsvps FOR SELECT TO dal_readonly USING (true);

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from dal import migrate, schema, seed, surveys
+from dal import events, migrate, schema, seed, surveys
 from dal.errors import MigrationError
 from tests import community_helpers as make
 
@@ -57,7 +57,10 @@ def test_up_down_up_on_a_database_holding_rows(empty_db_url: str) -> None:
 
 
 # Migrations that change rows, not the schema.
-DATA_ONLY = {"0044_survey_responses_server_id_backfill"}
+DATA_ONLY = {
+    "0044_survey_responses_server_id_backfill",
+    "0049_event_rsvps_server_id_backfill",
+}
 
 
 def test_each_rollback_restores_the_schema_it_started_from(
@@ -322,4 +325,36 @@ def test_answers_written_before_0043_get_their_server_in_batches(
             " WHERE table_name = 'survey_responses' AND column_name = 'server_id'"
         ).fetchone()
     assert sorted(rows) == sorted((q, s) for q, s in expected.items() for _ in range(3))
+    assert nullable == ("NO",)
+
+
+def test_rsvps_written_before_0048_get_their_server_in_batches(
+    tmp_path: Path, empty_db_url: str
+) -> None:
+    """0049 fills event_rsvps.server_id a range of events at a time; RSVPs to events
+    no longer scheduled are filled too, and no seat is counted again."""
+    migrate.migrate(empty_db_url, directory=migrations_up_to(tmp_path, "0047_z"))
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        expected = {}
+        for jump in (None, 250):  # two servers, their event ids batches apart
+            if jump is not None:
+                conn.execute("SELECT setval('events_id_seq', %s)", [jump])
+            srv = make.server(conn)
+            event = make.event(conn, srv, capacity=5)
+            for response in ("going", "going", "maybe"):
+                events.rsvp(conn, event.id, make.user(conn).id, response)
+            expected[event.id] = srv.id
+        # One event is called off: its answers are closed, yet they get their server.
+        events.cancel(conn, min(expected))
+        seats = conn.execute("SELECT id, going_count FROM events ORDER BY id").fetchall()
+    migrate.migrate(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        rows = conn.execute("SELECT event_id, server_id FROM event_rsvps").fetchall()
+        after = conn.execute("SELECT id, going_count FROM events ORDER BY id").fetchall()
+        nullable = conn.execute(
+            "SELECT is_nullable FROM information_schema.columns"
+            " WHERE table_name = 'event_rsvps' AND column_name = 'server_id'"
+        ).fetchone()
+    assert sorted(rows) == sorted((e, s) for e, s in expected.items() for _ in range(3))
+    assert after == seats
     assert nullable == ("NO",)

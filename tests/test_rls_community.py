@@ -151,6 +151,9 @@ def _cases(guild: Guild, person: str | None) -> list[tuple[str, str, Callable[[]
          lambda: events.withdraw(pool, guild.event, other)),
         ("list going", "ok", count_of(
             lambda: events.rsvps(pool, guild.event, "going"), 1 if rank else 0)),
+        ("search events", "ok", count_of(lambda: events.search(pool, "picnic"), 1 if rank else 0)),
+        ("search the server's events", "ok", count_of(
+            lambda: events.search(pool, "picnic", server_id=guild.server), 1 if rank else 0)),
         ("get survey", seen, lambda: surveys.get(pool, guild.survey)),
         ("update survey", _by_rank(rank, at_least=2),
          lambda: surveys.update(pool, guild.survey, title="Which day?")),
@@ -290,6 +293,16 @@ def test_a_non_member_learns_nothing_of_a_survey_by_answering_it(guild: Guild) -
         surveys.answer(guild.pool, guild.question, guild.people["member"], 42)
 
 
+def test_acting_for_no_one_learns_nothing_of_a_survey(guild: Guild) -> None:
+    """The application role acting for no one (migration 0054): the helpers that run
+    as the owner neither lock a survey nor tell its window or options."""
+    with pytest.raises(PermissionDenied):  # a misfitting answer: not InvalidData
+        surveys.answer(guild.pool, guild.question, guild.people["member"], 42)
+    with dal.transaction(guild.pool) as conn:
+        locked = conn.execute("SELECT dal_lock_question_survey(%s)", [guild.question])
+        assert locked.fetchone() == (None,)
+
+
 def test_an_event_stays_in_its_server(guild: Guild, db_url: str) -> None:
     with psycopg.connect(db_url, autocommit=True) as conn:  # a superuser: no policy applies
         other = servers.create(
@@ -299,3 +312,62 @@ def test_an_event_stays_in_its_server(guild: Guild, db_url: str) -> None:
         with pytest.raises(psycopg.errors.CheckViolation) as refused:
             conn.execute("UPDATE events SET server_id = %s WHERE id = %s", [other.id, guild.event])
     assert refused.value.diag.constraint_name == "events_server_id_fixed"
+
+
+def test_search_finds_only_the_events_of_servers_one_reads(
+    guild: Guild, db_url: str, reader: psycopg.Connection[Any]
+) -> None:
+    """dal_search_events (migration 0053) runs as the owner to keep its index: it must
+    still keep to the caller's servers, whoever calls it and however."""
+    now = datetime.now(UTC)
+    with psycopg.connect(db_url, autocommit=True) as admin:  # a superuser: no policy applies
+        other = servers.create(
+            admin, snowflake_id=6_000_000 + next(_names), name="Other",
+            owner_id=guild.people["outsider"],
+        )  # fmt: skip
+        elsewhere = events.create(
+            admin, server_id=other.id, creator_id=guild.people["outsider"], title="Picnic",
+            starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=1),
+        ).id  # fmt: skip
+        everything = {hit.id for hit in events.search(admin, "picnic")}
+    assert everything == {guild.event, elsewhere}
+    assert {hit.id for hit in events.search(reader, "picnic")} == everything
+
+    def found(person: str | None, **scope: Any) -> set[int]:
+        with _acting(guild.who(person)):
+            return {hit.id for hit in events.search(guild.pool, "picnic", **scope)}
+
+    assert found("member") == {guild.event}
+    assert found("outsider") == {elsewhere}
+    assert found("member", server_id=other.id) == set()
+    assert found("outsider", server_id=other.id) == {elsewhere}
+    assert found(None) == set()  # the application role acting for no one sees nothing
+
+    # Called directly, the function tells the application role nothing more.
+    with dal.transaction(guild.pool) as conn:
+        _act_in_sql(conn, guild.people["member"])
+        rows = conn.execute(
+            "SELECT id FROM dal_search_events(to_tsquery('english', 'picnic'), %s, 10)",
+            [other.id],
+        ).fetchall()
+        assert rows == []
+    with dal.transaction(guild.pool) as conn:
+        rows = conn.execute(
+            "SELECT id FROM dal_search_events(to_tsquery('english', 'picnic'), NULL, 10)"
+        ).fetchall()
+        assert rows == []
+        may = conn.execute(
+            "SELECT has_function_privilege('dal_search_servers(bigint)', 'EXECUTE')"
+        ).fetchone()
+        assert may == (False,)  # only the search itself asks which servers
+
+
+def test_an_rsvp_carries_its_events_server(guild: Guild, reader: psycopg.Connection[Any]) -> None:
+    """event_rsvps.server_id (migration 0048), which the RSVP policy reads, is the
+    event's server, whoever answers."""
+    with dal.acting_as(guild.people["admin"]):
+        events.rsvp(guild.pool, guild.event, guild.people["admin"], "maybe")
+    rows = reader.execute(
+        "SELECT r.server_id = e.server_id FROM event_rsvps r JOIN events e ON e.id = r.event_id"
+    ).fetchall()
+    assert rows == [(True,), (True,)]
