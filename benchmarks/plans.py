@@ -8,6 +8,7 @@ a page of rows, and reads at most its stated number of shared buffers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,20 +54,65 @@ def explain(
     params: Mapping[str, Any],
     *,
     acting_as: tuple[str, Any] | None = None,
+    warm_up: bool = False,
 ) -> dict[str, Any]:
     """Run EXPLAIN ANALYZE on one statement, inside a transaction rolled back afterwards.
 
     With `acting_as` (a role, a user id), the statement runs as that role for that
-    acting user, as the application runs it: under row-level security."""
+    acting user, as the application runs it: under row-level security. With `warm_up`
+    it runs once before: the first call of a function in a session plans its body
+    and reads the catalog then, during execution, which a pooled connection pays once
+    (a statement's own planning is not counted in its buffers either)."""
     with conn.transaction(force_rollback=True):
         if acting_as is not None:
             role, user_id = acting_as
             conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
             conn.execute("SELECT set_config('dal.user_id', %s, true)", [str(user_id)])
+        if warm_up:
+            conn.execute(text, params)
         row = conn.execute(
             "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + text,
             params,
         ).fetchone()
+    assert row is not None
+    plan: dict[str, Any] = row[0][0]
+    return plan
+
+
+def explain_function_statement(
+    conn: psycopg.Connection[Any],
+    function: str,
+    statement: int,
+    args: str,
+    params: Mapping[str, Any],
+    *,
+    acting_for: Any,
+) -> dict[str, Any]:
+    """EXPLAIN ANALYZE a dynamic statement of PL/pgSQL function `function` (a
+    signature): the `statement`th text it quotes as `$q$ ... $q$` and runs with
+    EXECUTE ... USING. It runs as the function's owner for the acting user
+    `acting_for`, as a SECURITY DEFINER function runs it for the application, with
+    the values the SELECT `args` (given `params`) computes there as its $1, $2, ...:
+    EXECUTE plans it for its values, as here. Rolled back afterwards."""
+    found = conn.execute(
+        "SELECT p.prosrc, p.proowner::regrole::text FROM pg_proc p WHERE p.oid = %s::regprocedure",
+        [function],
+    ).fetchone()
+    assert found is not None, function
+    body, owner = found
+    texts = re.findall(r"\$q\$(.*?)\$q\$", body, flags=re.DOTALL)
+    assert len(texts) > statement, f"{function} has {len(texts)} $q$ statements"
+    with conn.transaction(force_rollback=True):
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+        conn.execute("SELECT set_config('dal.user_id', %s, true)", [str(acting_for)])
+        values = conn.execute(args, params).fetchone()
+        assert values is not None, args
+        # The text names its parameters $1, $2, ...: a RawCursor sends it as it is.
+        with psycopg.RawCursor(conn) as cur:
+            cur.execute(texts[statement], values)  # warmed up, as explain(warm_up=) says
+            row = cur.execute(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + texts[statement], values
+            ).fetchone()
     assert row is not None
     plan: dict[str, Any] = row[0][0]
     return plan

@@ -13,6 +13,36 @@ Sample = Mapping[str, Any]  # interesting ids and values read from the loaded da
 
 
 @dataclass(frozen=True)
+class Inner:
+    """A statement a SECURITY DEFINER function runs for a query. Its plan is not in
+    the query's EXPLAIN (a Function Scan is all it shows), so it is checked on its own,
+    as the function's owner runs it for the acting user.
+
+    `statement` counts the function's dynamic statements (its `$q$ ... $q$` texts,
+    run by EXECUTE with their values, as plans.explain_function_statement says);
+    `args` is a SELECT giving their $1, $2, ... in that same context, with the case's
+    parameters as `%(name)s`."""
+
+    function: str  # its signature, as regprocedure reads it
+    statement: int
+    args: str
+    indexes: tuple[str, ...]
+    max_buffers: int
+    max_sort_rows: int | None = None
+    grows_with_data: bool = False
+
+    def as_case(self) -> Case:
+        """The statement's bounds as a plan check holds them."""
+        return Case(
+            params=lambda _sample: {},
+            indexes=self.indexes,
+            max_buffers=self.max_buffers,
+            max_sort_rows=self.max_sort_rows,
+            grows_with_data=self.grows_with_data,
+        )
+
+
+@dataclass(frozen=True)
 class Case:
     params: Callable[[Sample], dict[str, Any]]
     indexes: tuple[str, ...]
@@ -31,6 +61,8 @@ class Case:
     rls_max_buffers: int | None = None
     rls_indexes: tuple[str, ...] | None = None
     rls_max_sort_rows: int | None = None
+    # Where the query's work is done inside a SECURITY DEFINER function.
+    inner: tuple[Inner, ...] = ()
 
     def under_rls(self) -> Case:
         """The case as the plan check under row-level security holds it."""
