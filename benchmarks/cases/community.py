@@ -342,8 +342,8 @@ CASES: dict[str, Case] = {
     "surveys.get_by_id": Case(lambda s: {"id": s["community_survey_id"]}, (), 8),
     "surveys.results_access": Case(lambda s: {"id": s["community_survey_id"]}, (), 8),
     "surveys.set_status": Case(
-        # the new row version's index entries (status is indexed), and the status-move
-        # trigger's read of the row: 46 buffers at `large`
+        # the row by key, its status-move trigger, and where the row's page is full (no
+        # HOT update) the new version's entries in the four indexes: 46 buffers at `large`
         lambda s: {"id": s["community_survey_id"], "status": "published"},
         (),
         56,
