@@ -22,7 +22,7 @@ import pytest
 
 import dal
 from dal import events, servers, surveys, users
-from dal.errors import Conflict, InvalidData, NotFound, PermissionDenied
+from dal.errors import Conflict, InvalidData, NotFound, PermissionDenied, ReferenceMissing
 from tests.test_rls import _acting, _outcome, _snapshot
 
 _names = itertools.count(1)
@@ -371,3 +371,8 @@ def test_an_rsvp_carries_its_events_server(guild: Guild, reader: psycopg.Connect
         "SELECT r.server_id = e.server_id FROM event_rsvps r JOIN events e ON e.id = r.event_id"
     ).fetchall()
     assert rows == [(True,), (True,)]
+    # An RSVP to no event says so (the trigger finds no server to copy), for a member
+    # as for anyone: an event id tells nothing of a server.
+    with dal.acting_as(guild.people["member"]), pytest.raises(ReferenceMissing) as missing:
+        events.rsvp(guild.pool, 2**62, guild.people["member"], "going")
+    assert missing.value.constraint == "event_rsvps_event_id_fkey"
