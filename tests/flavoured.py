@@ -15,6 +15,7 @@ transaction, and the event loop belongs to the test's thread.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import inspect
 import threading
@@ -57,7 +58,12 @@ class AsyncFlavour:
             return self.twins[id(db)]
         if isinstance(db, ConnectionPool):
             if id(db) not in self.twins:
-                settings = Settings(pool_size=2, max_overflow=2, pool_timeout=5.0)
+                # As the test's pool prepares statements (or not, through PgBouncer).
+                kwargs = db.kwargs if isinstance(db.kwargs, dict) else {}
+                prepare = kwargs.get("prepare_threshold", Settings.prepare_threshold)
+                settings = Settings(
+                    pool_size=2, max_overflow=2, pool_timeout=5.0, prepare_threshold=prepare
+                )
                 conninfo = str(db.conninfo)  # a string in every pool the tests open
                 self.twins[id(db)] = self.runner.run(aio.open_pool(conninfo, settings))
             return self.twins[id(db)]
@@ -70,9 +76,12 @@ class AsyncFlavour:
         if twin is None:
             return sync(*args, **kw)
         self.calls += 1
+        # The caller's context goes along: its acting user (dal.acting_as) is in it.
+        context = contextvars.copy_context()
         if inspect.isasyncgenfunction(coro_fn):
-            return iter(self.runner.run(_collect(coro_fn(twin, *args[1:], **kw))))
-        return self.runner.run(coro_fn(twin, *args[1:], **kw))
+            collected = _collect(coro_fn(twin, *args[1:], **kw))
+            return iter(self.runner.run(collected, context=context))
+        return self.runner.run(coro_fn(twin, *args[1:], **kw), context=context)
 
     def close(self) -> None:
         for twin in self.twins.values():

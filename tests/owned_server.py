@@ -50,15 +50,8 @@ class OwnedServer:
         } | (settings or {})
         self._as: dict[str, Any] = {}
         if os.geteuid() == 0:
-            if not _user_exists(SYSTEM_USER):
-                subprocess.run(["useradd", "-s", "/bin/bash", SYSTEM_USER], check=True)
-            entry = pwd.getpwnam(SYSTEM_USER)
+            entry = give_to_system_user(root)
             self._as = {"user": entry.pw_uid, "group": entry.pw_gid}
-            for folder in [root, *root.parents]:
-                if folder == Path("/"):
-                    break
-                folder.chmod(folder.stat().st_mode | 0o055)  # traversable by that user
-            os.chown(root, entry.pw_uid, entry.pw_gid)
 
     @property
     def conninfo(self) -> str:
@@ -163,6 +156,26 @@ def system_binaries_with_ssl() -> Path | None:
         if "--with-ssl=openssl" in done.stdout or "--with-openssl" in done.stdout:
             return postgres.parent
     return None
+
+
+def system_user() -> pwd.struct_passwd:
+    """The system user servers run as under root (created when missing)."""
+    if not _user_exists(SYSTEM_USER):
+        subprocess.run(["useradd", "-s", "/bin/bash", SYSTEM_USER], check=True)
+    return pwd.getpwnam(SYSTEM_USER)
+
+
+def give_to_system_user(root: Path) -> pwd.struct_passwd:
+    """Make `root` (and what it holds) the system user's, and the folders above it
+    traversable by that user; return the user."""
+    entry = system_user()
+    for folder in [root, *root.parents]:
+        if folder == Path("/"):
+            break
+        folder.chmod(folder.stat().st_mode | 0o055)
+    for path in [root, *root.iterdir()]:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return entry
 
 
 def _user_exists(name: str) -> bool:

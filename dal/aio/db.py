@@ -169,6 +169,14 @@ async def connect(conninfo: str, **kwargs: Any) -> Conn:
     try:
         return await DalConnection.connect(conninfo, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as exc:
+        if "unsupported startup parameter" in str(exc):
+            # PgBouncer's refusal of the timeouts sent as `options`: no retry helps.
+            raise ConfigError(
+                f"{describe(conninfo)} refuses a connection setting ({_reason(exc)}): "
+                "a connection pooler such as PgBouncer takes no per-connection timeouts; "
+                "set them on the role instead (ALTER ROLE ... SET statement_timeout = ...) "
+                "and leave the statement and idle-in-transaction timeouts unset here"
+            ) from exc
         raise Unavailable(
             f"cannot connect to PostgreSQL at {describe(conninfo)}: {_reason(exc)}; "
             "check that the server is running and that DATABASE_URL is right"
