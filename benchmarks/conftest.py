@@ -47,6 +47,22 @@ def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def pgbench_url(pg_admin: str) -> Iterator[str]:
+    """A database holding pgbench's tables (scale 1), for the server's floor."""
+    import subprocess
+
+    from dal.server import bin_dir
+    from tests.fix_db import create_database, drop_database
+
+    name = "dal_bench_pgbench"
+    url = create_database(pg_admin, name)
+    pgbench = str(bin_dir() / "pgbench")
+    subprocess.run([pgbench, "-i", "-s", "1", "-q", url], check=True, capture_output=True)
+    yield url
+    drop_database(pg_admin, name)
+
+
+@pytest.fixture(scope="session")
 def speed_keys(speed_url: str) -> dict[str, Any]:
     """Keys the lookups cycle through: 2,000 users (id and email) and 2,000 task ids."""
     with psycopg.connect(speed_url) as conn:

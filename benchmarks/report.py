@@ -261,7 +261,7 @@ def build() -> str:
         "the time with them over the time without (the acting user sent with the query, "
         "the policy's once-per-statement reads).",
     ]
-    out += _throughput(medians)
+    out += _throughput(medians) + _concurrency(meta)
     out += _pinned(medians, meta) + _depth(medians, depth) + _bulk(meta)
     out += _get_many_plans(meta)
     out += [
@@ -312,6 +312,45 @@ def _throughput(medians: dict[str, float]) -> list[str]:
         "|---|---|",
         *(f"| {label} | {1 / time:,.0f} |" for label, time in found if time),
     ]
+
+
+def _concurrency(meta: dict[str, Any]) -> list[str]:
+    """Throughput and latency with N clients, the DAL's against the server's floor
+    (benchmarks/concurrency.py)."""
+    runs = meta.get("concurrency") or {}
+    if not runs:
+        return []
+    out = [
+        "",
+        "## Throughput under concurrency",
+        "",
+        "N threads (sync) and N asyncio tasks (async) share one DAL pool of N",
+        "connections, each calling one after another for 3 s a read-mostly mix (of ten",
+        "calls: four users and four tasks by id, a user by email, a task's update);",
+        "the floor is pgbench -S -c N -j 2 (a select-only lookup by key, prepared) on",
+        "the same server. Calls per second, their ratio to the floor's transactions per",
+        "second, and the median and 99th-percentile latency of a call:",
+        "",
+        "| N | pgbench -S | p50 / p99 | DAL, N threads | / floor | p50 / p99 "
+        "| DAL async, N tasks | / floor | p50 / p99 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for clients, sides in sorted(runs.items(), key=lambda item: int(item[0])):
+        floor = sides["pgbench"]
+        cells = [f"{floor['per_s']:,.0f}/s", _latency(floor)]
+        for side in ("dal_threads", "dal_tasks"):
+            got = sides[side]
+            cells += [
+                f"{got['per_s']:,.0f}/s",
+                f"{got['per_s'] / floor['per_s']:.2f}",
+                _latency(got),
+            ]
+        out.append(f"| {clients} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _latency(result: dict[str, float]) -> str:
+    return f"{_us(result['p50_us'] / 1e6)} / {_us(result['p99_us'] / 1e6)}"
 
 
 def _pinned(medians: dict[str, float], meta: dict[str, Any]) -> list[str]:

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from benchmarks import pinning
 from dal.server import bin_dir
-from tests.fix_db import create_database, drop_database
-
-
-@pytest.fixture(scope="module")
-def pgbench_url(pg_admin: str) -> Iterator[str]:
-    name = "dal_bench_pgbench"
-    url = create_database(pg_admin, name)
-    pgbench = str(bin_dir() / "pgbench")
-    subprocess.run([pgbench, "-i", "-s", "1", "-q", url], check=True, capture_output=True)
-    yield url
-    drop_database(pg_admin, name)
 
 
 @pytest.mark.parametrize("placement", ["unpinned", "one_core", "two_cores"])
