@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from dal import events, migrate, schema, seed, surveys
 from dal.errors import MigrationError
@@ -318,13 +319,25 @@ def test_answers_written_before_0043_get_their_server_in_batches(
         # The window closes: the backfill must not re-judge answers against it.
         conn.execute("UPDATE surveys SET closes_at = opens_at + interval '1 second'")
     migrate.migrate(empty_db_url)
-    with psycopg.connect(empty_db_url) as conn:
-        rows = conn.execute("SELECT question_id, server_id FROM survey_responses").fetchall()
+    _assert_servers_copied(empty_db_url, "survey_responses", "question_id", expected, 3)
+
+
+def _assert_servers_copied(
+    url: str, table: str, key: str, expected: dict[int, int], rows_per_key: int
+) -> None:
+    """Every row of `table` holds the server `expected` gives its `key`, and the
+    column is NOT NULL now."""
+    with psycopg.connect(url) as conn:
+        query = sql.SQL("SELECT {}, server_id FROM {}").format(
+            sql.Identifier(key), sql.Identifier(table)
+        )
+        rows = conn.execute(query).fetchall()
         nullable = conn.execute(
             "SELECT is_nullable FROM information_schema.columns"
-            " WHERE table_name = 'survey_responses' AND column_name = 'server_id'"
+            " WHERE table_name = %s AND column_name = 'server_id'",
+            [table],
         ).fetchone()
-    assert sorted(rows) == sorted((q, s) for q, s in expected.items() for _ in range(3))
+    assert sorted(rows) == sorted((k, s) for k, s in expected.items() for _ in range(rows_per_key))
     assert nullable == ("NO",)
 
 
@@ -348,13 +361,7 @@ def test_rsvps_written_before_0048_get_their_server_in_batches(
         events.cancel(conn, min(expected))
         seats = conn.execute("SELECT id, going_count FROM events ORDER BY id").fetchall()
     migrate.migrate(empty_db_url)
+    _assert_servers_copied(empty_db_url, "event_rsvps", "event_id", expected, 3)
     with psycopg.connect(empty_db_url) as conn:
-        rows = conn.execute("SELECT event_id, server_id FROM event_rsvps").fetchall()
         after = conn.execute("SELECT id, going_count FROM events ORDER BY id").fetchall()
-        nullable = conn.execute(
-            "SELECT is_nullable FROM information_schema.columns"
-            " WHERE table_name = 'event_rsvps' AND column_name = 'server_id'"
-        ).fetchone()
-    assert sorted(rows) == sorted((e, s) for e, s in expected.items() for _ in range(3))
     assert after == seats
-    assert nullable == ("NO",)
