@@ -31,11 +31,34 @@
 -- depends: 0046_row_level_security_community
 -- transactional: false
 
-SET lock_timeout = '5s';
+-- CONCURRENTLY takes only locks that let reads and writes go on, but its waits for
+-- older transactions count against lock_timeout: a minute, not the seconds that
+-- DDL blocking writes gets.
+SET lock_timeout = '1min';
 
 SET statement_timeout = '30min';
 
+-- A run stopped between dropping an old index (or leaving it INVALID) and renaming
+-- its replacement resumes here: the valid replacement takes the name first, so no
+-- step below drops the only valid index. (A function of this session only.)
+CREATE FUNCTION pg_temp.resume_swap(replacement text, name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass(replacement) AND indisvalid)
+       AND NOT EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass(name) AND indisvalid)
+    THEN
+        -- Dropping an invalid index locks its table: briefly, or not at all.
+        PERFORM set_config('lock_timeout', '5s', true);
+        EXECUTE format('DROP INDEX IF EXISTS %I', name);
+        EXECUTE format('ALTER INDEX %I RENAME TO %I', replacement, name);
+    END IF;
+END
+$$;
+
 -- server_members: a user's memberships with their role (dal_servers).
+SELECT pg_temp.resume_swap('server_members_user_id_role_idx', 'server_members_user_id_idx');
+
 DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_role_idx;
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS server_members_user_id_role_idx
@@ -47,6 +70,8 @@ DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_idx;
 ALTER INDEX server_members_user_id_role_idx RENAME TO server_members_user_id_idx;
 
 -- servers: the servers a user owns (dal_servers).
+SELECT pg_temp.resume_swap('servers_owner_id_id_idx', 'servers_owner_id_idx');
+
 DROP INDEX CONCURRENTLY IF EXISTS servers_owner_id_id_idx;
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS servers_owner_id_id_idx ON servers (owner_id) INCLUDE (id);
@@ -57,6 +82,8 @@ DROP INDEX CONCURRENTLY IF EXISTS servers_owner_id_idx;
 ALTER INDEX servers_owner_id_id_idx RENAME TO servers_owner_id_idx;
 
 -- tasks: an owner's tasks by status, with the project the policy judges them by.
+SELECT pg_temp.resume_swap('tasks_owner_id_status_project_id_idx', 'tasks_owner_id_status_idx');
+
 DROP INDEX CONCURRENTLY IF EXISTS tasks_owner_id_status_project_id_idx;
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS tasks_owner_id_status_project_id_idx
@@ -68,6 +95,8 @@ DROP INDEX CONCURRENTLY IF EXISTS tasks_owner_id_status_idx;
 ALTER INDEX tasks_owner_id_status_project_id_idx RENAME TO tasks_owner_id_status_idx;
 
 -- tasks: a category's tasks, with the owner and project the policy judges them by.
+SELECT pg_temp.resume_swap('tasks_category_id_owner_id_idx', 'tasks_category_id_idx');
+
 DROP INDEX CONCURRENTLY IF EXISTS tasks_category_id_owner_id_idx;
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS tasks_category_id_owner_id_idx

@@ -10,12 +10,13 @@
 -- GIN index finds the candidates; the function itself keeps to the servers the
 -- caller may read, which dal_search_servers says:
 --   * acting for a user: the servers that user is a member of (dal_servers);
---   * acting for no one: every server for a session whose login role reads every
---     row anyway (dal_session_reads_every_row: a superuser, BYPASSRLS, or a member
---     of the owner or read-only role, whose policies let every row through), none
---     for any other (the application role sees nothing until it acts for someone,
---     as elsewhere). session_user is the login role, which SECURITY DEFINER does
---     not change and no unprivileged session can.
+--   * acting for no one: every server for a session whose role reads every row
+--     anyway (dal_session_reads_every_row: a superuser, BYPASSRLS, or a role with
+--     the owner's or the read-only role's privileges, whose policies let every row
+--     through), none for any other (the application role sees nothing until it
+--     acts for someone, as elsewhere). The role judged is the one the session's
+--     policies apply to: SET ROLE's, else the login role; SECURITY DEFINER changes
+--     neither, and an unprivileged session can only SET ROLE to roles it holds.
 -- The search is one of two statements: every server (GIN alone), or a list of
 -- servers (where the planner may add the server index to the GIN one). It
 -- returns event ids and ranks only; the DAL reads the events themselves through
@@ -39,19 +40,26 @@ CREATE FUNCTION dal_session_reads_every_row() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path = public, pg_temp
     AS $$
-    SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r
-                      WHERE r.rolname = session_user), false)
-           OR pg_has_role(session_user, %L, 'MEMBER')
-           OR pg_has_role(session_user, %L, 'MEMBER')
+    -- The role the session's policies apply to: the one SET ROLE chose, else the
+    -- login role (SECURITY DEFINER changes neither); its privileges, as policies
+    -- judge them, come with inheritance (USAGE), not with bare membership.
+    WITH caller AS (
+        SELECT coalesce(nullif(current_setting('role'), 'none'), session_user) AS name
+    )
+    SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r, caller c
+                      WHERE r.rolname = c.name), false)
+           OR (SELECT pg_has_role(c.name, %L, 'USAGE') OR pg_has_role(c.name, %L, 'USAGE')
+                 FROM caller c)
 $$
 $create$, owner_role, readonly_role);
 END
 $roles$;
 
 COMMENT ON FUNCTION dal_session_reads_every_row() IS
-    'Whether the session''s login role reads every row whatever the policies: a superuser, '
-    'BYPASSRLS, or a member of the owner or read-only role. It decides what a session '
-    'acting for no one may do through the SECURITY DEFINER helpers.';
+    'Whether the session''s role (set by SET ROLE, else its login role) reads every row '
+    'whatever the policies: a superuser, BYPASSRLS, or a role with the owner''s or the '
+    'read-only role''s privileges. It decides what a session acting for no one may do '
+    'through the SECURITY DEFINER helpers.';
 
 CREATE FUNCTION dal_search_servers(server bigint) RETURNS bigint[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -81,7 +89,9 @@ CREATE FUNCTION dal_search_events(query tsquery, server bigint, max_rows integer
     ROWS 20
     AS $fn$
 DECLARE
-    servers bigint[] := dal_search_servers(server);
+    servers     bigint[] := dal_search_servers(server);
+    -- The DAL asks for a page (at most 500 rows); a direct caller gets no more.
+    rows_wanted integer := least(greatest(coalesce(max_rows, 20), 0), 500);
 BEGIN
     -- EXECUTE plans each statement for the values given (which servers, which words),
     -- as a query sent by the DAL is planned; a cached generic plan could not tell one
@@ -93,7 +103,7 @@ BEGIN
              WHERE e.search @@ $1
              ORDER BY 2 DESC, e.starts_at, e.id
              LIMIT $2
-        $q$ USING query, max_rows;
+        $q$ USING query, rows_wanted;
     ELSE
         RETURN QUERY EXECUTE $q$
             SELECT e.id, ts_rank(e.search, $1)
@@ -101,7 +111,7 @@ BEGIN
              WHERE e.search @@ $1 AND e.server_id = ANY ($2)
              ORDER BY 2 DESC, e.starts_at, e.id
              LIMIT $3
-        $q$ USING query, servers, max_rows;
+        $q$ USING query, servers, rows_wanted;
     END IF;
 END
 $fn$;

@@ -77,7 +77,9 @@ CREATE FUNCTION public.dal_search_events(query tsquery, server bigint, max_rows 
     SET search_path TO 'public', 'pg_temp'
     AS $_$
 DECLARE
-    servers bigint[] := dal_search_servers(server);
+    servers     bigint[] := dal_search_servers(server);
+    -- The DAL asks for a page (at most 500 rows); a direct caller gets no more.
+    rows_wanted integer := least(greatest(coalesce(max_rows, 20), 0), 500);
 BEGIN
     -- EXECUTE plans each statement for the values given (which servers, which words),
     -- as a query sent by the DAL is planned; a cached generic plan could not tell one
@@ -89,7 +91,7 @@ BEGIN
              WHERE e.search @@ $1
              ORDER BY 2 DESC, e.starts_at, e.id
              LIMIT $2
-        $q$ USING query, max_rows;
+        $q$ USING query, rows_wanted;
     ELSE
         RETURN QUERY EXECUTE $q$
             SELECT e.id, ts_rank(e.search, $1)
@@ -97,7 +99,7 @@ BEGIN
              WHERE e.search @@ $1 AND e.server_id = ANY ($2)
              ORDER BY 2 DESC, e.starts_at, e.id
              LIMIT $3
-        $q$ USING query, servers, max_rows;
+        $q$ USING query, servers, rows_wanted;
     END IF;
 END
 $_$;
@@ -147,13 +149,19 @@ CREATE FUNCTION public.dal_session_reads_every_row() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'public', 'pg_temp'
     AS $$
-    SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r
-                      WHERE r.rolname = session_user), false)
-           OR pg_has_role(session_user, 'dal_owner', 'MEMBER')
-           OR pg_has_role(session_user, 'dal_readonly', 'MEMBER')
+    -- The role the session's policies apply to: the one SET ROLE chose, else the
+    -- login role (SECURITY DEFINER changes neither); its privileges, as policies
+    -- judge them, come with inheritance (USAGE), not with bare membership.
+    WITH caller AS (
+        SELECT coalesce(nullif(current_setting('role'), 'none'), session_user) AS name
+    )
+    SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r, caller c
+                      WHERE r.rolname = c.name), false)
+           OR (SELECT pg_has_role(c.name, 'dal_owner', 'USAGE') OR pg_has_role(c.name, 'dal_readonly', 'USAGE')
+                 FROM caller c)
 $$;
 
-COMMENT ON FUNCTION public.dal_session_reads_every_row() IS 'Whether the session''s login role reads every row whatever the policies: a superuser, BYPASSRLS, or a member of the owner or read-only role. It decides what a session acting for no one may do through the SECURITY DEFINER helpers.';
+COMMENT ON FUNCTION public.dal_session_reads_every_row() IS 'Whether the session''s role (set by SET ROLE, else its login role) reads every row whatever the policies: a superuser, BYPASSRLS, or a role with the owner''s or the read-only role''s privileges. It decides what a session acting for no one may do through the SECURITY DEFINER helpers.';
 
 CREATE FUNCTION public.event_rsvps_count_going() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER

@@ -19,9 +19,11 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from psycopg import sql
 
 import dal
 from dal import events, servers, surveys, users
+from dal.config import Roles
 from dal.errors import Conflict, InvalidData, NotFound, PermissionDenied, ReferenceMissing
 from tests.test_rls import _acting, _outcome, _snapshot
 
@@ -330,6 +332,13 @@ def test_search_finds_only_the_events_of_servers_one_reads(
             starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=1),
         ).id  # fmt: skip
         everything = {hit.id for hit in events.search(admin, "picnic")}
+        # A superuser who takes the application role reads as that role does.
+        admin.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(Roles.app)))
+        taken = admin.execute(
+            "SELECT id FROM dal_search_events(to_tsquery('english', 'picnic'), NULL, 10)"
+        ).fetchall()
+        admin.execute("RESET ROLE")
+    assert taken == []
     assert everything == {guild.event, elsewhere}
     assert {hit.id for hit in events.search(reader, "picnic")} == everything
 

@@ -13,8 +13,10 @@ Modifying Distributed Objects"):
   its distribution column (as a key column);
 - a foreign key between distributed tables joins tables of one co-location group and
   includes the distribution column on both sides, at the same position;
-- a reference table never references a distributed table (the other way is fine), and a
-  foreign key's ON DELETE SET NULL / SET DEFAULT never changes a distribution column.
+- a reference table never references a distributed table (the other way is fine);
+- a foreign key whose columns include the distribution column has no ON DELETE SET
+  NULL or SET DEFAULT (even with a column list that leaves it out) and no ON UPDATE
+  SET NULL, SET DEFAULT or CASCADE.
 """
 
 from __future__ import annotations
@@ -100,9 +102,9 @@ def _breaches(conn: psycopg.Connection[Any], plan: dict[str, Placement]) -> set[
     ).fetchall():
         if table in plan and plan[table].kind == "distributed" and number(table) not in keys:
             found.add(index)
-    for name, child, parent, keys, refs, set_cols, on_delete in conn.execute(
+    for name, child, parent, keys, refs, on_delete, on_update in conn.execute(
         """SELECT k.conname, c.relname, p.relname, k.conkey, k.confkey,
-                  coalesce(k.confdelsetcols, k.conkey), k.confdeltype
+                  k.confdeltype, k.confupdtype
              FROM pg_constraint k
              JOIN pg_class c ON c.oid = k.conrelid
              JOIN pg_class p ON p.oid = k.confrelid
@@ -114,8 +116,8 @@ def _breaches(conn: psycopg.Connection[Any], plan: dict[str, Placement]) -> set[
             if theirs.kind == "distributed":
                 found.add(name)
             continue
-        if on_delete in ("n", "d") and number(child) in set_cols:
-            found.add(name)  # would move the row to another shard
+        if number(child) in keys and (on_delete in ("n", "d") or on_update in ("n", "d", "c")):
+            found.add(name)  # Citus refuses these actions on a key holding the column
         elif theirs.kind == "distributed":
             pairs = set(zip(keys, refs, strict=True))
             if mine.group != theirs.group or (number(child), number(parent)) not in pairs:
