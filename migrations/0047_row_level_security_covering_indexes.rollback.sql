@@ -27,7 +27,7 @@ BEGIN
 END
 $$;
 
-SELECT pg_temp.resume_swap('server_members_user_id_old_idx', 'server_members_user_id_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('server_members_user_id_old_idx', 'server_members_user_id_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_old_idx;
 
@@ -38,7 +38,7 @@ DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_idx;
 -- squawk-ignore renaming-object
 ALTER INDEX server_members_user_id_old_idx RENAME TO server_members_user_id_idx;
 
-SELECT pg_temp.resume_swap('servers_owner_id_old_idx', 'servers_owner_id_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('servers_owner_id_old_idx', 'servers_owner_id_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS servers_owner_id_old_idx;
 
@@ -49,7 +49,7 @@ DROP INDEX CONCURRENTLY IF EXISTS servers_owner_id_idx;
 -- squawk-ignore renaming-object
 ALTER INDEX servers_owner_id_old_idx RENAME TO servers_owner_id_idx;
 
-SELECT pg_temp.resume_swap('tasks_owner_id_status_old_idx', 'tasks_owner_id_status_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('tasks_owner_id_status_old_idx', 'tasks_owner_id_status_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS tasks_owner_id_status_old_idx;
 
@@ -60,7 +60,7 @@ DROP INDEX CONCURRENTLY IF EXISTS tasks_owner_id_status_idx;
 -- squawk-ignore renaming-object
 ALTER INDEX tasks_owner_id_status_old_idx RENAME TO tasks_owner_id_status_idx;
 
-SELECT pg_temp.resume_swap('tasks_category_id_old_idx', 'tasks_category_id_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('tasks_category_id_old_idx', 'tasks_category_id_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS tasks_category_id_old_idx;
 

@@ -57,7 +57,7 @@ END
 $$;
 
 -- server_members: a user's memberships with their role (dal_servers).
-SELECT pg_temp.resume_swap('server_members_user_id_role_idx', 'server_members_user_id_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('server_members_user_id_role_idx', 'server_members_user_id_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_role_idx;
 
@@ -70,7 +70,7 @@ DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_idx;
 ALTER INDEX server_members_user_id_role_idx RENAME TO server_members_user_id_idx;
 
 -- servers: the servers a user owns (dal_servers).
-SELECT pg_temp.resume_swap('servers_owner_id_id_idx', 'servers_owner_id_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('servers_owner_id_id_idx', 'servers_owner_id_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS servers_owner_id_id_idx;
 
@@ -82,7 +82,7 @@ DROP INDEX CONCURRENTLY IF EXISTS servers_owner_id_idx;
 ALTER INDEX servers_owner_id_id_idx RENAME TO servers_owner_id_idx;
 
 -- tasks: an owner's tasks by status, with the project the policy judges them by.
-SELECT pg_temp.resume_swap('tasks_owner_id_status_project_id_idx', 'tasks_owner_id_status_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('tasks_owner_id_status_project_id_idx', 'tasks_owner_id_status_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS tasks_owner_id_status_project_id_idx;
 
@@ -95,7 +95,7 @@ DROP INDEX CONCURRENTLY IF EXISTS tasks_owner_id_status_idx;
 ALTER INDEX tasks_owner_id_status_project_id_idx RENAME TO tasks_owner_id_status_idx;
 
 -- tasks: a category's tasks, with the owner and project the policy judges them by.
-SELECT pg_temp.resume_swap('tasks_category_id_owner_id_idx', 'tasks_category_id_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('tasks_category_id_owner_id_idx', 'tasks_category_id_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS tasks_category_id_owner_id_idx;
 

@@ -39,7 +39,7 @@ BEGIN
 END
 $$;
 
-SELECT pg_temp.resume_swap('event_rsvps_event_id_response_server_id_idx', 'event_rsvps_event_id_response_idx');
+DO $$ BEGIN PERFORM pg_temp.resume_swap('event_rsvps_event_id_response_server_id_idx', 'event_rsvps_event_id_response_idx'); END $$;
 
 DROP INDEX CONCURRENTLY IF EXISTS event_rsvps_event_id_response_server_id_idx;
 
