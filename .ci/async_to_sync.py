@@ -138,6 +138,8 @@ def transform(text: str, where: str) -> str:  # noqa: PLR0912 -- one branch per 
         elif tok.type == tokenize.NAME and tok.string == "aio" and i >= 2:
             if tokens[i - 1].string == "." and tokens[i - 2].string == "dal":
                 edits.append((at(tokens[i - 1].start), at(tok.end), ""))  # dal.aio -> dal
+        elif tok.type == tokenize.NAME and tok.string == "asyncio" and _after_redis(tokens, i):
+            edits.append((at(tokens[i - 1].start), at(tok.end), ""))  # redis.asyncio -> redis
         elif tok.type == tokenize.NAME and tok.string == "asyncio":
             used_as = tokens[i + 2].string if nxt.string == "." else None
             imported = tokens[i - 1].string == "import"
@@ -162,9 +164,16 @@ def transform(text: str, where: str) -> str:  # noqa: PLR0912 -- one branch per 
     return "".join(out)
 
 
+def _after_redis(tokens: list[tokenize.TokenInfo], i: int) -> bool:
+    """Whether token `i` is the `asyncio` of `redis.asyncio` (redis-py's async API,
+    whose sync twin is `redis` itself)."""
+    return i >= 2 and tokens[i - 1].string == "." and tokens[i - 2].string == "redis"
+
+
 def _prose(text: str) -> str:
     """Docstrings and comments name the sync API in the sync file."""
     text = text.replace("dal.aio.", "dal.")  # module names; file paths stay as written
+    text = text.replace("redis.asyncio.", "redis.")
     text = re.sub(r"\bawait ", "", text)
     text = re.sub(r"\basync (with|for|def)\b", r"\1", text)
     for old, new in RENAMES.items():

@@ -50,6 +50,9 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 0
     prepare_threshold: int | None = 5
     slow_query_ms: int = 500
+    redis_url: str | None = None
+    redis_timeout_ms: int = 20
+    cache_ttl_s: int = 300
     data_dir: Path = PROJECT_ROOT / ".pgdata"
 
     @property
@@ -97,6 +100,9 @@ class Settings:
             if prepare in {"off", "none", "false"}
             else _int(env, "DATABASE_PREPARE_THRESHOLD", 5, minimum=0),
             slow_query_ms=_duration_ms(env, "DATABASE_SLOW_QUERY_MS", "500"),
+            redis_url=_redis_url(env),
+            redis_timeout_ms=_at_least(env, "REDIS_TIMEOUT", "20ms", 1),
+            cache_ttl_s=_at_least(env, "REDIS_CACHE_TTL", "300s", 1000) // 1000,
             data_dir=Path(env["DAL_DATA_DIR"]) if env.get("DAL_DATA_DIR") else cls.data_dir,
         )
 
@@ -162,6 +168,27 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _at_least(env: Mapping[str, str], name: str, default: str, minimum_ms: int) -> int:
+    """A duration setting in milliseconds, refused below `minimum_ms`."""
+    value = _duration_ms(env, name, default)
+    if value < minimum_ms:
+        least = f"{minimum_ms // 1000}s" if minimum_ms >= 1000 else f"{minimum_ms}ms"
+        raise ConfigError(f"{name} must be at least {least}, got {env.get(name)!r}")
+    return value
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("REDIS_URL", "").strip()
+    if not raw:
+        return None
+    if not re.match(r"^(redis|rediss|unix)://", raw):
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix:// (got {redact(raw)!r}); "
+            "example: redis://localhost:6379/0"
+        )
+    return raw
 
 
 def _role(env: Mapping[str, str], name: str, default: str) -> str:

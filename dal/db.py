@@ -30,7 +30,7 @@ import psycopg_pool
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from dal import observe
+from dal import cache, observe
 from dal._json import use_loads
 from dal.arguments import checked
 from dal.config import Settings, describe, redact
@@ -206,12 +206,15 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     """
     # One direct attempt first: an unreachable server or a bad password fails at once,
     # with libpq's reason, instead of after pool_timeout of the pool's silent retries.
-    (connect(conninfo, **connection_kwargs(settings, conninfo))).close()
+    first = connect(conninfo, **connection_kwargs(settings, conninfo))
+    where = f"{first.info.host}:{first.info.port}/{first.info.dbname}"
+    role = first.info.user
+    first.close()
 
     def configure(conn: Conn) -> None:
         set_up(conn, settings)
 
-    pool: Pool = ConnectionPool(
+    pool: Pool = DalPool(
         conninfo,
         connection_class=DalConnection,
         min_size=settings.pool_size,
@@ -235,7 +238,28 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
             f"cannot open a connection pool to {describe(conninfo)} "
             f"within {settings.pool_timeout:g}s; is the server overloaded?"
         ) from exc
+    if settings.redis_url:
+        cache.attach(
+            pool,
+            cache.Cache(
+                settings.redis_url,
+                database=where,
+                role=role,
+                ttl_s=settings.cache_ttl_s,
+                timeout_ms=settings.redis_timeout_ms,
+            ),
+        )
     return pool
+
+
+class DalPool(ConnectionPool[Conn]):
+    """The pool `open_pool` opens: psycopg-pool's, whose `close()` also closes the
+    Redis cache serving it (`dal.cache`), if any."""
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the pool's connections, then its cache's."""
+        super().close(timeout)
+        cache.detach(self)
 
 
 @checked
@@ -375,6 +399,7 @@ def hand_back(pool: Pool, conn: Conn) -> None:
         status = conn.info.transaction_status
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
+            cache.rolled_back(conn)
             with suppress(psycopg.Error):
                 conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
@@ -443,7 +468,13 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
             if owns:
                 row = (conn.execute(QUERIES["transactions.current_id"].text)).fetchone()
                 xid, committing = row[0] if row else None, True
-    except psycopg.Error as exc:
+    except BaseException as exc:
+        if owns and committing:  # COMMIT may have happened: a stale row costs more
+            cache.committed(conn, surely=False)
+        elif owns:
+            cache.rolled_back(conn)
+        if not isinstance(exc, psycopg.Error):
+            raise
         error = translate(exc)
         if not (committing and isinstance(error, ConnectionLost)):
             raise error from exc
@@ -458,6 +489,9 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
             xid=xid,
             sqlstate=error.sqlstate,
         ) from exc
+    else:
+        if owns:
+            cache.committed(conn)
     finally:
         if owns and isolation is not None and not conn.closed:
             conn.set_isolation_level(was)

@@ -60,9 +60,9 @@ from uuid import UUID
 import psycopg
 from psycopg import RawCursor
 
-from dal import observe
+from dal import cache, cache_plan, observe
 from dal.acting import acting_user
-from dal.db import DalConnection, Db, borrow, connection, hand_back, saw_read_only
+from dal.db import DalConnection, Db, Pool, borrow, connection, hand_back, saw_read_only
 from dal.errors import DalError, ReadOnlyServer, not_text, translate
 from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
 
@@ -95,11 +95,17 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     with `params`; return its first row, all its rows or its row count."""
     query = name if isinstance(name, Query) else get(name)
     if not isinstance(db, psycopg.Connection):
-        conn = borrow(db)
-        try:
-            return _run(conn, query, params, row, want)
-        finally:
-            hand_back(db, conn)
+        cached = cache.of(db) if want != _COUNT else None
+        if cached is not None and query.name in cache_plan.CACHED:
+            pool = db
+
+            def load() -> Any:
+                return _run_borrowed(pool, query, params, row, want)
+
+            return cached.read_through(query, params, row, want == _ALL, load)
+        return _run_borrowed(db, query, params, row, want)
+    if cache.enabled():
+        cache.settled(db)
     spares = db.spare_cursors if isinstance(db, DalConnection) else None
     key = (query.name, row)
     started = perf_counter()
@@ -126,7 +132,20 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
         observe.finished(query, db, perf_counter() - started, rows, span)
     if spares is not None and cursor.rowcount <= SPARE_ROWS and len(spares) < SPARE_CURSORS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
+    if cache.enabled():
+        cache.wrote(db, query)
     return found
+
+
+def _run_borrowed(
+    pool: Pool, query: Query, params: Params, row: type[Any] | None, want: int
+) -> Any:
+    """`_run` on a connection borrowed from `pool` for the call."""
+    conn = borrow(pool)
+    try:
+        return _run(conn, query, params, row, want)
+    finally:
+        hand_back(pool, conn)
 
 
 def _cursor(conn: psycopg.Connection[Any], query: Query, row: type[Any] | None) -> Any:
@@ -267,6 +286,9 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
         rows = result if isinstance(result, int) else len(result)
         observe.finished(query, db, elapsed, rows, spans[n] if spans else None)
     observe.batch_ended(spans)
+    if cache.enabled():
+        for query in queries:
+            cache.wrote(db, query)
     return found
 
 

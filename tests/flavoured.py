@@ -27,6 +27,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+import dal.cache
 from dal import aio
 from dal.config import Settings
 
@@ -61,8 +62,16 @@ class AsyncFlavour:
                 # As the test's pool prepares statements (or not, through PgBouncer).
                 kwargs = db.kwargs if isinstance(db.kwargs, dict) else {}
                 prepare = kwargs.get("prepare_threshold", Settings.prepare_threshold)
+                cache = dal.cache.of(db)  # the same Redis, if the test's pool reads through one
+                timeout = Settings.redis_timeout_ms if cache is None else cache.timeout_ms
                 settings = Settings(
-                    pool_size=2, max_overflow=2, pool_timeout=5.0, prepare_threshold=prepare
+                    pool_size=2,
+                    max_overflow=2,
+                    pool_timeout=5.0,
+                    prepare_threshold=prepare,
+                    redis_url=None if cache is None else cache.url,
+                    cache_ttl_s=Settings.cache_ttl_s if cache is None else cache.ttl_s,
+                    redis_timeout_ms=timeout,
                 )
                 conninfo = str(db.conninfo)  # a string in every pool the tests open
                 self.twins[id(db)] = self.runner.run(aio.open_pool(conninfo, settings))

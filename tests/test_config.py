@@ -19,6 +19,7 @@ def test_defaults() -> None:
     assert settings.pool_timeout == 30.0
     assert settings.statement_timeout_ms == 0
     assert settings.prepare_threshold == 5
+    assert settings.redis_url is None  # no cache unless REDIS_URL is set
 
 
 def test_every_setting_is_read() -> None:
@@ -33,6 +34,9 @@ def test_every_setting_is_read() -> None:
             "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "1min",
             "DATABASE_PREPARE_THRESHOLD": "off",
             "DAL_DATA_DIR": "/tmp/elsewhere",
+            "REDIS_URL": "redis://cache.example:6380/2",
+            "REDIS_TIMEOUT": "15ms",
+            "REDIS_CACHE_TTL": "2min",
         },
         dotenv=Path("/nonexistent"),
     )
@@ -43,6 +47,8 @@ def test_every_setting_is_read() -> None:
     assert settings.idle_in_transaction_timeout_ms == 60_000
     assert settings.prepare_threshold is None
     assert settings.data_dir == Path("/tmp/elsewhere")
+    assert settings.redis_url == "redis://cache.example:6380/2"
+    assert (settings.redis_timeout_ms, settings.cache_ttl_s) == (15, 120)
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -62,6 +68,9 @@ def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with postgresql://"),
         ("DATABASE_URL", "postgresql://h:notaport/db", "invalid port"),
         ("DATABASE_URL", "postgresql://h/db?sslmode=maybe", "sslmode='maybe'"),
+        ("REDIS_URL", "http://cache:6379", "REDIS_URL must start with redis://"),
+        ("REDIS_TIMEOUT", "0", "REDIS_TIMEOUT must be at least 1ms"),
+        ("REDIS_CACHE_TTL", "500ms", "REDIS_CACHE_TTL must be at least 1s"),
     ],
 )
 def test_bad_settings_name_the_setting(name: str, value: str, message: str) -> None:

@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from dal import observe
 from dal._json import use_loads
+from dal.aio import cache
 from dal.arguments import checked
 from dal.config import Settings, describe, redact
 from dal.errors import (
@@ -203,12 +204,15 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
     """
     # One direct attempt first: an unreachable server or a bad password fails at once,
     # with libpq's reason, instead of after pool_timeout of the pool's silent retries.
-    await (await connect(conninfo, **connection_kwargs(settings, conninfo))).close()
+    first = await connect(conninfo, **connection_kwargs(settings, conninfo))
+    where = f"{first.info.host}:{first.info.port}/{first.info.dbname}"
+    role = first.info.user
+    await first.close()
 
     async def configure(conn: Conn) -> None:
         await set_up(conn, settings)
 
-    pool: Pool = AsyncConnectionPool(
+    pool: Pool = DalPool(
         conninfo,
         connection_class=DalConnection,
         min_size=settings.pool_size,
@@ -232,7 +236,28 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
             f"cannot open a connection pool to {describe(conninfo)} "
             f"within {settings.pool_timeout:g}s; is the server overloaded?"
         ) from exc
+    if settings.redis_url:
+        cache.attach(
+            pool,
+            cache.Cache(
+                settings.redis_url,
+                database=where,
+                role=role,
+                ttl_s=settings.cache_ttl_s,
+                timeout_ms=settings.redis_timeout_ms,
+            ),
+        )
     return pool
+
+
+class DalPool(AsyncConnectionPool[Conn]):
+    """The pool `open_pool` opens: psycopg-pool's, whose `close()` also closes the
+    Redis cache serving it (`dal.aio.cache`), if any."""
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the pool's connections, then its cache's."""
+        await super().close(timeout)
+        await cache.detach(self)
 
 
 @checked
@@ -375,6 +400,7 @@ async def hand_back(pool: Pool, conn: Conn) -> None:
         status = conn.info.transaction_status
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
+            cache.rolled_back(conn)
             with suppress(psycopg.Error):
                 await conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
@@ -445,7 +471,13 @@ async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> A
             if owns:
                 row = await (await conn.execute(QUERIES["transactions.current_id"].text)).fetchone()
                 xid, committing = row[0] if row else None, True
-    except psycopg.Error as exc:
+    except BaseException as exc:
+        if owns and committing:  # COMMIT may have happened: a stale row costs more
+            await cache.committed(conn, surely=False)
+        elif owns:
+            cache.rolled_back(conn)
+        if not isinstance(exc, psycopg.Error):
+            raise
         error = translate(exc)
         if not (committing and isinstance(error, ConnectionLost)):
             raise error from exc
@@ -460,6 +492,9 @@ async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> A
             xid=xid,
             sqlstate=error.sqlstate,
         ) from exc
+    else:
+        if owns:
+            await cache.committed(conn)
     finally:
         if owns and isolation is not None and not conn.closed:
             await conn.set_isolation_level(was)

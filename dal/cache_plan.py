@@ -1,0 +1,227 @@
+"""What the Redis read-through cache keeps, what each write invalidates, and how a
+cached result is written down (`dal.aio.cache` does the talking to Redis).
+
+Invalidation is by generation: every table a cached query depends on has a counter
+in Redis, and a cached result is stored under a key that holds the counters it was
+read under. A write bumps the counters of the tables it changes once it has
+committed, so a reader that fetched the old counters before the write can only
+store under a key no later reader asks for (see `dal.aio.cache`).
+
+A query's dependencies are the tables it names and the tables its row-level
+security policies read (projects' read policy reads project_members through
+`dal_projects`): a new membership changes what `projects.list_for_user` returns.
+A write changes the table it names and every table its foreign keys' ON DELETE /
+ON UPDATE actions and its triggers reach (`EFFECTS`). `tests/test_cache_plan.py`
+holds both maps to the live catalog, so a migration cannot leave them behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from dal.query_files import Query
+
+# Format of a cached value: part of every key, so a change here never reads old values.
+CACHE_FORMAT = 1
+
+# Cached query -> the tables whose writes can change its result (its own tables and
+# those its tables' read policies consult).
+CACHED: Mapping[str, frozenset[str]] = {
+    "users.get_by_id": frozenset({"users"}),
+    "users.get_by_email": frozenset({"users"}),
+    "users.get_by_username": frozenset({"users"}),
+    "projects.get_member": frozenset({"project_members", "projects"}),
+    "projects.list_for_user": frozenset({"project_members", "projects"}),
+    "config.get": frozenset({"app_config"}),
+    "config.get_flag": frozenset({"feature_flags"}),
+    "config.get_user_setting": frozenset({"user_settings", "app_config"}),
+    "config.list_user_settings": frozenset({"user_settings", "app_config"}),
+}
+
+CACHED_TABLES: frozenset[str] = frozenset().union(*CACHED.values())
+
+# (table written, how) -> the cached tables that write may change besides its own:
+# through foreign keys' ON DELETE / ON UPDATE actions (transitively) and triggers
+# (by the events they fire on). Checked against the catalog by tests/test_cache_plan.py.
+EFFECTS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("users", "DELETE"): frozenset({"project_members", "user_settings"}),
+    ("projects", "DELETE"): frozenset({"project_members"}),
+}
+
+_WRITTEN = re.compile(
+    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+"
+    r"(?:ONLY\s+)?([A-Za-z_][A-Za-z0-9_]*)",
+    re.IGNORECASE,
+)
+_CONFLICT_UPDATE = re.compile(r"\bON\s+CONFLICT\b.*\bDO\s+UPDATE\b", re.IGNORECASE | re.DOTALL)
+
+
+@cache
+def invalidates(query: Query) -> frozenset[str]:
+    """The cached tables a run of `query` may change (empty for a read)."""
+    code = _code(query.text)
+    touched: set[str] = set()
+    for match in _WRITTEN.finditer(code):
+        verb, table = match.group(1).split()[0].upper(), match.group(2).lower()
+        hows = {
+            "INSERT": ("INSERT", "UPDATE") if _CONFLICT_UPDATE.search(code) else ("INSERT",),
+            "UPDATE": ("UPDATE",),
+            "DELETE": ("DELETE",),
+            "TRUNCATE": ("DELETE",),
+            "MERGE": ("INSERT", "UPDATE", "DELETE"),
+        }[verb]
+        touched.add(table)
+        for how in hows:
+            touched |= EFFECTS.get((table, how), frozenset())
+    return frozenset(touched & CACHED_TABLES)
+
+
+def _code(text: str) -> str:
+    """`text` without its comments and string literals (whose words write nothing)."""
+    return re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", text)
+
+
+def key_version(query: Query, row: type[Any] | None) -> str:
+    """A short digest of everything that shapes a cached value: the statement, the row
+    type's fields, the newest migration shipped and the value format. A deploy that
+    changes any of them reads under new keys, never a value of the old shape."""
+    found = _VERSIONS.get((query.text, row))
+    if found is None:
+        fields = [] if row is None else [(f.name, str(f.type)) for f in dataclasses.fields(row)]
+        shape = f"{CACHE_FORMAT}|{newest_migration()}|{query.text}|{row and row.__qualname__}"
+        found = hashlib.blake2b(f"{shape}|{fields}".encode(), digest_size=6).hexdigest()
+        _VERSIONS[query.text, row] = found
+    return found
+
+
+_VERSIONS: dict[tuple[str, type[Any] | None], str] = {}
+
+
+@cache
+def newest_migration() -> str:
+    """The name of the newest migration file shipped with the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "migrations", here / "_migrations"):
+        names = sorted(path.stem for path in candidate.glob("[0-9]*.sql"))
+        if names:
+            return names[-1]
+    return ""
+
+
+def params_digest(params: Mapping[str, Any]) -> str:
+    """A digest of a call's parameters: keys hold no email or name in clear."""
+    blob = orjson.dumps(params, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(blob, digest_size=12).hexdigest()
+
+
+class Uncacheable(Exception):
+    """A result holds a value the cache does not write down (it is then not stored)."""
+
+
+def encode(found: Any, many: bool) -> bytes:
+    """A result (one row or None, or a list of rows) as bytes for Redis."""
+    if many:
+        return orjson.dumps([_row_values(row) for row in found])
+    return orjson.dumps(None if found is None else _row_values(found))
+
+
+def decode(blob: bytes, row: type[Any] | None, many: bool) -> Any:
+    """The result `encode` wrote down, rebuilt as `row` objects (tuples when None)."""
+    data = orjson.loads(blob)
+    if many:
+        return [_build(row, values) for values in data]
+    return None if data is None else _build(row, data)
+
+
+def _row_values(found: Any) -> list[Any]:
+    if isinstance(found, tuple):
+        values: Any = found
+    else:
+        values = [getattr(found, name) for name in _init_fields(type(found))]
+    return [_value(value) for value in values]
+
+
+def _build(row: type[Any] | None, values: list[Any]) -> Any:
+    decoded = [_decoded(value) for value in values]
+    if row is None:
+        return tuple(decoded)
+    return row(**dict(zip(_init_fields(row), decoded, strict=True)))
+
+
+def _init_fields(row: type[Any]) -> tuple[str, ...]:
+    found = _FIELDS.get(row)
+    if found is None:
+        found = _FIELDS[row] = tuple(f.name for f in dataclasses.fields(row) if f.init)
+    return found
+
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
+# Each value is JSON as it is (str, int, bool, None, a finite float) or a pair naming
+# its type: ["u", uuid], ["t", timestamp], ... ["j", a jsonb object or array] and
+# ["a", an array's encoded elements].
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int):  # JSON's integers stop at 64 bits here
+        return value if -(2**63) <= value < 2**64 else ["N", str(value)]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Uncacheable("a non-finite float")  # JSON has no NaN
+        return value
+    for kind, tag, written in _TAGGED:
+        if isinstance(value, kind):
+            return [tag, written(value)]
+    if isinstance(value, timedelta):
+        return ["i", value.days, value.seconds, value.microseconds]
+    if isinstance(value, list):
+        return ["a", [_value(item) for item in value]]
+    raise Uncacheable(type(value).__name__)
+
+
+# datetime before date: a datetime is a date too.
+_TAGGED: tuple[tuple[type[Any], str, Any], ...] = (
+    (UUID, "u", str),
+    (datetime, "t", datetime.isoformat),
+    (date, "d", date.isoformat),
+    (time, "h", time.isoformat),
+    (Decimal, "n", str),
+    (bytes, "b", lambda value: base64.b64encode(value).decode()),
+    (dict, "j", lambda value: value),
+)
+
+_DECODERS: dict[str, Any] = {
+    "u": UUID,
+    "t": datetime.fromisoformat,
+    "d": date.fromisoformat,
+    "h": time.fromisoformat,
+    "n": Decimal,
+    "N": int,
+    "b": base64.b64decode,
+    "j": lambda value: value,
+}
+
+
+def _decoded(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    tag = value[0]
+    if tag == "a":
+        return [_decoded(item) for item in value[1]]
+    if tag == "i":
+        return timedelta(days=value[1], seconds=value[2], microseconds=value[3])
+    return _DECODERS[tag](value[1])
