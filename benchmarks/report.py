@@ -261,7 +261,7 @@ def build() -> str:
         "the time with them over the time without (the acting user sent with the query, "
         "the policy's once-per-statement reads).",
     ]
-    out += _throughput(medians) + _concurrency(meta)
+    out += _throughput(medians) + _concurrency(meta) + _cache(meta)
     out += _pinned(medians, meta) + _depth(medians, depth) + _bulk(meta)
     out += _get_many_plans(meta)
     out += [
@@ -347,6 +347,30 @@ def _concurrency(meta: dict[str, Any]) -> list[str]:
             ]
         out.append(f"| {clients} | " + " | ".join(cells) + " |")
     return out
+
+
+def _cache(meta: dict[str, Any]) -> list[str]:
+    """The Redis read-through cache (benchmarks/test_cache.py)."""
+    lookup, mix = meta.get("cache_lookup"), meta.get("cache_mix")
+    if not lookup or not mix:
+        return []
+    return [
+        "",
+        "## Redis read-through cache",
+        "",
+        "A user by id through a pool that reads through Redis (every call a hit), against",
+        "the same call through a pool without it, timed in turn in one run (median of",
+        "15 rounds of 400 calls each):",
+        "",
+        "| lookup | PostgreSQL | Redis | ratio | target | |",
+        "|---|---|---|---|---|---|",
+        f"| users.get | {lookup['postgresql_us']:.0f} us | {lookup['redis_us']:.0f} us "
+        f"| {lookup['ratio']:.2f}x | 1.5x | {'met' if lookup['ratio'] >= 1.5 else 'missed'} |",
+        "",
+        f"A read-mostly mix of {mix['calls']:,} calls (users by id and by email, skewed",
+        f"towards few users; {mix['writes']} of them updates, each of which moves the users",
+        f"generation on) read {mix['hit_rate']:.0%} of its lookups from Redis.",
+    ]
 
 
 def _latency(result: dict[str, float]) -> str:

@@ -6,12 +6,13 @@ it of every write. Inside a caller's transaction nothing is read from the cache:
 a transaction sees its own snapshot and its own writes.
 
 Never a stale row after a write has returned: each table has a generation counter
-in Redis, and a reader stores what it read under the generations it fetched
-*before* reading PostgreSQL. A writer bumps the generations of the tables it
+in Redis, and a reader stores what it read stamped with the generations it fetched
+*before* reading PostgreSQL (one MGET fetches the value and the counters); a value
+is a hit only while its stamp equals the counters. A writer bumps the generations of the tables it
 changed once its transaction has committed (in autocommit, right after the
 statement; in `transaction()`, after the outermost COMMIT; nothing on ROLLBACK).
-So a reader that read the old row before the commit stores it under the old
-generation, which no reader asks for again. A missing counter starts at a random
+So a reader that read the old row before the commit stores it stamped with the
+old generation, which no later reader takes for a hit. A missing counter starts at a random
 value, so a counter Redis evicted never brings an old value back.
 
 Keys hold the database (host, port, name), the login role, the acting user, the
@@ -57,22 +58,6 @@ T = TypeVar("T")
 RETRY_AFTER_S = 5.0  # how long Redis is left alone after it failed
 
 _FAILURES = (RedisError, OSError)
-
-# KEYS: the generation counters; ARGV[1]: the key's prefix, ARGV[2]: a random start
-# for a missing counter. Returns the full key and its value (nil on a miss).
-_READ = """
-local gens = {}
-for i, key in ipairs(KEYS) do
-    local gen = redis.call('GET', key)
-    if not gen then
-        redis.call('SET', key, ARGV[2], 'NX')
-        gen = redis.call('GET', key)
-    end
-    gens[i] = gen
-end
-local key = ARGV[1] .. table.concat(gens, '.')
-return {key, redis.call('GET', key)}
-"""
 
 # KEYS: the counters to bump; ARGV[1]: a random start for a missing one.
 _BUMP = """
@@ -120,7 +105,6 @@ class Cache:
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),  # a retry doubles a stall
         )
-        self._read = self.client.register_script(_READ)
         self._bump = self.client.register_script(_BUMP)
         self.gen_prefix = f"dal:{database}:gen:"
         self.key_prefix = f"dal:{database}:{role}:"
@@ -146,21 +130,24 @@ class Cache:
             return await load()
         tables = sorted(cache_plan.CACHED[query.name])
         acting = acting_user()
-        prefix = (
+        key = (
             f"{self.key_prefix}{'-' if acting is None else acting}:{query.name}:"
-            f"{cache_plan.key_version(query, row)}:{cache_plan.params_digest(params)}:"
+            f"{cache_plan.key_version(query, row)}:{cache_plan.params_digest(params)}"
         )
+        gen_keys = [self.gen_prefix + _EPOCH, *(self.gen_prefix + t for t in tables)]
         try:
-            key, blob = await self._read(
-                keys=[self.gen_prefix + _EPOCH, *(self.gen_prefix + t for t in tables)],
-                args=[prefix, _random_start()],
-            )
+            # One plain command: the value and the generations now. The value holds
+            # the generations it was read under: equal ones make it a hit.
+            blob, *gens = await self.client.mget([key, *gen_keys])
+            if None in gens:  # a counter missing (new, or evicted): start it first
+                gens = await self._start(gen_keys)
         except _FAILURES as exc:
             self._failed(exc)
             return await load()
-        if blob is not None:
+        stamp = b".".join(gens) + b"|"
+        if blob is not None and blob.startswith(stamp):
             try:
-                found: T = cache_plan.decode(blob, row, many)
+                found: T = cache_plan.decode(blob[len(stamp) :], row, many)
             except (ValueError, KeyError, TypeError, IndexError):  # not ours: read again
                 log.warning("ignored an unreadable cached value of %s", query.name)
             else:
@@ -169,7 +156,7 @@ class Cache:
         self.stats.misses += 1
         found = await load()
         try:
-            value = cache_plan.encode(found, many)
+            value = stamp + cache_plan.encode(found, many)
         except cache_plan.Uncacheable:
             return found
         try:
@@ -178,6 +165,15 @@ class Cache:
         except _FAILURES as exc:
             self._failed(exc)
         return found
+
+    async def _start(self, gen_keys: list[str]) -> list[bytes]:
+        """The counters `gen_keys`, each missing one started at a random value."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in gen_keys:
+                pipe.set(key, _random_start(), nx=True)
+            pipe.mget(gen_keys)
+            *_, gens = await pipe.execute()
+        return list(gens)
 
     async def bump(self, tables: Iterable[str]) -> None:
         """Move the generations of `tables` on: what was cached of them is not read again.
