@@ -98,4 +98,3 @@ def test_hit_rate_of_a_read_mostly_mix(
         hit_rate = stats.hit_rate
         assert stats.hits + stats.misses == MIX_CALLS - writes
     bench_meta["cache_mix"] = {"calls": MIX_CALLS, "writes": writes, "hit_rate": hit_rate}
-
