@@ -30,6 +30,7 @@ from dal.errors import (
     StillReferenced,
     Unavailable,
 )
+from dal.routing import on_primary, on_replica, read_after, written_at
 from dal.server import resolve_conninfo
 
 __all__ = [
@@ -54,10 +55,14 @@ __all__ = [
     "acting_as",
     "acting_user",
     "commit_outcome",
+    "on_primary",
+    "on_replica",
     "open_connection",
     "open_pool",
+    "read_after",
     "resolve_conninfo",
     "retry",
     "snapshot",
     "transaction",
+    "written_at",
 ]

@@ -266,6 +266,13 @@ def _sequence(item: _Rule, container: type, what: str, materialise: bool) -> _Ru
     def check(value: Any, field: str) -> Any:
         if not kind(value):
             raise _refuse(field, what, value)
+        if container is Set and isinstance(value, Set):  # a set stays a set
+            try:
+                checked_items, changed = _items(value, field, item)
+            except InvalidData as exc:
+                exc.column = field
+                raise
+            return frozenset(checked_items) if changed else value
         if fast is not None:
             items = tuple(value) if materialise else value
             if all(map(fast, items)):  # every item as it is: nothing to build

@@ -32,7 +32,7 @@ from uuid import UUID
 
 import orjson
 
-from dal.query_files import Query
+from dal.query_files import Query, code_of, written
 
 # Format of a cached value: part of every key, so a change here never reads old values.
 CACHE_FORMAT = 1
@@ -61,21 +61,15 @@ EFFECTS: Mapping[tuple[str, str], frozenset[str]] = {
     ("projects", "DELETE"): frozenset({"project_members"}),
 }
 
-_WRITTEN = re.compile(
-    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+"
-    r"(?:ONLY\s+)?([A-Za-z_][A-Za-z0-9_]*)",
-    re.IGNORECASE,
-)
 _CONFLICT_UPDATE = re.compile(r"\bON\s+CONFLICT\b.*\bDO\s+UPDATE\b", re.IGNORECASE | re.DOTALL)
 
 
 @cache
 def invalidates(query: Query) -> frozenset[str]:
     """The cached tables a run of `query` may change (empty for a read)."""
-    code = _code(query.text)
+    code = code_of(query.text)
     touched: set[str] = set()
-    for match in _WRITTEN.finditer(code):
-        verb, table = match.group(1).split()[0].upper(), match.group(2).lower()
+    for verb, table in written(query):
         hows = {
             "INSERT": ("INSERT", "UPDATE") if _CONFLICT_UPDATE.search(code) else ("INSERT",),
             "UPDATE": ("UPDATE",),
@@ -87,11 +81,6 @@ def invalidates(query: Query) -> frozenset[str]:
         for how in hows:
             touched |= EFFECTS.get((table, how), frozenset())
     return frozenset(touched & CACHED_TABLES)
-
-
-def _code(text: str) -> str:
-    """`text` without its comments and string literals (whose words write nothing)."""
-    return re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", text)
 
 
 def key_version(query: Query, row: type[Any] | None) -> str:
@@ -183,9 +172,9 @@ def _value(value: Any) -> Any:
         if not math.isfinite(value):
             raise Uncacheable("a non-finite float")  # JSON has no NaN
         return value
-    for kind, tag, written in _TAGGED:
+    for kind, tag, write in _TAGGED:
         if isinstance(value, kind):
-            return [tag, written(value)]
+            return [tag, write(value)]
     if isinstance(value, timedelta):
         return ["i", value.days, value.seconds, value.microseconds]
     if isinstance(value, list):

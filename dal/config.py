@@ -50,6 +50,9 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 0
     prepare_threshold: int | None = 5
     slow_query_ms: int = 500
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag_ms: int = 10_000
+    replica_queries: frozenset[str] = frozenset()
     redis_url: str | None = None
     redis_timeout_ms: int = 20
     cache_ttl_s: int = 300
@@ -100,6 +103,13 @@ class Settings:
             if prepare in {"off", "none", "false"}
             else _int(env, "DATABASE_PREPARE_THRESHOLD", 5, minimum=0),
             slow_query_ms=_duration_ms(env, "DATABASE_SLOW_QUERY_MS", "500"),
+            replica_urls=_replica_urls(env),
+            replica_max_lag_ms=_duration_ms(env, "DATABASE_REPLICA_MAX_LAG", "10s"),
+            replica_queries=frozenset(
+                name.strip()
+                for name in env.get("DATABASE_REPLICA_QUERIES", "").split(",")
+                if name.strip()
+            ),
             redis_url=_redis_url(env),
             redis_timeout_ms=_at_least(env, "REDIS_TIMEOUT", "20ms", 1),
             cache_ttl_s=_at_least(env, "REDIS_CACHE_TTL", "300s", 1000) // 1000,
@@ -177,6 +187,13 @@ def _at_least(env: Mapping[str, str], name: str, default: str, minimum_ms: int) 
         least = f"{minimum_ms // 1000}s" if minimum_ms >= 1000 else f"{minimum_ms}ms"
         raise ConfigError(f"{name} must be at least {least}, got {env.get(name)!r}")
     return value
+
+
+def _replica_urls(env: Mapping[str, str]) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in env.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip())
+    for url in urls:
+        validate_url(url, "DATABASE_REPLICA_URLS")
+    return urls
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:

@@ -30,7 +30,7 @@ import psycopg_pool
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
-from dal import cache, observe
+from dal import cache, observe, read_your_writes
 from dal._json import use_loads
 from dal.arguments import checked
 from dal.config import Settings, describe, redact
@@ -46,7 +46,7 @@ from dal.errors import (
     translate,
     translating,
 )
-from dal.query_files import QUERIES
+from dal.query_files import QUERIES, writes
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     def configure(conn: Conn) -> None:
         set_up(conn, settings)
 
-    pool: Pool = DalPool(
+    pool = DalPool(
         conninfo,
         connection_class=DalConnection,
         min_size=settings.pool_size,
@@ -238,6 +238,8 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
             f"cannot open a connection pool to {describe(conninfo)} "
             f"within {settings.pool_timeout:g}s; is the server overloaded?"
         ) from exc
+    if settings.replica_urls:
+        _open_replicas(pool, settings)
     if settings.redis_url:
         cache.attach(
             pool,
@@ -252,13 +254,59 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     return pool
 
 
+REPLICA_WAIT_S = 1.0  # how long a routed read waits for a replica's connection
+
+
+def _open_replicas(pool: DalPool, settings: Settings) -> None:
+    """Open a pool per replica beside `pool` (see `dal.replicas`). A replica that is
+    down now is not waited for: reads skip it until it answers."""
+    for name in settings.replica_queries - {"*"}:
+        query = QUERIES.get(name)
+        if query is None:
+            raise ConfigError(f"DATABASE_REPLICA_QUERIES names no query {name!r}")
+        if writes(query):
+            raise ConfigError(f"DATABASE_REPLICA_QUERIES: {name} writes; only reads go there")
+
+    def configure(conn: Conn) -> None:
+        set_up(conn, settings)
+
+    for url in settings.replica_urls:
+        replica = DalPool(
+            url,
+            connection_class=DalConnection,
+            min_size=1,
+            max_size=settings.pool_max_size,
+            timeout=REPLICA_WAIT_S,
+            kwargs=connection_kwargs(settings, url),
+            check=_check,
+            configure=configure,
+            reconnect_timeout=max(settings.pool_timeout, 5.0),
+            name=f"{pool.name}-replica-{len(pool.replica_pools) + 1}",
+            open=False,
+        )
+        replica.open(wait=False)
+        pool.replica_pools.append(replica)
+    pool.replica_max_lag_s = settings.replica_max_lag_ms / 1000
+    pool.replica_queries = settings.replica_queries
+    read_your_writes.track(pool)
+
+
 class DalPool(ConnectionPool[Conn]):
-    """The pool `open_pool` opens: psycopg-pool's, whose `close()` also closes the
-    Redis cache serving it (`dal.cache`), if any."""
+    """The pool `open_pool` opens: psycopg-pool's, with the pools of its read replicas
+    (`dal.replicas`), whose `close()` also closes those and the Redis cache serving
+    it (`dal.cache`), if any."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replica_pools: list[DalPool] = []
+        self.replica_max_lag_s = 10.0
+        self.replica_queries: frozenset[str] = frozenset()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Close the pool's connections, then its cache's."""
+        """Close the pool's connections, its replicas' and its cache's."""
         super().close(timeout)
+        for replica in self.replica_pools:
+            replica.close(timeout)
         cache.detach(self)
 
 
@@ -400,6 +448,7 @@ def hand_back(pool: Pool, conn: Conn) -> None:
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
             cache.rolled_back(conn)
+            read_your_writes.rolled_back(conn)
             with suppress(psycopg.Error):
                 conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
@@ -471,8 +520,10 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
     except BaseException as exc:
         if owns and committing:  # COMMIT may have happened: a stale row costs more
             cache.committed(conn, surely=False)
+            read_your_writes.committed(conn, surely=False)
         elif owns:
             cache.rolled_back(conn)
+            read_your_writes.rolled_back(conn)
         if not isinstance(exc, psycopg.Error):
             raise
         error = translate(exc)
@@ -492,6 +543,7 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
     else:
         if owns:
             cache.committed(conn)
+            read_your_writes.committed(conn)
     finally:
         if owns and isolation is not None and not conn.closed:
             conn.set_isolation_level(was)

@@ -60,11 +60,11 @@ from uuid import UUID
 import psycopg
 from psycopg import RawCursor
 
-from dal import cache, cache_plan, observe
+from dal import cache, cache_plan, observe, read_your_writes, replicas
 from dal.acting import acting_user
 from dal.db import DalConnection, Db, Pool, borrow, connection, hand_back, saw_read_only
 from dal.errors import DalError, ReadOnlyServer, not_text, translate
-from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
+from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory, writes
 
 __all__ = [
     "QUERIES",
@@ -95,15 +95,7 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     with `params`; return its first row, all its rows or its row count."""
     query = name if isinstance(name, Query) else get(name)
     if not isinstance(db, psycopg.Connection):
-        cached = cache.of(db) if want != _COUNT else None
-        if cached is not None and query.name in cache_plan.CACHED:
-            pool = db
-
-            def load() -> Any:
-                return _run_borrowed(pool, query, params, row, want)
-
-            return cached.read_through(query, params, row, want == _ALL, load)
-        return _run_borrowed(db, query, params, row, want)
+        return _run_on_pool(db, query, params, row, want)
     if cache.enabled():
         cache.settled(db)
     spares = db.spare_cursors if isinstance(db, DalConnection) else None
@@ -134,7 +126,45 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     if cache.enabled():
         cache.wrote(db, query)
+    if read_your_writes.enabled() and writes(query):
+        read_your_writes.wrote(db)
     return found
+
+
+def _run_on_pool(pool: Pool, query: Query, params: Params, row: type[Any] | None, want: int) -> Any:
+    """`_run` given the pool: through its Redis cache for a cached query (loading
+    from the primary), on a replica for a routed read, else on a borrowed connection."""
+    cached = cache.of(pool) if want != _COUNT else None
+    if cached is not None and query.name in cache_plan.CACHED:
+
+        def load() -> Any:
+            return _run_borrowed(pool, query, params, row, want)
+
+        return cached.read_through(query, params, row, want == _ALL, load)
+    routes = replicas.of(pool) if want != _COUNT else None
+    if routes is not None and routes.routes(query):
+        return _on_replica(routes, pool, query, params, row=row, want=want)
+    return _run_borrowed(pool, query, params, row, want)
+
+
+def _on_replica(
+    routes: replicas.ReplicaSet,
+    pool: Pool,
+    query: Query,
+    params: Params,
+    *,
+    row: type[Any] | None,
+    want: int,
+) -> Any:
+    """`_run` on a replica that may serve the caller, else on the primary."""
+
+    def on(conn: psycopg.Connection[Any]) -> Any:
+        return _run(conn, query, params, row, want)
+
+    def on_primary() -> Any:
+        return _run_borrowed(pool, query, params, row, want)
+
+    return replicas.run(routes, on, on_primary)
 
 
 def _run_borrowed(
@@ -289,6 +319,8 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
     if cache.enabled():
         for query in queries:
             cache.wrote(db, query)
+    if read_your_writes.enabled() and any(writes(query) for query in queries):
+        read_your_writes.wrote(db)
     return found
 
 

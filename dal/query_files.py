@@ -15,6 +15,7 @@ required. DAL functions run them through the seam, `dal.queries` (sync) or
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,6 +90,34 @@ def main_verb(text: str) -> str:
         elif depth == 0 and token.upper() in _VERBS:
             return token.upper()
     return ""
+
+
+_WRITTEN = re.compile(
+    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+"
+    r"(?:ONLY\s+)?([A-Za-z_][A-Za-z0-9_]*)",
+    re.IGNORECASE,
+)
+
+
+def code_of(text: str) -> str:
+    """`text` without its comments and string literals (whose words do nothing)."""
+    return re.sub(r"--[^\n]*|'(?:[^']|'')*'", " ", text)
+
+
+@functools.cache
+def written(query: Query) -> list[tuple[str, str]]:
+    """(verb, table) of each write in `query`: ``("INSERT", "users")``; [] for a read.
+    (``FOR UPDATE`` and ``DO UPDATE SET`` name no table: they match as ``of``, ``set``.)"""
+    return [
+        (match.group(1).split()[0].upper(), match.group(2).lower())
+        for match in _WRITTEN.finditer(code_of(query.text))
+        if match.group(2).lower() not in ("of", "set")
+    ]
+
+
+def writes(query: Query) -> bool:
+    """Whether `query` changes a row (a replica refuses it)."""
+    return bool(written(query))
 
 
 class QueryFileError(ValueError):

@@ -11,3 +11,14 @@ SELECT pg_xact_status(%(xid)s::xid8)
 -- name: set_acting_user
 -- The acting user for row-level security, for the rest of this transaction only (is_local).
 SELECT set_config('dal.user_id', %(user_id)s, true)
+
+-- name: wal_position
+-- Where the primary's WAL ends, taken after a commit: a replica that replayed this far holds it.
+SELECT pg_current_wal_lsn()::text
+
+-- name: replay_position
+-- How far a replica has replayed, and its lag in seconds (0 when it has replayed all it received).
+SELECT pg_last_wal_replay_lsn()::text,
+       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())
+       END::float8

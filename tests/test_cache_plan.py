@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from dal import cache_plan
-from dal.query_files import QUERIES, Query
+from dal.query_files import QUERIES, Query, code_of, writes
 from dal.rows.users import User
 
 Conn = psycopg.Connection[Any]
@@ -32,7 +32,7 @@ def _tables(conn: Conn) -> set[str]:
 
 
 def _named(text: str, tables: set[str]) -> set[str]:
-    words = set(re.findall(r"[a-z_][a-z0-9_]*", cache_plan._code(text).lower()))
+    words = set(re.findall(r"[a-z_][a-z0-9_]*", code_of(text).lower()))
     return words & tables
 
 
@@ -88,7 +88,7 @@ def _effects(conn: Conn, tables: set[str]) -> dict[tuple[str, str], set[str]]:
         "SELECT t.tgrelid::regclass::text, t.tgtype, p.prosrc FROM pg_trigger t "
         "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal"
     ):
-        for match in _WRITES_IN_BODY.finditer(cache_plan._code(body)):
+        for match in _WRITES_IN_BODY.finditer(code_of(body)):
             verb = match.group(1).split()[0].upper()
             written = (match.group(2).lower(), verb)
             for how, bit in _EVENTS.items():
@@ -120,7 +120,7 @@ def test_every_write_names_its_table() -> None:
     """Every statement that writes names the table it writes where the cache sees it."""
     for query in QUERIES.values():
         if query.verb in ("INSERT", "UPDATE", "DELETE", "MERGE"):
-            assert cache_plan._WRITTEN.search(cache_plan._code(query.text)), query.name
+            assert writes(query), query.name
     assert cache_plan.invalidates(QUERIES["users.update"]) == {"users"}
     assert cache_plan.invalidates(QUERIES["users.hard_delete"]) == {
         "users",

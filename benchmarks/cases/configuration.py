@@ -47,6 +47,8 @@ EXEMPT: dict[str, str] = {
     "transactions.current_id": "reads no table: the open transaction's id",
     "transactions.status": "reads no table: the commit log, by transaction id",
     "transactions.set_acting_user": "reads no table: sets a transaction-local setting",
+    "transactions.wal_position": "reads no table: the end of the primary's WAL",
+    "transactions.replay_position": "reads no table: a replica's replay position and lag",
     "config.get": TINY,
     "config.upsert": TINY,
     "config.delete": TINY,

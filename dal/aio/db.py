@@ -29,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from dal import observe
 from dal._json import use_loads
-from dal.aio import cache
+from dal.aio import cache, read_your_writes
 from dal.arguments import checked
 from dal.config import Settings, describe, redact
 from dal.errors import (
@@ -44,7 +44,7 @@ from dal.errors import (
     translate,
     translating,
 )
-from dal.query_files import QUERIES
+from dal.query_files import QUERIES, writes
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
     async def configure(conn: Conn) -> None:
         await set_up(conn, settings)
 
-    pool: Pool = DalPool(
+    pool = DalPool(
         conninfo,
         connection_class=DalConnection,
         min_size=settings.pool_size,
@@ -236,6 +236,8 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
             f"cannot open a connection pool to {describe(conninfo)} "
             f"within {settings.pool_timeout:g}s; is the server overloaded?"
         ) from exc
+    if settings.replica_urls:
+        await _open_replicas(pool, settings)
     if settings.redis_url:
         cache.attach(
             pool,
@@ -250,13 +252,59 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
     return pool
 
 
+REPLICA_WAIT_S = 1.0  # how long a routed read waits for a replica's connection
+
+
+async def _open_replicas(pool: DalPool, settings: Settings) -> None:
+    """Open a pool per replica beside `pool` (see `dal.aio.replicas`). A replica that is
+    down now is not waited for: reads skip it until it answers."""
+    for name in settings.replica_queries - {"*"}:
+        query = QUERIES.get(name)
+        if query is None:
+            raise ConfigError(f"DATABASE_REPLICA_QUERIES names no query {name!r}")
+        if writes(query):
+            raise ConfigError(f"DATABASE_REPLICA_QUERIES: {name} writes; only reads go there")
+
+    async def configure(conn: Conn) -> None:
+        await set_up(conn, settings)
+
+    for url in settings.replica_urls:
+        replica = DalPool(
+            url,
+            connection_class=DalConnection,
+            min_size=1,
+            max_size=settings.pool_max_size,
+            timeout=REPLICA_WAIT_S,
+            kwargs=connection_kwargs(settings, url),
+            check=_check,
+            configure=configure,
+            reconnect_timeout=max(settings.pool_timeout, 5.0),
+            name=f"{pool.name}-replica-{len(pool.replica_pools) + 1}",
+            open=False,
+        )
+        await replica.open(wait=False)
+        pool.replica_pools.append(replica)
+    pool.replica_max_lag_s = settings.replica_max_lag_ms / 1000
+    pool.replica_queries = settings.replica_queries
+    read_your_writes.track(pool)
+
+
 class DalPool(AsyncConnectionPool[Conn]):
-    """The pool `open_pool` opens: psycopg-pool's, whose `close()` also closes the
-    Redis cache serving it (`dal.aio.cache`), if any."""
+    """The pool `open_pool` opens: psycopg-pool's, with the pools of its read replicas
+    (`dal.aio.replicas`), whose `close()` also closes those and the Redis cache serving
+    it (`dal.aio.cache`), if any."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replica_pools: list[DalPool] = []
+        self.replica_max_lag_s = 10.0
+        self.replica_queries: frozenset[str] = frozenset()
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Close the pool's connections, then its cache's."""
+        """Close the pool's connections, its replicas' and its cache's."""
         await super().close(timeout)
+        for replica in self.replica_pools:
+            await replica.close(timeout)
         await cache.detach(self)
 
 
@@ -401,6 +449,7 @@ async def hand_back(pool: Pool, conn: Conn) -> None:
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
             cache.rolled_back(conn)
+            read_your_writes.rolled_back(conn)
             with suppress(psycopg.Error):
                 await conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
@@ -474,8 +523,10 @@ async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> A
     except BaseException as exc:
         if owns and committing:  # COMMIT may have happened: a stale row costs more
             await cache.committed(conn, surely=False)
+            await read_your_writes.committed(conn, surely=False)
         elif owns:
             cache.rolled_back(conn)
+            read_your_writes.rolled_back(conn)
         if not isinstance(exc, psycopg.Error):
             raise
         error = translate(exc)
@@ -495,6 +546,7 @@ async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> A
     else:
         if owns:
             await cache.committed(conn)
+            await read_your_writes.committed(conn)
     finally:
         if owns and isolation is not None and not conn.closed:
             await conn.set_isolation_level(was)

@@ -59,10 +59,10 @@ from psycopg import AsyncRawCursor
 
 from dal import cache_plan, observe
 from dal.acting import acting_user
-from dal.aio import cache
+from dal.aio import cache, read_your_writes, replicas
 from dal.aio.db import DalConnection, Db, Pool, borrow, connection, hand_back, saw_read_only
 from dal.errors import DalError, ReadOnlyServer, not_text, translate
-from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory
+from dal.query_files import QUERIES, Params, Query, arguments, get, row_factory, writes
 
 __all__ = [
     "QUERIES",
@@ -93,15 +93,7 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
     with `params`; return its first row, all its rows or its row count."""
     query = name if isinstance(name, Query) else get(name)
     if not isinstance(db, psycopg.AsyncConnection):
-        cached = cache.of(db) if want != _COUNT else None
-        if cached is not None and query.name in cache_plan.CACHED:
-            pool = db
-
-            async def load() -> Any:
-                return await _run_borrowed(pool, query, params, row, want)
-
-            return await cached.read_through(query, params, row, want == _ALL, load)
-        return await _run_borrowed(db, query, params, row, want)
+        return await _run_on_pool(db, query, params, row, want)
     if cache.enabled():
         await cache.settled(db)
     spares = db.spare_cursors if isinstance(db, DalConnection) else None
@@ -132,7 +124,47 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     if cache.enabled():
         await cache.wrote(db, query)
+    if read_your_writes.enabled() and writes(query):
+        await read_your_writes.wrote(db)
     return found
+
+
+async def _run_on_pool(
+    pool: Pool, query: Query, params: Params, row: type[Any] | None, want: int
+) -> Any:
+    """`_run` given the pool: through its Redis cache for a cached query (loading
+    from the primary), on a replica for a routed read, else on a borrowed connection."""
+    cached = cache.of(pool) if want != _COUNT else None
+    if cached is not None and query.name in cache_plan.CACHED:
+
+        async def load() -> Any:
+            return await _run_borrowed(pool, query, params, row, want)
+
+        return await cached.read_through(query, params, row, want == _ALL, load)
+    routes = replicas.of(pool) if want != _COUNT else None
+    if routes is not None and routes.routes(query):
+        return await _on_replica(routes, pool, query, params, row=row, want=want)
+    return await _run_borrowed(pool, query, params, row, want)
+
+
+async def _on_replica(
+    routes: replicas.ReplicaSet,
+    pool: Pool,
+    query: Query,
+    params: Params,
+    *,
+    row: type[Any] | None,
+    want: int,
+) -> Any:
+    """`_run` on a replica that may serve the caller, else on the primary."""
+
+    async def on(conn: psycopg.AsyncConnection[Any]) -> Any:
+        return await _run(conn, query, params, row, want)
+
+    async def on_primary() -> Any:
+        return await _run_borrowed(pool, query, params, row, want)
+
+    return await replicas.run(routes, on, on_primary)
 
 
 async def _run_borrowed(
@@ -287,6 +319,8 @@ async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
     if cache.enabled():
         for query in queries:
             await cache.wrote(db, query)
+    if read_your_writes.enabled() and any(writes(query) for query in queries):
+        await read_your_writes.wrote(db)
     return found
 
 
