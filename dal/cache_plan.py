@@ -53,6 +53,51 @@ CACHED: Mapping[str, frozenset[str]] = {
 
 CACHED_TABLES: frozenset[str] = frozenset().union(*CACHED.values())
 
+# Finer counters for a table whose rows are looked up by key and written one at a
+# time (a session's user by id, a profile edit). Each row has a counter of its own
+# (``users:<id>``), and the table a second one (``users~rows``) that every such row
+# write moves. A lookup by key checks the table's counter and its row's; any other
+# cached query of the table checks the table's and the rows' counters. A row write
+# moves its row's and the rows' counters; every other write the table's, which
+# every cached query of the table checks.
+#
+# Cached query -> (table, parameter holding the row's key).
+BY_KEY: Mapping[str, tuple[str, str]] = {"users.get_by_id": ("users", "id")}
+# Write of one row -> (table, parameter holding its key, flags that make it a write
+# of the table: a change to a column other cached queries search by).
+ROW_WRITES: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "users.update": ("users", "id", ("set_email", "set_username")),
+    "users.set_password_hash": ("users", "id", ()),
+    "users.touch_last_login": ("users", "id", ()),
+    "users.soft_delete": ("users", "id", ()),
+}
+ROWS = "~rows"  # the suffix of a table's rows counter
+_ROW_TABLES = frozenset(table for table, _key, _flags in ROW_WRITES.values())
+
+
+def read_counters(query: Query, params: Mapping[str, Any]) -> list[str]:
+    """The counters a cached result of `query` with `params` is stamped with."""
+    keyed = BY_KEY.get(query.name)
+    names = []
+    for table in sorted(CACHED[query.name]):
+        names.append(table)
+        if keyed is not None and keyed[0] == table:
+            names.append(f"{table}:{params[keyed[1]]}")
+        elif table in _ROW_TABLES:
+            names.append(table + ROWS)
+    return names
+
+
+def write_counters(query: Query, params: Mapping[str, Any]) -> frozenset[str]:
+    """The counters a committed run of `query` with `params` moves on."""
+    tables = invalidates(query)
+    row = ROW_WRITES.get(query.name)
+    if row is None or any(params.get(flag) for flag in row[2]):
+        return tables
+    table, key = row[0], row[1]
+    return (tables - {table}) | {f"{table}:{params[key]}", table + ROWS}
+
+
 # (table written, how) -> the cached tables that write may change besides its own:
 # through foreign keys' ON DELETE / ON UPDATE actions (transitively) and triggers
 # (by the events they fire on). Checked against the catalog by tests/test_cache_plan.py.

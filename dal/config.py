@@ -54,7 +54,7 @@ class Settings:
     replica_max_lag_ms: int = 10_000
     replica_queries: frozenset[str] = frozenset()
     redis_url: str | None = None
-    redis_timeout_ms: int = 20
+    redis_timeout_ms: int = 10
     cache_ttl_s: int = 300
     data_dir: Path = PROJECT_ROOT / ".pgdata"
 
@@ -111,7 +111,7 @@ class Settings:
                 if name.strip()
             ),
             redis_url=_redis_url(env),
-            redis_timeout_ms=_at_least(env, "REDIS_TIMEOUT", "20ms", 1),
+            redis_timeout_ms=_at_least(env, "REDIS_TIMEOUT", "10ms", 1),
             cache_ttl_s=_at_least(env, "REDIS_CACHE_TTL", "300s", 1000) // 1000,
             data_dir=Path(env["DAL_DATA_DIR"]) if env.get("DAL_DATA_DIR") else cls.data_dir,
         )

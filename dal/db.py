@@ -254,7 +254,7 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     return pool
 
 
-REPLICA_WAIT_S = 1.0  # how long a routed read waits for a replica's connection
+REPLICA_WAIT_S = 0.25  # how long a routed read waits for a replica's connection (then: elsewhere)
 
 
 def _open_replicas(pool: DalPool, settings: Settings) -> None:

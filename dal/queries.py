@@ -125,7 +125,7 @@ def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None, want:
     if spares is not None and cursor.rowcount <= SPARE_ROWS and len(spares) < SPARE_CURSORS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     if cache.enabled():
-        cache.wrote(db, query)
+        cache.wrote(db, query, params)
     if read_your_writes.enabled() and writes(query):
         read_your_writes.wrote(db)
     return found
@@ -317,8 +317,8 @@ def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
         observe.finished(query, db, elapsed, rows, spans[n] if spans else None)
     observe.batch_ended(spans)
     if cache.enabled():
-        for query in queries:
-            cache.wrote(db, query)
+        for query, call in zip(queries, calls, strict=True):
+            cache.wrote(db, query, call.params)
     if read_your_writes.enabled() and any(writes(query) for query in queries):
         read_your_writes.wrote(db)
     return found

@@ -77,6 +77,32 @@ def test_a_cached_lookup_is_served_from_redis_until_a_write(conn: Conn, cpool: P
 
 
 @pytest.mark.flavours
+def test_a_row_write_moves_its_rows_lookups_by_id_and_every_search(conn: Conn, cpool: Pool) -> None:
+    ada, bob = factories.user(conn, "ada_row"), factories.user(conn, "bob_row")
+    for user in (ada, bob):
+        users.get(cpool, user.id)
+        users.get_by_email(cpool, user.email)
+    for user in (ada, bob):
+        behind_the_dal(conn, "UPDATE users SET display_name = 'behind' WHERE id = %s", user.id)
+    users.update(cpool, ada.id, display_name="Ada")  # one row's write
+    assert users.get(cpool, ada.id).display_name == "Ada"
+    assert users.get(cpool, bob.id).display_name is None  # bob's lookup by id: still a hit
+    # A lookup by email cannot know its row before reading: every row write moves it.
+    assert users.get_by_email(cpool, bob.email).display_name == "behind"
+
+
+@pytest.mark.flavours
+def test_a_changed_email_moves_every_lookup_of_the_table(conn: Conn, cpool: Pool) -> None:
+    ada = factories.user(conn, "ada_mail")
+    with pytest.raises(NotFound):
+        users.get_by_email(cpool, "new-ada@example.com")  # cached: no such user
+    users.update(cpool, ada.id, email="new-ada@example.com")
+    assert users.get_by_email(cpool, "new-ada@example.com").id == ada.id
+    with pytest.raises(NotFound):
+        users.get_by_email(cpool, ada.email)
+
+
+@pytest.mark.flavours
 def test_a_missing_row_cached_as_missing_appears_once_created(cpool: Pool) -> None:
     with pytest.raises(NotFound):
         users.get_by_email(cpool, "grace@example.com")

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from dal import cache_plan
-from dal.query_files import QUERIES, Query, code_of, writes
+from dal.query_files import QUERIES, Query, code_of, writes, written
 from dal.rows.users import User
 
 Conn = psycopg.Connection[Any]
@@ -171,3 +171,42 @@ def test_the_key_version_follows_the_statement_and_the_row() -> None:
     assert cache_plan.key_version(query, User) != cache_plan.key_version(changed, User)
     assert cache_plan.key_version(query, User) != cache_plan.key_version(query, None)
     assert cache_plan.newest_migration().startswith("00")
+
+
+def test_row_writes_write_one_row_by_its_key_and_flag_the_searched_columns() -> None:
+    """A write counted as one row's names that row by its key in its WHERE, and every
+    column another cached query of its table searches by is behind a flag that makes
+    it a write of the whole table."""
+    for name, (table, key, flags) in cache_plan.ROW_WRITES.items():
+        code = code_of(QUERIES[name].text)
+        assert re.search(rf"\bWHERE\s+{key}\s*=\s*%\({key}\)s", code), name
+        assert [t for _verb, t in written(QUERIES[name])] == [table], name
+        searched = {
+            column
+            for other, tables in cache_plan.CACHED.items()
+            if table in tables and other not in cache_plan.BY_KEY
+            for column in re.findall(r"lower\((\w+)\)\s*=", QUERIES[other].text)
+        }
+        changed = set(re.findall(r"\b(\w+)\s*=\s*CASE\b|\bSET\s+(\w+)\s*=", code))
+        changed_columns = {a or b for a, b in changed}
+        for column in searched & changed_columns:
+            assert f"set_{column}" in flags, f"{name} changes {column} without a flag"
+    for name, (_table, key) in cache_plan.BY_KEY.items():
+        assert re.search(rf"\bWHERE\s+{key}\s*=\s*%\({key}\)s", QUERIES[name].text), name
+
+
+def test_counters_of_reads_and_writes() -> None:
+    some = uuid4()
+    by_id = cache_plan.read_counters(QUERIES["users.get_by_id"], {"id": some})
+    assert by_id == ["users", f"users:{some}"]
+    assert cache_plan.read_counters(QUERIES["users.get_by_email"], {"email": "x"}) == [
+        "users",
+        "users~rows",
+    ]
+    update = QUERIES["users.update"]
+    assert cache_plan.write_counters(update, {"id": some, "set_email": False}) == {
+        f"users:{some}",
+        "users~rows",
+    }
+    assert cache_plan.write_counters(update, {"id": some, "set_email": True}) == {"users"}
+    assert cache_plan.write_counters(QUERIES["users.hard_delete"], {"id": some}) >= {"users"}

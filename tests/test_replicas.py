@@ -100,13 +100,22 @@ def _new_user(pool: Pool, name: str) -> dal.users.User:
         return dal.users.create(pool, email=f"{name}@example.com", username=name)
 
 
+def _paused_after_new_user(
+    pool: Pool, pair: tuple[OwnedServer, OwnedServer], name: str
+) -> dal.users.User:
+    """A new user the standby has replayed, and the standby's replay paused after it."""
+    primary, standby = pair
+    user = _new_user(pool, name)
+    _caught_up(primary, standby)
+    _replay(standby, "pause")
+    return user
+
+
 def test_a_read_routed_per_call_runs_on_the_replica(
     pair: tuple[OwnedServer, OwnedServer], pool: Pool
 ) -> None:
-    primary, standby = pair
-    user = dal.users.create(pool, email="r1@example.com", username="replica_one")
-    _caught_up(primary, standby)
-    _replay(standby, "pause")
+    primary, _ = pair
+    user = _paused_after_new_user(pool, pair, "replica_one")
     _behind_the_dal(primary, user.id, "changed")
     with dal.on_replica():
         assert dal.users.get(pool, user.id).display_name is None  # the replica: behind
@@ -119,9 +128,7 @@ def test_a_callers_own_write_is_read_back_whatever_the_replica_lags(
     pair: tuple[OwnedServer, OwnedServer], pool: Pool
 ) -> None:
     primary, standby = pair
-    user = _new_user(pool, "replica_two")
-    _caught_up(primary, standby)
-    _replay(standby, "pause")
+    user = _paused_after_new_user(pool, pair, "replica_two")
     with dal.on_replica():
         dal.users.update(pool, user.id, display_name="mine")  # a write: on the primary
         assert dal.routing.written_at() is not None
@@ -137,10 +144,7 @@ def test_a_callers_own_write_is_read_back_whatever_the_replica_lags(
 def test_a_write_inside_a_transaction_is_waited_for_from_its_commit(
     pair: tuple[OwnedServer, OwnedServer], pool: Pool
 ) -> None:
-    primary, standby = pair
-    user = _new_user(pool, "replica_tx")
-    _caught_up(primary, standby)
-    _replay(standby, "pause")
+    user = _paused_after_new_user(pool, pair, "replica_tx")
     with dal.transaction(pool) as tx:
         dal.users.update(tx, user.id, display_name="in a transaction")
     with dal.on_replica():
@@ -150,10 +154,8 @@ def test_a_write_inside_a_transaction_is_waited_for_from_its_commit(
 def test_a_position_carried_to_another_request(
     pair: tuple[OwnedServer, OwnedServer], pool: Pool
 ) -> None:
-    primary, standby = pair
-    user = _new_user(pool, "replica_carry")
-    _caught_up(primary, standby)
-    _replay(standby, "pause")
+    primary, _ = pair
+    user = _paused_after_new_user(pool, pair, "replica_carry")
     with psycopg.connect(primary.conninfo, autocommit=True) as conn:
         conn.execute("UPDATE users SET display_name = 'elsewhere' WHERE id = %s", [user.id])
         row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
@@ -170,9 +172,7 @@ def test_per_function_routing_by_query_name(
     primary, standby = pair
     settings = _settings(standby, replica_queries=frozenset({"users.get_by_id"}))
     with dal.open_pool(primary.conninfo, settings) as pool:
-        user = _new_user(pool, "replica_three")
-        _caught_up(primary, standby)
-        _replay(standby, "pause")
+        user = _paused_after_new_user(pool, pair, "replica_three")
         _behind_the_dal(primary, user.id, "changed")
         assert dal.users.get(pool, user.id).display_name is None  # routed by name
         assert dal.users.get_by_email(pool, user.email).display_name == "changed"  # not
@@ -201,9 +201,7 @@ def test_a_replica_lagging_beyond_the_limit_is_skipped(
     primary, standby = pair
     monkeypatch.setattr(dal.replicas, "CHECK_EVERY_S", 0.0)
     with dal.open_pool(primary.conninfo, _settings(standby, replica_max_lag_ms=1500)) as pool:
-        user = _new_user(pool, "replica_lag")
-        _caught_up(primary, standby)
-        _replay(standby, "pause")
+        user = _paused_after_new_user(pool, pair, "replica_lag")
         _behind_the_dal(primary, user.id, "changed")
         with dal.on_replica():
             time.sleep(2)  # the unreplayed write is older than the limit now

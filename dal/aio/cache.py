@@ -6,14 +6,15 @@ it of every write. Inside a caller's transaction nothing is read from the cache:
 a transaction sees its own snapshot and its own writes.
 
 Never a stale row after a write has returned: each table has a generation counter
-in Redis, and a reader stores what it read stamped with the generations it fetched
-*before* reading PostgreSQL (one MGET fetches the value and the counters); a value
-is a hit only while its stamp equals the counters. A writer bumps the generations of the tables it
+in Redis (a user looked up by id also one of its row: `dal.cache_plan.BY_KEY`), and
+a reader stores what it read stamped with the counters it fetched *before* reading
+PostgreSQL (one MGET fetches the value and the counters); a value is a hit only
+while its stamp equals the counters. A writer moves on the counters of what it
 changed once its transaction has committed (in autocommit, right after the
-statement; in `transaction()`, after the outermost COMMIT; nothing on ROLLBACK).
-So a reader that read the old row before the commit stores it stamped with the
-old generation, which no later reader takes for a hit. A missing counter starts at a random
-value, so a counter Redis evicted never brings an old value back.
+statement; in `transaction()`, after the outermost COMMIT; nothing on ROLLBACK). So
+a reader that read the old row before the commit stores it stamped with the old
+counters, which no later reader takes for a hit. A missing counter (new, evicted or
+expired) starts at a random value, so it never brings an old value back.
 
 Keys hold the database (host, port, name), the login role, the acting user, the
 query's shape (`dal.cache_plan.key_version`) and a digest of the parameters: what
@@ -49,7 +50,7 @@ from dal import cache_plan
 from dal.acting import acting_user
 from dal.arguments import checked
 from dal.config import redact
-from dal.query_files import Query
+from dal.query_files import Params, Query
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,9 @@ RETRY_AFTER_S = 5.0  # how long Redis is left alone after it failed
 
 _FAILURES = (RedisError, OSError)
 
-# KEYS: the counters to bump; ARGV[1]: a random start for a missing one.
+# KEYS: the counters to bump; ARGV[1]: a random start for a missing one, ARGV[2]:
+# how long a counter lives after its last bump (a row's would otherwise stay forever;
+# one that expired starts again at random, so what it stamped is never a hit again).
 _BUMP = """
 for _, key in ipairs(KEYS) do
     if redis.call('EXISTS', key) == 1 then
@@ -67,6 +70,7 @@ for _, key in ipairs(KEYS) do
     else
         redis.call('SET', key, ARGV[1])
     end
+    redis.call('EXPIRE', key, ARGV[2])
 end
 return #KEYS
 """
@@ -110,7 +114,7 @@ class Cache:
         self.key_prefix = f"dal:{database}:{role}:"
         self.stats = CacheStats()
         self.down_until = 0.0  # monotonic time before which Redis is not asked
-        self.owed: set[str] = set()  # tables whose bump could not be sent
+        self.owed: set[str] = set()  # counters whose bump could not be sent
 
     async def close(self) -> None:
         """Close the connections to Redis."""
@@ -119,22 +123,22 @@ class Cache:
     async def read_through(
         self,
         query: Query,
-        params: dict[str, Any] | Any,
+        params: Params,
         row: type[Any] | None,
         many: bool,
         load: Callable[[], Awaitable[T]],
     ) -> T:
         """The result of `query` from Redis, else from `load()` (stored for the next
         caller under the generations fetched before loading)."""
-        if not await self._usable():
+        if (self.down_until or self.owed) and not await self._usable():
             return await load()
-        tables = sorted(cache_plan.CACHED[query.name])
         acting = acting_user()
         key = (
             f"{self.key_prefix}{'-' if acting is None else acting}:{query.name}:"
             f"{cache_plan.key_version(query, row)}:{cache_plan.params_digest(params)}"
         )
-        gen_keys = [self.gen_prefix + _EPOCH, *(self.gen_prefix + t for t in tables)]
+        counters = cache_plan.read_counters(query, params)
+        gen_keys = [self.gen_prefix + name for name in (_EPOCH, *counters)]
         try:
             # One plain command: the value and the generations now. The value holds
             # the generations it was read under: equal ones make it a hit.
@@ -170,22 +174,26 @@ class Cache:
         """The counters `gen_keys`, each missing one started at a random value."""
         async with self.client.pipeline(transaction=False) as pipe:
             for key in gen_keys:
-                pipe.set(key, _random_start(), nx=True)
+                pipe.set(key, _random_start(), nx=True, ex=2 * self.ttl_s)
             pipe.mget(gen_keys)
             *_, gens = await pipe.execute()
         return list(gens)
 
-    async def bump(self, tables: Iterable[str]) -> None:
-        """Move the generations of `tables` on: what was cached of them is not read again.
-        When Redis cannot be told, the bump is owed and sent before the next read."""
-        self.owed.update(tables)
+    async def bump(self, counters: Iterable[str]) -> None:
+        """Move `counters` on (``users``, ``users:<id>``, see `dal.cache_plan`): what was
+        stamped with them is not read again. When Redis cannot be told, the bump is
+        owed and sent before the next read."""
+        self.owed.update(counters)
         if self.owed and await self._usable():
             await self._pay()
 
     async def _pay(self) -> bool:
         owed = sorted(self.owed)
         try:
-            await self._bump(keys=[self.gen_prefix + t for t in owed], args=[_random_start()])
+            await self._bump(
+                keys=[self.gen_prefix + name for name in owed],
+                args=[_random_start(), 2 * self.ttl_s],
+            )
         except _FAILURES as exc:
             self._failed(exc)
             return False
@@ -226,7 +234,7 @@ def _random_start() -> int:
 # The open caches of the process, by pool; a write on any connection bumps them all.
 _by_pool: weakref.WeakKeyDictionary[Any, Cache] = weakref.WeakKeyDictionary()
 _open: weakref.WeakSet[Cache] = weakref.WeakSet()
-# Connections whose transaction wrote cached tables: bumped at its commit.
+# Connections whose transaction wrote cached tables: their counters, bumped at its commit.
 _pending: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
@@ -261,27 +269,28 @@ async def settled(conn: psycopg.AsyncConnection[Any]) -> None:
         await committed(conn)
 
 
-async def wrote(conn: psycopg.AsyncConnection[Any], query: Query) -> None:
-    """Tell the caches that `query` ran on `conn`: bumped now if that committed it
-    (autocommit), else when its transaction commits (`committed`)."""
+async def wrote(conn: psycopg.AsyncConnection[Any], query: Query, params: Params) -> None:
+    """Tell the caches that `query` ran on `conn` with `params`: its counters are moved
+    on now if that committed it (autocommit), else when its transaction commits
+    (`committed`)."""
     if not _open:
         return
-    tables = cache_plan.invalidates(query)
-    if not tables:
+    counters = cache_plan.write_counters(query, params)
+    if not counters:
         return
     if conn.info.transaction_status == TransactionStatus.IDLE:
-        await _bump_all(tables)
+        await _bump_all(counters)
     else:
-        _pending.setdefault(conn, set()).update(tables)
+        _pending.setdefault(conn, set()).update(counters)
 
 
 async def committed(conn: psycopg.AsyncConnection[Any], *, surely: bool = True) -> None:
     """`conn`'s transaction has ended in a COMMIT: bump what it wrote. With `surely`
     false (the connection was lost during COMMIT), bump whatever its state."""
     if _pending and (not surely or conn.info.transaction_status == TransactionStatus.IDLE):
-        tables = _pending.pop(conn, None)
-        if tables:
-            await _bump_all(tables)
+        counters = _pending.pop(conn, None)
+        if counters:
+            await _bump_all(counters)
 
 
 def rolled_back(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -290,9 +299,9 @@ def rolled_back(conn: psycopg.AsyncConnection[Any]) -> None:
         _pending.pop(conn, None)
 
 
-async def _bump_all(tables: set[str] | frozenset[str]) -> None:
+async def _bump_all(counters: set[str] | frozenset[str]) -> None:
     for cache in list(_open):
-        await cache.bump(tables)
+        await cache.bump(counters)
 
 
 @checked

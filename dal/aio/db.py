@@ -252,7 +252,7 @@ async def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> 
     return pool
 
 
-REPLICA_WAIT_S = 1.0  # how long a routed read waits for a replica's connection
+REPLICA_WAIT_S = 0.25  # how long a routed read waits for a replica's connection (then: elsewhere)
 
 
 async def _open_replicas(pool: DalPool, settings: Settings) -> None:

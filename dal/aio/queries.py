@@ -123,7 +123,7 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
     if spares is not None and cursor.rowcount <= SPARE_ROWS and len(spares) < SPARE_CURSORS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
     if cache.enabled():
-        await cache.wrote(db, query)
+        await cache.wrote(db, query, params)
     if read_your_writes.enabled() and writes(query):
         await read_your_writes.wrote(db)
     return found
@@ -317,8 +317,8 @@ async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
         observe.finished(query, db, elapsed, rows, spans[n] if spans else None)
     observe.batch_ended(spans)
     if cache.enabled():
-        for query in queries:
-            await cache.wrote(db, query)
+        for query, call in zip(queries, calls, strict=True):
+            await cache.wrote(db, query, call.params)
     if read_your_writes.enabled() and any(writes(query) for query in queries):
         await read_your_writes.wrote(db)
     return found
