@@ -36,7 +36,7 @@ def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
     """One loaded database shared by the speed suites, with the dedicated heavy user
     whose tasks reach keyset depth 100,000 (benchmarks.dataset)."""
     from benchmarks import dataset
-    from tests.fix_db import create_database, drop_database
+    from dal.testing import create_database, drop_database
 
     name = "dal_bench_speed"
     url = create_database(pg_admin, name, template=template_db)
@@ -52,7 +52,7 @@ def pgbench_url(pg_admin: str) -> Iterator[str]:
     import subprocess
 
     from dal.server import bin_dir
-    from tests.fix_db import create_database, drop_database
+    from dal.testing import create_database, drop_database
 
     name = "dal_bench_pgbench"
     url = create_database(pg_admin, name)

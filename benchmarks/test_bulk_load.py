@@ -26,7 +26,7 @@ from dal.config import PROJECT_ROOT
 from dal.seed import community, loader
 from dal.seed.context import Context
 from dal.seed.step import Hook
-from tests.fix_db import create_database, drop_database
+from dal.testing import create_database, drop_database
 
 SEED_IN_CHILD = """
 import json, sys, time

@@ -17,7 +17,7 @@ from benchmarks.cases import sample as draw_sample
 from benchmarks.cases.base import Case
 from dal import queries
 from dal.config import Roles
-from tests.fix_db import create_database, drop_database
+from dal.testing import create_database, drop_database
 
 RESULTS = Path(__file__).parent / ".results" / "plans.json"
 

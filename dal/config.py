@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -19,6 +19,40 @@ from dal.arguments import checked
 from dal.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@checked
+def packaged(name: str) -> Path | None:
+    """The directory `name` the wheel puts inside the package (``_sql``,
+    ``_migrations``), found with importlib.resources; None in a source checkout."""
+    from importlib.resources import files
+
+    found = files("dal") / name
+    return Path(str(found)) if found.is_dir() else None
+
+
+@checked
+def source_checkout() -> Path | None:
+    """The project's checkout when the package runs from one (its `sql/` and
+    `migrations/` beside `dal/`), else None: an installed package never reads or
+    writes the top of site-packages."""
+    if packaged("_migrations") is None and (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT
+    return None
+
+
+@checked
+def checkout_for(what: str) -> Path:
+    """The source checkout, for a command that writes into it (`what`); ConfigError
+    in an installed package, whose files are not the project's to change."""
+    root = source_checkout()
+    if root is None:
+        raise ConfigError(
+            f"{what} writes into the project's source files: run it from a checkout of "
+            "the project, not from an installed package"
+        )
+    return root
+
 
 _SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min)?\s*$")
@@ -56,7 +90,8 @@ class Settings:
     redis_url: str | None = None
     redis_timeout_ms: int = 10
     cache_ttl_s: int = 300
-    data_dir: Path = PROJECT_ROOT / ".pgdata"
+    # The embedded server's data: under the working directory, never in the package.
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / ".pgdata")
 
     @property
     def pool_max_size(self) -> int:
@@ -113,7 +148,9 @@ class Settings:
             redis_url=_redis_url(env),
             redis_timeout_ms=_at_least(env, "REDIS_TIMEOUT", "10ms", 1),
             cache_ttl_s=_at_least(env, "REDIS_CACHE_TTL", "300s", 1000) // 1000,
-            data_dir=Path(env["DAL_DATA_DIR"]) if env.get("DAL_DATA_DIR") else cls.data_dir,
+            data_dir=Path(env["DAL_DATA_DIR"])
+            if env.get("DAL_DATA_DIR")
+            else Path.cwd() / ".pgdata",
         )
 
 

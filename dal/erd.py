@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from dal.arguments import checked
-from dal.config import PROJECT_ROOT
+from dal.config import PROJECT_ROOT, checkout_for
 from dal.migrate import BOOKKEEPING_TABLES
 
 ERD_PATH = PROJECT_ROOT / "docs" / "erd.md"
@@ -116,7 +116,10 @@ def with_diagram(readme: str, diagram: str) -> str:
 
 @checked
 def write(conn: psycopg.Connection[Any], erd: Path = ERD_PATH, readme: Path = README_PATH) -> str:
-    """Write docs/erd.md and the README's copy from the database; return the diagram."""
+    """Write docs/erd.md and the README's copy from the database; return the diagram.
+    ConfigError in an installed package (the files are the checkout's)."""
+    if erd == ERD_PATH or readme == README_PATH:
+        checkout_for("dal erd")
     diagram = mermaid(conn)
     erd.write_text(page(diagram))
     readme.write_text(with_diagram(readme.read_text(), diagram))

@@ -29,7 +29,7 @@ import psycopg
 from psycopg import sql
 
 from dal.arguments import checked
-from dal.config import PROJECT_ROOT, Roles, describe
+from dal.config import Roles, checkout_for, describe, packaged, source_checkout
 from dal.db import connect
 from dal.errors import DalError, MigrationError, translate
 
@@ -47,11 +47,13 @@ Printer = Callable[[str], None]
 
 @checked
 def default_directory() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (PROJECT_ROOT / "migrations", here / "_migrations"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the migrations/ directory is missing")
+    """The migrations: inside the installed package, else the checkout's `migrations/`."""
+    found = packaged("_migrations")
+    if found is None and (root := source_checkout()) is not None:
+        found = root / "migrations"
+    if found is None or not found.is_dir():
+        raise FileNotFoundError("the migrations are missing from the package")
+    return found
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,7 @@ def new(
         raise MigrationError(
             f"migration name {name!r} must be lower_snake_case letters, digits and underscores"
         )
-    folder = directory or default_directory()
+    folder = directory or checkout_for("dal new") / "migrations"
     existing = sorted(
         p for p in folder.glob("[0-9][0-9][0-9][0-9]_*.sql") if not p.name.endswith(".rollback.sql")
     )

@@ -20,7 +20,15 @@ class _Kdf:
 
     def use(self, hasher: PasswordHasher) -> None:
         self.hasher = hasher
-        self.dummy_hash = hasher.hash("dal-timing-equaliser")
+        self._dummy: str | None = None
+
+    @property
+    def dummy_hash(self) -> str:
+        """Made at its first use, not at import: a hash costs a tenth of a second,
+        which every program importing the DAL (`dal --help`) would otherwise pay."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("dal-timing-equaliser")
+        return self._dummy
 
 
 _kdf = _Kdf(PasswordHasher())  # argon2-cffi's default: RFC 9106 low-memory profile

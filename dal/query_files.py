@@ -33,11 +33,15 @@ _NOT_QUERIES = {"schema.sql"}
 
 
 def sql_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "sql", here / "_sql"):  # source tree, then wheel
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the sql/ directory of named queries is missing")
+    """The named queries: inside the installed package, else the checkout's `sql/`."""
+    from dal.config import packaged, source_checkout
+
+    found = packaged("_sql")
+    if found is None and (root := source_checkout()) is not None:
+        found = root / "sql"
+    if found is None or not found.is_dir():
+        raise FileNotFoundError("the named queries (sql/) are missing from the package")
+    return found
 
 
 _PARAM = re.compile(r"%\((\w+)\)s")

@@ -1,28 +1,25 @@
 """Database fixtures: one server per session, one migrated database per test.
 
-The server is `TEST_DATABASE_URL` when set (any database on it; we create our
-own next to it), else a throwaway embedded PostgreSQL. Migrations run once into
-a template database; each test gets `CREATE DATABASE ... TEMPLATE`, a file
-copy that takes milliseconds, and the database is dropped afterwards.
+The server, the template and each test's database come from the package's own
+pytest plugin (`dal.testing`, which services use too): `TEST_DATABASE_URL` when
+set, else a throwaway embedded PostgreSQL; migrations run once into a template, and
+each test gets `CREATE DATABASE ... TEMPLATE`, dropped afterwards.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from dal import migrate, passwords
+from dal import passwords
 from dal.config import Roles, Settings
 from dal.db import Pool, open_connection, open_pool
-from dal.server import start_embedded
+from dal.testing import create_database, drop_database
 from tests import flavoured
 
 _counter = itertools.count()
@@ -31,69 +28,26 @@ _counter = itertools.count()
 passwords.set_cost(time_cost=1, memory_cost_kib=1024)
 
 
-def _with_db(conninfo: str, name: str) -> str:
-    return psycopg.conninfo.make_conninfo(conninfo, dbname=name)
+# The fixtures a service gets from the plugin (`dal.testing`), under the names this
+# suite has always used.
 
 
 @pytest.fixture(scope="session")
-def pg_admin() -> Iterator[str]:
+def pg_admin(dal_server: str) -> str:
     """Conninfo of a database on the test server with rights to create databases."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="dal-test-") as tmp:
-        admin = start_embedded(Path(tmp) / "pgdata", delete_on_exit=True)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            # Durability is pointless for a throwaway cluster; these are reload-only settings.
-            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-                conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
-            conn.execute("SELECT pg_reload_conf()")
-        yield admin
-
-
-_DROP = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
-
-def create_database(admin: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        if template is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        else:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            )
-    return _with_db(admin, name)
-
-
-def drop_database(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    return dal_server
 
 
 @pytest.fixture(scope="session")
-def template_db(pg_admin: str) -> Iterator[str]:
+def template_db(dal_template: str) -> str:
     """Name of a database with every migration applied, used as a template."""
-    name = f"dal_tpl_{os.getpid()}"
-    conninfo = create_database(pg_admin, name)
-    migrate.migrate(conninfo)
-    yield name
-    drop_database(pg_admin, name)
+    return dal_template
 
 
 @pytest.fixture
-def db_url(pg_admin: str, template_db: str) -> Iterator[str]:
+def db_url(dal_db_url: str) -> str:
     """Conninfo of a fresh, fully migrated database for this test alone."""
-    name = f"dal_t_{os.getpid()}_{next(_counter)}"
-    yield create_database(pg_admin, name, template=template_db)
-    drop_database(pg_admin, name)
+    return dal_db_url
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from dal._unset import UNSET, _Unset
 from dal.arguments import checked, is_checked
 from dal.config import Settings
 from dal.errors import DalError, InvalidData
-from tests.fix_db import create_database, drop_database
+from dal.testing import create_database, drop_database
 
 WORKFLOW_MODULES = (
     "dal.config",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -46,7 +48,7 @@ def run(
 )
 def test_bad_database_url_is_one_line_and_non_zero(url: str, message: str) -> None:
     done = run("status", env={"DATABASE_URL": url})
-    assert done.returncode == 1
+    assert done.returncode == (1 if url == "nonsense" else cli.EXIT_UNREACHABLE)
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "hunter2" not in done.stderr
@@ -114,7 +116,7 @@ def test_demo_starts_an_embedded_server_and_stops_it(tmp_path: Path) -> None:
 
 def test_unreachable_server_gives_health_one_line() -> None:
     done = run("health", env={"DATABASE_URL": "postgresql://app:hunter2@127.0.0.1:1/db"})
-    assert done.returncode == 1
+    assert done.returncode == cli.EXIT_UNREACHABLE
     assert done.stderr.strip().splitlines() == [
         "dal: cannot connect to PostgreSQL at app@127.0.0.1:1/db: Connection refused; "
         "check that the server is running and that DATABASE_URL is right"
@@ -173,3 +175,84 @@ def test_a_bad_lock_timeout_is_a_usage_error(db_url: str) -> None:
     assert done.returncode != 0
     assert "--lock-timeout" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_version_and_python_dash_m() -> None:
+    for command in (
+        [sys.executable, "-m", "dal", "--version"],
+        [sys.executable, "-m", "dal.cli", "--version"],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0 and done.stdout.startswith("dal "), done.stderr
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """`dal --help` loads neither psycopg, Redis's client nor argon2 (python -X importtime)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import dal.cli; dal.cli.build_parser()"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "dal.cli" in imported
+    assert not imported & {"psycopg", "psycopg_pool", "redis", "argon2", "yoyo", "orjson"}
+
+
+def test_json_documents(empty_db_url: str) -> None:
+    env = {"DATABASE_URL": _as_url(empty_db_url)}
+    dry = json.loads(run("migrate", "--dry-run", "--json", env=env).stdout)
+    assert dry["dry_run"] is True and dry["migrations"][0].startswith("0001_")
+    assert any("CREATE TABLE users" in line for line in dry["output"])
+    done = json.loads(run("migrate", "--json", env=env).stdout)
+    assert done["migrations"] == dry["migrations"]
+    status = json.loads(run("status", "--json", env=env).stdout)
+    assert status["pending"] == 0 and status["applied"] == len(dry["migrations"])
+    assert status["migrations"][0]["applied"] is True
+    assert status["migrations"][0]["edited_since_applied"] is False
+    check = run("check", "--json", env=env)
+    assert json.loads(check.stdout) == {"as_designed": True, "differences": []}, check.stderr
+
+
+def test_a_closed_pipe_ends_quietly(db_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    env["DATABASE_URL"] = _as_url(db_url)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dal", "status"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader goes away before the first line
+    with child.stderr:
+        errors = child.stderr.read().decode()
+    child.wait(timeout=60)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+def test_writing_commands_refuse_outside_a_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, conn: psycopg.Connection[Any]
+) -> None:
+    from dal import config, erd, migrate, schema
+    from dal.errors import ConfigError
+
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)  # no pyproject.toml there
+    with pytest.raises(ConfigError, match="dal new writes into the project"):
+        migrate.new("anything")
+    with pytest.raises(ConfigError, match="dal schema dump"):
+        schema.write_snapshot(conn.info.dsn)
+    with pytest.raises(ConfigError, match="dal erd"):
+        erd.write(conn)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_embedded_servers_data_is_under_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dal.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}, dotenv=Path("/nonexistent")).data_dir == tmp_path / ".pgdata"
+    assert Settings().data_dir == tmp_path / ".pgdata"

@@ -32,7 +32,8 @@ from dal import (
 )
 from dal.config import Roles, Settings
 from dal.errors import MigrationError, PermissionDenied
-from tests.fix_db import as_role, create_database, drop_database
+from dal.testing import create_database, drop_database
+from tests.fix_db import as_role
 
 SCHEMA_CHANGES = [
     "CREATE TABLE scratch (id int)",

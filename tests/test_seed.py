@@ -14,8 +14,8 @@ from dal import seed
 from dal.errors import DalError, InvalidData
 from dal.migrate import BOOKKEEPING_TABLES
 from dal.seed.context import Context
+from dal.testing import create_database, drop_database
 from tests.factories import count as rows
-from tests.fix_db import create_database, drop_database
 
 
 def fingerprint(conn: psycopg.Connection[Any], table: str) -> str:

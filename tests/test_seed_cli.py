@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from dal import seed
+from dal.testing import create_database, drop_database
 from tests.factories import count as rows
-from tests.fix_db import create_database, drop_database
 from tests.test_cli import _as_url, run
 from tests.test_seed import fingerprint
 

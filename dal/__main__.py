@@ -1,0 +1,5 @@
+"""`python -m dal`: the `dal` command."""
+
+from dal.cli import main
+
+raise SystemExit(main())
