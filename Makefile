@@ -4,15 +4,27 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint generate bench stop clean
+.PHONY: demo test lint generate bench stop clean lock
 
-$(BIN)/.installed: pyproject.toml
+# Installed from requirements.lock (every package pinned), then the project itself.
+$(BIN)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench,otel]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip check --disable-pip-version-check
 	@touch $@
+
+lock:  ## re-resolve requirements.lock from pyproject.toml's ranges (newest allowed)
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --disable-pip-version-check -e '.[all,dev,bench]'
+	{ echo "# Every package make and CI install, pinned: re-resolved from pyproject.toml's ranges"; \
+	  echo "# by 'make lock'. .ci/check-lock holds it to those ranges and lower bounds."; \
+	  .venv-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .venv-lock
 
 demo: $(BIN)/.installed  ## start the database, migrate, seed dev data, print health
 	$(BIN)/dal demo
@@ -22,6 +34,7 @@ test: $(BIN)/.installed  ## the whole test suite against a real PostgreSQL
 
 lint: $(BIN)/.installed  ## squawk, ruff, mypy --strict, layers, public psycopg API, fresh sync code
 	.ci/lint-migrations
+	$(BIN)/python .ci/check-lock
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -66,7 +66,7 @@ def _conninfo(settings: Settings, *, as_owner: bool = False) -> str:
     """DATABASE_URL, or with `as_owner` MIGRATIONS_DATABASE_URL (when set), else the
     embedded server."""
     keep = (settings.data_dir / KEEP_RUNNING_MARKER).exists()
-    return server.resolve_conninfo(settings, keep_running=keep, migrations=as_owner)
+    return server.resolve_conninfo(settings, embedded=True, keep_running=keep, migrations=as_owner)
 
 
 def _lock_timeout(args: argparse.Namespace) -> int:
@@ -383,7 +383,7 @@ def cmd_server(args: argparse.Namespace, settings: Settings) -> int:
         raise DalError("DATABASE_URL is set: the embedded server is not in use")
     marker = settings.data_dir / KEEP_RUNNING_MARKER
     if args.action == "start":
-        conninfo = server.resolve_conninfo(settings, keep_running=True)
+        conninfo = server.resolve_conninfo(settings, embedded=True, keep_running=True)
         marker.touch()
         print(f"embedded PostgreSQL running; DATABASE_URL={conninfo}")
     elif args.action == "stop":

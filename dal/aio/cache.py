@@ -40,16 +40,13 @@ from time import monotonic
 from typing import Any, TypeVar
 
 import psycopg
-import redis.asyncio
 from psycopg.pq import TransactionStatus
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from dal import cache_plan
 from dal.acting import acting_user
 from dal.arguments import checked
 from dal.config import redact
+from dal.errors import ConfigError
 from dal.query_files import Params, Query
 
 log = logging.getLogger(__name__)
@@ -58,7 +55,6 @@ T = TypeVar("T")
 
 RETRY_AFTER_S = 5.0  # how long Redis is left alone after it failed
 
-_FAILURES = (RedisError, OSError)
 
 # KEYS: the counters to bump; ARGV[1]: a random start for a missing one, ARGV[2]:
 # how long a counter lives after its last bump (a row's would otherwise stay forever;
@@ -99,6 +95,17 @@ class Cache:
     """One Redis read-through cache over one database (see the module's docstring)."""
 
     def __init__(self, url: str, *, database: str, role: str, ttl_s: int, timeout_ms: int) -> None:
+        try:  # the `cache` extra: imported only where REDIS_URL is set
+            import redis.asyncio
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import RedisError
+        except ModuleNotFoundError:
+            raise ConfigError(
+                "REDIS_URL is set, but the Redis client is not installed: "
+                "install the cache extra (pip install 'pgdal[cache]')"
+            ) from None
+        self.failures = (RedisError, OSError)  # Redis down, slow or refusing
         timeout = timeout_ms / 1000
         self.url = url
         self.ttl_s = ttl_s
@@ -145,7 +152,7 @@ class Cache:
             blob, *gens = await self.client.mget([key, *gen_keys])
             if None in gens:  # a counter missing (new, or evicted): start it first
                 gens = await self._start(gen_keys)
-        except _FAILURES as exc:
+        except self.failures as exc:
             self._failed(exc)
             return await load()
         stamp = b".".join(gens) + b"|"
@@ -166,7 +173,7 @@ class Cache:
         try:
             await self.client.set(key, value, ex=self.ttl_s)
             self.stats.stores += 1
-        except _FAILURES as exc:
+        except self.failures as exc:
             self._failed(exc)
         return found
 
@@ -194,7 +201,7 @@ class Cache:
                 keys=[self.gen_prefix + name for name in owed],
                 args=[_random_start(), 2 * self.ttl_s],
             )
-        except _FAILURES as exc:
+        except self.failures as exc:
             self._failed(exc)
             return False
         self.owed.difference_update(owed)

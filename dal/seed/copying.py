@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
-from tqdm import tqdm
 
 
 def copy_rows(
@@ -26,7 +25,7 @@ def copy_rows(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     written = 0
-    bar = tqdm(
+    bar = _progress_bar(
         total=total,
         desc=f"{table:<20}",
         unit=" rows",
@@ -45,3 +44,27 @@ def copy_rows(
                 bar.update(5000)
         bar.update(written % 5000)
     return written
+
+
+class _NoBar:
+    """What stands for a progress bar without tqdm (the `seed` extra) or when off."""
+
+    def update(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _progress_bar(**options: Any) -> Any:
+    """A tqdm bar, or a `_NoBar` when tqdm is not installed or the bar is off."""
+    if options.get("disable"):
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ModuleNotFoundError:
+        return _NoBar()
+    return tqdm(**options)
