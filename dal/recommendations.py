@@ -18,11 +18,11 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal import queries
-from dal._unset import UNSET, _Unset, update_params
+from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.arguments import checked
 from dal.db import Db
 from dal.errors import InvalidData, NotFound
-from dal.pagination import check_limit
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
 from dal.rows.recommendations import Feedback, KindRating, Recommendation
 
 __all__ = [
@@ -39,7 +39,9 @@ __all__ = [
     "feedback_of",
     "get",
     "give_feedback",
+    "history",
     "rating_by_kind",
+    "update",
     "update_feedback",
 ]
 
@@ -98,6 +100,50 @@ def active(db: Db, user_id: UUID, *, limit: int = 20) -> list[Recommendation]:
     """The user's recommendations that are neither dismissed nor expired, most relevant first."""
     params = {"user_id": user_id, "limit": check_limit(limit)}
     return queries.fetch_all(db, "recommendations.list_active", params, Recommendation)
+
+
+@checked
+def update(
+    db: Db,
+    recommendation_id: int,
+    *,
+    kind: str | _Unset = UNSET,
+    content: str | _Unset = UNSET,
+    relevance_score: float | _Unset = UNSET,
+    expires_at: datetime | _Unset | None = UNSET,
+) -> Recommendation:
+    """Change only the fields given (`expires_at=None`: it never expires). NotFound if
+    there is no such recommendation; InvalidData names the rule a value breaks
+    (recommendations_kind_valid, recommendations_relevance_score_range,
+    recommendations_expires_after_created ...), and nothing is written then."""
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "content": content,
+        "relevance_score": relevance_score,
+        "expires_at": expires_at,
+    }
+    if not any_given(fields):
+        return get(db, recommendation_id)
+    params: dict[str, Any] = {"id": recommendation_id} | update_params(fields)
+    found = queries.fetch_one(db, "recommendations.update", params, Recommendation)
+    if found is None:
+        raise NotFound(f"no recommendation with id {recommendation_id}", table="recommendations")
+    return found
+
+
+@checked
+def history(
+    db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 50
+) -> Page[Recommendation]:
+    """Every recommendation made to the user, dismissed and expired ones too, newest
+    first, one keyset page at a time (pass the page's `next_cursor` for the next)."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = queries.fetch_all(db, "recommendations.history_first_page", params, Recommendation)
+    else:
+        params["before_created_at"], params["before_id"] = decode_time_cursor(cursor, int)
+        rows = queries.fetch_all(db, "recommendations.history_page_after", params, Recommendation)
+    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), last.id])
 
 
 @checked

@@ -28,12 +28,18 @@ __all__ = [
     "create",
     "get",
     "get_by_email",
+    "get_by_github_id",
+    "get_by_gitlab_id",
     "get_by_username",
     "get_many",
     "hard_delete",
+    "link_github",
+    "link_gitlab",
     "list_page",
     "set_password",
     "soft_delete",
+    "unlink_github",
+    "unlink_gitlab",
     "update",
 ]
 
@@ -122,6 +128,46 @@ def get_by_username(db: Db, username: str) -> User:
     """The user with this username, in any letter case; NotFound otherwise."""
     found = queries.fetch_one(db, "users.get_by_username", {"username": username}, User)
     return _found(found, "that username")
+
+
+@checked
+def get_by_github_id(db: Db, github_id: int) -> User:
+    """The user whose account is linked to this GitHub account id; NotFound otherwise."""
+    found = queries.fetch_one(db, "users.get_by_github_id", {"github_id": github_id}, User)
+    return _found(found, "that GitHub account")
+
+
+@checked
+def get_by_gitlab_id(db: Db, gitlab_id: int) -> User:
+    """The user whose account is linked to this GitLab account id; NotFound otherwise."""
+    found = queries.fetch_one(db, "users.get_by_gitlab_id", {"gitlab_id": gitlab_id}, User)
+    return _found(found, "that GitLab account")
+
+
+@checked
+def link_github(db: Db, user_id: UUID, github_id: int) -> User:
+    """Link a GitHub account to the user (replacing any linked before). Conflict
+    (users_github_id_key) when another user holds it; nothing is written then."""
+    return update(db, user_id, github_id=github_id)
+
+
+@checked
+def unlink_github(db: Db, user_id: UUID) -> User:
+    """Remove the user's link to a GitHub account (none linked: no change)."""
+    return update(db, user_id, github_id=None)
+
+
+@checked
+def link_gitlab(db: Db, user_id: UUID, gitlab_id: int) -> User:
+    """Link a GitLab account to the user (replacing any linked before). Conflict
+    (users_gitlab_id_key) when another user holds it; nothing is written then."""
+    return update(db, user_id, gitlab_id=gitlab_id)
+
+
+@checked
+def unlink_gitlab(db: Db, user_id: UUID) -> User:
+    """Remove the user's link to a GitLab account (none linked: no change)."""
+    return update(db, user_id, gitlab_id=None)
 
 
 @checked

@@ -26,6 +26,37 @@ SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
  ORDER BY relevance_score DESC, id
  LIMIT %(limit)s;
 
+-- name: update
+-- Change the given fields (set_x flags) of a recommendation (recommendations_pkey).
+UPDATE recommendations
+   SET kind            = CASE WHEN %(set_kind)s THEN %(kind)s ELSE kind END,
+       content         = CASE WHEN %(set_content)s THEN %(content)s ELSE content END,
+       relevance_score = CASE WHEN %(set_relevance_score)s THEN %(relevance_score)s
+                              ELSE relevance_score END,
+       expires_at      = CASE WHEN %(set_expires_at)s THEN %(expires_at)s ELSE expires_at END
+ WHERE id = %(id)s
+RETURNING id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+          created_at, expires_at, dismissed, dismissed_at;
+
+-- name: history_first_page
+-- A user's recommendations newest first, dismissed and expired ones too (recommendations_user_id_created_at_idx).
+SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+       created_at, expires_at, dismissed, dismissed_at
+  FROM recommendations
+ WHERE user_id = %(user_id)s
+ ORDER BY created_at DESC, id DESC
+ LIMIT %(limit)s;
+
+-- name: history_page_after
+-- The page of a user's recommendations after a (created_at, id) cursor (recommendations_user_id_created_at_idx).
+SELECT id, user_id, mood_id, mood_recorded_at, kind, content, relevance_score,
+       created_at, expires_at, dismissed, dismissed_at
+  FROM recommendations
+ WHERE user_id = %(user_id)s
+   AND (created_at, id) < (%(before_created_at)s, %(before_id)s)
+ ORDER BY created_at DESC, id DESC
+ LIMIT %(limit)s;
+
 -- name: dismiss
 -- Dismiss one of a user's recommendations (idempotent: keeps the first dismissal time).
 UPDATE recommendations

@@ -38,6 +38,20 @@ SELECT id, email, username, password_hash, display_name, preferences, status,
   FROM users
  WHERE lower(username) = lower(%(username)s);
 
+-- name: get_by_github_id
+-- One user by the id of their GitHub account, for sign-in through GitHub (users_github_id_key).
+SELECT id, email, username, password_hash, display_name, preferences, status,
+       github_id, gitlab_id, last_login_at, created_at, updated_at
+  FROM users
+ WHERE github_id = %(github_id)s;
+
+-- name: get_by_gitlab_id
+-- One user by the id of their GitLab account, for sign-in through GitLab (users_gitlab_id_key).
+SELECT id, email, username, password_hash, display_name, preferences, status,
+       github_id, gitlab_id, last_login_at, created_at, updated_at
+  FROM users
+ WHERE gitlab_id = %(gitlab_id)s;
+
 -- name: get_by_login
 -- One active user by email or username, for sign-in (either unique index).
 SELECT id, email, username, password_hash, display_name, preferences, status,

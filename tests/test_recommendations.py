@@ -205,3 +205,49 @@ def test_naive_datetimes_are_refused(conn: Conn) -> None:
         recommendations.rating_by_kind(conn, since=datetime(2030, 1, 1))
     assert since.value.column == "since"
     assert count(conn, "recommendations") == 0
+
+
+def test_partial_update_changes_only_what_is_given(conn: Conn) -> None:
+    person = user(conn)
+    made = recommend(conn, person.id, expires_at=now() + timedelta(days=3))
+    changed = recommendations.update(conn, made.id, content="Four-square breathing")
+    assert changed.content == "Four-square breathing"
+    assert (changed.kind, changed.relevance_score, changed.expires_at) == (
+        made.kind,
+        made.relevance_score,
+        made.expires_at,
+    )
+    assert recommendations.update(conn, made.id, expires_at=None).expires_at is None
+    assert recommendations.update(conn, made.id) == recommendations.get(conn, made.id)
+    for fields, constraint in (
+        ({"relevance_score": 2.0}, "recommendations_relevance_score_range"),
+        ({"kind": "horoscope"}, "recommendations_kind_valid"),
+        ({"expires_at": now() - timedelta(days=400)}, "recommendations_expires_after_created"),
+    ):
+        with pytest.raises(InvalidData) as caught:
+            recommendations.update(conn, made.id, **fields)
+        assert caught.value.constraint == constraint
+    assert recommendations.get(conn, made.id).content == "Four-square breathing"
+    with pytest.raises(NotFound):
+        recommendations.update(conn, 10**12, content="x")
+
+
+def test_history_pages_through_every_recommendation_newest_first(conn: Conn) -> None:
+    person, other = user(conn), user(conn)
+    made = [recommend(conn, person.id, content=f"Tip {n}") for n in range(7)]
+    recommend(conn, other.id)
+    recommendations.dismiss(conn, person.id, made[2].id)
+    recommendations.update(conn, made[4].id, expires_at=made[4].created_at + timedelta(seconds=1))
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = recommendations.history(conn, person.id, cursor=cursor, limit=3)
+        assert len(page.items) <= 3
+        seen += [r.id for r in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    expected = sorted(made, key=lambda r: (r.created_at, r.id), reverse=True)
+    assert seen == [r.id for r in expected]  # dismissed and expired ones included
+    with pytest.raises(InvalidData):
+        recommendations.history(conn, person.id, cursor="not-a-cursor")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any, Literal
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -59,6 +60,35 @@ def test_external_ids_unique_only_when_present(conn: psycopg.Connection[Any]) ->
         make(conn, 5, gitlab_id=-1)
     assert invalid.value.constraint == "users_gitlab_id_positive"
     assert count(conn) == 3
+
+
+@pytest.mark.parametrize(
+    ("link", "unlink", "find", "constraint"),
+    [
+        ("link_github", "unlink_github", "get_by_github_id", "users_github_id_key"),
+        ("link_gitlab", "unlink_gitlab", "get_by_gitlab_id", "users_gitlab_id_key"),
+    ],
+)
+def test_signing_in_through_a_code_host(
+    conn: psycopg.Connection[Any], link: str, unlink: str, find: str, constraint: str
+) -> None:
+    ada, bob = make(conn, 1), make(conn, 2)
+    with pytest.raises(NotFound):
+        getattr(users, find)(conn, 77)
+    linked = getattr(users, link)(conn, ada.id, 77)
+    assert getattr(users, find)(conn, 77) == linked
+    with pytest.raises(Conflict) as caught:  # another user holds it: nothing written
+        getattr(users, link)(conn, bob.id, 77)
+    assert caught.value.constraint == constraint
+    assert users.get(conn, bob.id) == bob
+    with pytest.raises(InvalidData):
+        getattr(users, link)(conn, bob.id, 0)
+    with pytest.raises(NotFound):
+        getattr(users, link)(conn, uuid4(), 78)
+    getattr(users, unlink)(conn, ada.id)
+    with pytest.raises(NotFound):
+        getattr(users, find)(conn, 77)
+    assert getattr(users, link)(conn, bob.id, 77).id == bob.id  # free again
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,13 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         """SELECT id, email, username, created_at, password_hash
              FROM users WHERE status = 'active' ORDER BY created_at LIMIT 1 OFFSET 10"""
     ).fetchone()
-    assert row is not None
+    linked = conn.execute(
+        """SELECT (SELECT max(github_id) FROM users), (SELECT max(gitlab_id) FROM users)"""
+    ).fetchone()
+    assert row is not None and linked is not None
     return {
+        "github_id": linked[0],
+        "gitlab_id": linked[1],
         "user_id": row[0],
         "user_email": row[1],
         "username": row[2],
@@ -34,6 +39,12 @@ CASES: dict[str, Case] = {
     ),
     "users.get_by_username": Case(
         lambda s: {"username": s["username"]}, ("users_username_lower_key",), 8
+    ),
+    "users.get_by_github_id": Case(
+        lambda s: {"github_id": s["github_id"]}, ("users_github_id_key",), 8
+    ),
+    "users.get_by_gitlab_id": Case(
+        lambda s: {"gitlab_id": s["gitlab_id"]}, ("users_gitlab_id_key",), 8
     ),
     "users.get_by_login": Case(
         lambda s: {"login": s["username"]},

@@ -51,6 +51,12 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
             GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1""",
         {},
     )
+    rec_id, rec_created_at = one(
+        conn,
+        """SELECT id, created_at FROM recommendations WHERE user_id = %(user)s
+            ORDER BY created_at DESC, id DESC OFFSET 10 LIMIT 1""",
+        {"user": rec_user_id},
+    )
     fb_user_id, fb_recommendation_id, last_feedback = one(
         conn,
         """SELECT user_id, recommendation_id, (SELECT max(created_at) FROM feedback)
@@ -62,6 +68,8 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "wellbeing_mood_id": mood_id,
         "wellbeing_mood_recorded_at": recorded_at,
         "wellbeing_rec_user_id": rec_user_id,
+        "wellbeing_rec_id": rec_id,
+        "wellbeing_rec_created_at": rec_created_at,
         "wellbeing_fb_user_id": fb_user_id,
         "wellbeing_fb_recommendation_id": fb_recommendation_id,
         "wellbeing_feedback_since": last_feedback - timedelta(days=30),
@@ -135,6 +143,33 @@ CASES: dict[str, Case] = {
         # the heaviest user's live rows in relevance order; expired ones are skipped
         # from the index (expires_at is INCLUDEd) until 20 are found
         64,
+    ),
+    "recommendations.update": Case(
+        lambda s: {
+            "id": s["wellbeing_fb_recommendation_id"],
+            **_unchanged("kind", "content", "relevance_score", "expires_at"),
+        },
+        (RECOMMENDATION_KEY,),
+        40,  # an UPDATE writes the new row version's index entries
+    ),
+    # The index gives created_at order; an Incremental Sort breaks its ties by id, one
+    # group of equal times at a time: it sorts the page and the first group after it.
+    "recommendations.history_first_page": Case(
+        lambda s: {"user_id": s["wellbeing_rec_user_id"], "limit": 51},
+        ("recommendations_user_id_created_at_idx",),
+        64,  # 51 heap rows, one page each at worst, plus the index path
+        max_sort_rows=60,
+    ),
+    "recommendations.history_page_after": Case(
+        lambda s: {
+            "user_id": s["wellbeing_rec_user_id"],
+            "before_created_at": s["wellbeing_rec_created_at"],
+            "before_id": s["wellbeing_rec_id"],
+            "limit": 51,
+        },
+        ("recommendations_user_id_created_at_idx",),
+        64,
+        max_sort_rows=60,
     ),
     "recommendations.dismiss": Case(
         lambda s: {

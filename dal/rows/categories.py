@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Category:
+class Category(Row):
     """A user's category for tasks (table categories): a name unique per owner,
     case-insensitively, and a #rrggbb colour."""
 
@@ -21,7 +23,7 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
-class CategoryWithCount:
+class CategoryWithCount(Row):
     """A category with the number of the owner's tasks in it
     (`categories.list_for_user`)."""
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class ConfigEntry:
+class ConfigEntry(Row):
     """One application setting (table app_config): a key and a JSON value."""
 
     key: str
@@ -19,7 +21,7 @@ class ConfigEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class FeatureFlag:
+class FeatureFlag(Row):
     """A feature flag (table feature_flags): on or off, for a percentage of users."""
 
     name: str
@@ -31,7 +33,7 @@ class FeatureFlag:
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
+class Setting(Row):
     """A user's setting as it applies: their own value, or the app_config default."""
 
     key: str
@@ -40,6 +42,6 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
-class _Value:
+class _Value(Row):
     value: Any
     is_default: bool

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from dal.errors import InvalidData
+from dal.rows.base import Row
 
 
 class DependencyCycle(InvalidData):
@@ -18,7 +19,7 @@ class DependencyCycle(InvalidData):
 
 
 @dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(Row):
     """An edge of a project's task graph (table task_dependencies): `task_id` waits for
     `depends_on_id`."""
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from dal.errors import Conflict
+from dal.rows.base import Row
 
 
 class EventFull(Conflict):
@@ -14,7 +15,7 @@ class EventFull(Conflict):
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class Event(Row):
     """A server's event (table events), with the count of members going."""
 
     id: int
@@ -52,7 +53,7 @@ class SearchHit(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Rsvp:
+class Rsvp(Row):
     """A member's answer to an event (table event_rsvps): going, maybe or not going."""
 
     event_id: int

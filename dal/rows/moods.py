@@ -7,9 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Mood:
+class Mood(Row):
     """One mood a user recorded (table moods, partitioned by month of `recorded_at`)."""
 
     id: int
@@ -22,7 +24,7 @@ class Mood:
 
 
 @dataclass(frozen=True, slots=True)
-class DailyAverage:
+class DailyAverage(Row):
     """A user's moods of one day: how many, and their average intensity."""
 
     day: date
@@ -31,7 +33,7 @@ class DailyAverage:
 
 
 @dataclass(frozen=True, slots=True)
-class Partition:
+class Partition(Row):
     """One monthly partition of moods (or the default one), for `moods.partitions`."""
 
     name: str

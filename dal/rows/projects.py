@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Project:
+class Project(Row):
     """A project (table projects), owned by a user; its tasks belong to it."""
 
     id: UUID
@@ -20,7 +22,7 @@ class Project:
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
+class Member(Row):
     """A user's membership of a project (table project_members): role and access level."""
 
     project_id: UUID

@@ -7,9 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(Row):
     """A recommendation for a user (table recommendations), perhaps tied to a mood."""
 
     id: int
@@ -26,7 +28,7 @@ class Recommendation:
 
 
 @dataclass(frozen=True, slots=True)
-class Feedback:
+class Feedback(Row):
     """A user's rating of a recommendation (table feedback): 1 to 5, one per user."""
 
     id: int
@@ -38,7 +40,7 @@ class Feedback:
 
 
 @dataclass(frozen=True, slots=True)
-class KindRating:
+class KindRating(Row):
     """Ratings of one kind of recommendation: how many, and their average."""
 
     kind: str

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Server:
+class Server(Row):
     """A community server (table servers), known by its Discord-style snowflake id."""
 
     id: int
@@ -20,7 +22,7 @@ class Server:
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
+class Member(Row):
     """A user's membership of a server (table server_members), with a role."""
 
     server_id: int
@@ -30,7 +32,7 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
-class Membership:
+class Membership(Row):
     """A server seen from one of its members."""
 
     id: int

@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Survey:
+class Survey(Row):
     """A server's survey (table surveys), open between `opens_at` and `closes_at`."""
 
     id: int
@@ -28,7 +30,7 @@ class Survey:
 
 
 @dataclass(frozen=True, slots=True)
-class Question:
+class Question(Row):
     """One question of a survey (table survey_questions), at its position."""
 
     id: int
@@ -40,7 +42,7 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
-class Response:
+class Response(Row):
     """A member's answer to one question (table survey_responses)."""
 
     question_id: int
@@ -50,7 +52,7 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
-class _Totals:
+class _Totals(Row):
     question_id: int
     position: int
     kind: str
@@ -60,7 +62,7 @@ class _Totals:
 
 
 @dataclass(frozen=True, slots=True)
-class QuestionResult:
+class QuestionResult(Row):
     """One question's aggregate: answer count, votes per option, average rating."""
 
     question_id: int

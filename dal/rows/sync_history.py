@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class SyncRun:
+class SyncRun(Row):
     """One run syncing a project with its repository (table sync_history)."""
 
     id: int

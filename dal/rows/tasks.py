@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from dal.rows.base import Row
+
 
 @dataclass(frozen=True, slots=True)
-class Task:
+class Task(Row):
     """A task (table tasks): a user's own, or in a project; `version` counts its
     updates."""
 
@@ -31,7 +33,7 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskNode:
+class TaskNode(Row):
     """A task in a project tree: its subtasks and the ids of the tasks it depends on."""
 
     task: Task

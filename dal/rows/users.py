@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from dal import passwords
+from dal.rows.base import SECRET, Row
 
 
 @dataclass(frozen=True, slots=True)
-class User:
-    """A user (table users). `to_dict()` gives it JSON-ready, without the password hash."""
+class User(Row):
+    """A user (table users). `to_dict()` leaves the password hash out."""
 
     id: UUID
     email: str
     username: str
-    password_hash: str | None = field(repr=False)
+    password_hash: str | None = field(repr=False, metadata=SECRET)
     display_name: str | None
     preferences: dict[str, Any]
     status: str
@@ -30,13 +31,3 @@ class User:
     def check_password(self, password: str) -> bool:
         """Constant-time comparison against the stored hash."""
         return passwords.verify(self.password_hash, password)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict of the user, without the password hash."""
-        data = asdict(self)
-        del data["password_hash"]
-        data["id"] = str(self.id)
-        for key in ("last_login_at", "created_at", "updated_at"):
-            if data[key] is not None:
-                data[key] = data[key].isoformat()
-        return data
