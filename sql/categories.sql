@@ -25,9 +25,19 @@ RETURNING id, owner_id, name, colour, created_at, updated_at;
 DELETE FROM categories WHERE id = %(id)s;
 
 -- name: list_for_user_with_counts
--- A user's categories by name, each with its number of tasks (categories_owner_id_name_lower_key, tasks_category_id_idx).
+-- The first page of a user's categories by name, each with its number of tasks (categories_owner_id_name_lower_key, tasks_category_id_idx).
 SELECT c.id, c.owner_id, c.name, c.colour, c.created_at, c.updated_at,
        (SELECT count(*) FROM tasks AS t WHERE t.category_id = c.id) AS task_count
   FROM categories AS c
  WHERE c.owner_id = %(owner_id)s
- ORDER BY lower(c.name), c.id;
+ ORDER BY lower(c.name)
+ LIMIT %(limit)s;
+
+-- name: list_for_user_with_counts_after
+-- The page of a user's categories after a name cursor (names are unique per owner in any case).
+SELECT c.id, c.owner_id, c.name, c.colour, c.created_at, c.updated_at,
+       (SELECT count(*) FROM tasks AS t WHERE t.category_id = c.id) AS task_count
+  FROM categories AS c
+ WHERE c.owner_id = %(owner_id)s AND lower(c.name) > lower(%(after_name)s)
+ ORDER BY lower(c.name)
+ LIMIT %(limit)s;

@@ -143,11 +143,21 @@ RETURNING event_id, user_id, response, responded_at;
 DELETE FROM event_rsvps WHERE event_id = %(event_id)s AND user_id = %(user_id)s;
 
 -- name: list_rsvps
--- An event's answers with one response, in answer order (event_rsvps_event_id_response_idx).
+-- The first page of an event's answers with one response, in answer order (event_rsvps_event_id_response_idx).
 SELECT event_id, user_id, response, responded_at
   FROM event_rsvps
  WHERE event_id = %(event_id)s AND response = %(response)s
- ORDER BY responded_at, user_id;
+ ORDER BY responded_at, user_id
+ LIMIT %(limit)s;
+
+-- name: list_rsvps_after
+-- The page of an event's answers after a (responded_at, user_id) cursor (event_rsvps_event_id_response_idx).
+SELECT event_id, user_id, response, responded_at
+  FROM event_rsvps
+ WHERE event_id = %(event_id)s AND response = %(response)s
+   AND (responded_at, user_id) > (%(after_responded_at)s, %(after_user_id)s)
+ ORDER BY responded_at, user_id
+ LIMIT %(limit)s;
 
 -- name: count_rsvps
 -- Number of answers per response for one event (event_rsvps_event_id_response_idx).

@@ -79,4 +79,23 @@ def test_list_with_task_counts(conn: Conn) -> None:
         tasks.create(conn, owner_id=owner.id, title="t", category_id=b.id)
     tasks.create(conn, owner_id=owner.id, title="uncategorised")
     listed = categories.list_for_user(conn, owner.id)
-    assert [(c.id, c.task_count) for c in listed] == [(a.id, 0), (b.id, 3)]
+    assert [(c.id, c.task_count) for c in listed.items] == [(a.id, 0), (b.id, 3)]
+    assert listed.next_cursor is None
+
+
+def test_a_users_categories_page_by_name_in_any_case(conn: Conn) -> None:
+    owner = user(conn)
+    names = ["delta", "Alpha", "charlie", "Bravo", "echo"]
+    for name in names:
+        categories.create(conn, owner_id=owner.id, name=name)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = categories.list_for_user(conn, owner.id, cursor=cursor, limit=2)
+        seen += [c.name for c in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == sorted(names, key=str.lower)
+    with pytest.raises(InvalidData):
+        categories.list_for_user(conn, owner.id, cursor="bogus")

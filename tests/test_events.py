@@ -310,7 +310,7 @@ def test_rsvp_counts_and_capacity(conn: Conn) -> None:
     assert events.get(conn, ev.id).seats_left == 1
     events.rsvp(conn, ev.id, c.id, "going")
     assert events.rsvp_counts(conn, ev.id) == {"going": 2, "maybe": 0, "declined": 1}
-    assert {r.user_id for r in events.rsvps(conn, ev.id)} == {b.id, c.id}
+    assert {r.user_id for r in events.rsvps(conn, ev.id).items} == {b.id, c.id}
     with pytest.raises(events.EventFull):
         events.update(conn, ev.id, capacity=1)
     events.withdraw(conn, ev.id, b.id)
@@ -493,3 +493,29 @@ def test_get_member(conn: Conn) -> None:
     assert caught.value.table == "server_members"
     with pytest.raises(NotFound):
         servers.get_member(conn, srv.id + 1000, alice.id)
+
+
+def test_rsvps_page_through_every_answer_in_answer_order(conn: Conn) -> None:
+    srv = server(conn)
+    ev = event(conn, srv, capacity=10)
+    people = [user(conn) for _ in range(5)]
+    for person in people:
+        events.rsvp(conn, ev.id, person.id, "going")
+    events.rsvp(conn, ev.id, user(conn).id, "maybe")  # another response: not listed
+    seen = []
+    cursor = None
+    while True:
+        page = events.rsvps(conn, ev.id, "going", cursor=cursor, limit=2)
+        assert len(page.items) <= 2
+        seen += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert [r.user_id for r in seen] == [
+        r.user_id for r in sorted(seen, key=lambda r: (r.responded_at, str(r.user_id)))
+    ]
+    assert {r.user_id for r in seen} == {p.id for p in people}
+    with pytest.raises(InvalidData):
+        events.rsvps(conn, ev.id, cursor="bogus")
+    with pytest.raises(InvalidData):
+        events.rsvps(conn, ev.id, limit=0)

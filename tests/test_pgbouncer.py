@@ -111,7 +111,7 @@ def test_every_area_works_through_pgbouncer(pool: Pool) -> None:
         surveys.answer(pool, question.id, member, "Saturday")
         assert [hit.id for hit in events.search(pool, "picnic")] == [event.id]
     with dal.acting_as(owner):
-        assert [r.user_id for r in events.rsvps(pool, event.id)] == [member]
+        assert [r.user_id for r in events.rsvps(pool, event.id).items] == [member]
         assert recommendations.active(pool, owner)[0].id == advice.id
         assert config_store.get_user_setting(pool, owner, "theme").value == "dark"
         tasks.delete(pool, task.id)

@@ -152,7 +152,7 @@ def _cases(guild: Guild, person: str | None) -> list[tuple[str, str, Callable[[]
         ("withdraw another's rsvp", "denied" if person else "missing",
          lambda: events.withdraw(pool, guild.event, other)),
         ("list going", "ok", count_of(
-            lambda: events.rsvps(pool, guild.event, "going"), 1 if rank else 0)),
+            lambda: events.rsvps(pool, guild.event, "going").items, 1 if rank else 0)),
         ("search events", "ok", count_of(lambda: events.search(pool, "picnic"), 1 if rank else 0)),
         ("search the server's events", "ok", count_of(
             lambda: events.search(pool, "picnic", server_id=guild.server), 1 if rank else 0)),

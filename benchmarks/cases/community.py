@@ -8,6 +8,7 @@ questions and answers) is checked for its index.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -328,9 +329,24 @@ CASES: dict[str, Case] = {
         24,
     ),
     "events.list_rsvps": Case(
-        lambda s: {"event_id": s["community_event_id"], "response": s["community_response"]},
+        lambda s: {
+            "event_id": s["community_event_id"],
+            "response": s["community_response"],
+            "limit": 51,
+        },
         ("event_rsvps_event_id_response_idx",),
-        # one event's "going" list (capacity-bound: 200 at most), in index order
+        # a page of one event's "going" list, in index order
+        24,
+    ),
+    "events.list_rsvps_after": Case(
+        lambda s: {
+            "event_id": s["community_event_id"],
+            "response": s["community_response"],
+            "after_responded_at": datetime(2000, 1, 1, tzinfo=UTC),
+            "after_user_id": UUID(int=0),
+            "limit": 51,
+        },
+        ("event_rsvps_event_id_response_idx",),
         24,
     ),
     "events.count_rsvps": Case(

@@ -137,9 +137,14 @@ CASES: dict[str, Case] = {
     ),
     "categories.delete": Case(lambda s: {"id": s["category_id"]}, (CATEGORY_BY_ID,), WRITE),
     "categories.list_for_user_with_counts": Case(
-        lambda s: {"owner_id": s["category_owner"]},
+        lambda s: {"owner_id": s["category_owner"], "limit": 51},
         ("categories_owner_id_name_lower_key", "tasks_category_id_idx"),
         600,  # counts every task of each category through the index: the heavy owner's tasks
+    ),
+    "categories.list_for_user_with_counts_after": Case(
+        lambda s: {"owner_id": s["category_owner"], "after_name": "", "limit": 51},
+        ("categories_owner_id_name_lower_key", "tasks_category_id_idx"),
+        600,
     ),
     # tasks
     "tasks.get_by_id": Case(lambda s: {"id": s["task_id"]}, (TASK_BY_ID,), 8),

@@ -14,7 +14,8 @@ from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.aio import queries
 from dal.aio.db import Db
 from dal.arguments import checked
-from dal.errors import NotFound
+from dal.errors import InvalidData, NotFound
+from dal.pagination import Page, check_limit, decode_cursor, page_of
 from dal.rows.categories import Category, CategoryWithCount
 
 __all__ = [
@@ -70,9 +71,18 @@ async def delete(db: Db, category_id: UUID) -> None:
 
 
 @checked
-async def list_for_user(db: Db, owner_id: UUID) -> list[CategoryWithCount]:
-    """The user's categories by name (case-insensitive), each with its task count."""
-    params = {"owner_id": owner_id}
-    return await queries.fetch_all(
-        db, "categories.list_for_user_with_counts", params, CategoryWithCount
-    )
+async def list_for_user(
+    db: Db, owner_id: UUID, *, cursor: str | None = None, limit: int = 50
+) -> Page[CategoryWithCount]:
+    """The user's categories by name (case-insensitive), each with its task count, one
+    keyset page at a time (pass the page's `next_cursor` for the next)."""
+    params: dict[str, Any] = {"owner_id": owner_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        name = "categories.list_for_user_with_counts"
+    else:
+        (params["after_name"],) = decode_cursor(cursor, 1)
+        if not isinstance(params["after_name"], str):
+            raise InvalidData("cursor is not one this list gave", column="cursor")
+        name = "categories.list_for_user_with_counts_after"
+    rows = await queries.fetch_all(db, name, params, CategoryWithCount)
+    return page_of(rows, limit, lambda last: [last.name])

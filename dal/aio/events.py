@@ -273,10 +273,22 @@ async def withdraw(db: Db, event_id: int, user_id: UUID) -> None:
 
 
 @checked
-async def rsvps(db: Db, event_id: int, response: str = "going") -> list[Rsvp]:
-    """The answers with this response, in the order they were given."""
-    params = {"event_id": event_id, "response": response}
-    return await queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
+async def rsvps(
+    db: Db, event_id: int, response: str = "going", *, cursor: str | None = None, limit: int = 50
+) -> Page[Rsvp]:
+    """The answers with this response, in the order they were given, one keyset page at
+    a time (pass the page's `next_cursor` for the next)."""
+    params: dict[str, Any] = {
+        "event_id": event_id,
+        "response": response,
+        "limit": check_limit(limit) + 1,
+    }
+    if cursor is None:
+        rows = await queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
+    else:
+        params["after_responded_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
+        rows = await queries.fetch_all(db, "events.list_rsvps_after", params, Rsvp)
+    return page_of(rows, limit, lambda last: [last.responded_at.isoformat(), str(last.user_id)])
 
 
 @checked
