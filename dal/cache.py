@@ -127,7 +127,10 @@ class Cache:
         self.owed: set[str] = set()  # counters whose bump could not be sent
 
     def close(self) -> None:
-        """Close the connections to Redis."""
+        """Send what is owed (a last try, whatever the last failure), then close the
+        connections to Redis."""
+        if self.owed:
+            self._pay()
         self.client.close()
 
     def read_through(
@@ -145,7 +148,8 @@ class Cache:
         acting = acting_user()
         key = (
             f"{self.key_prefix}{'-' if acting is None else acting}:{query.name}:"
-            f"{cache_plan.key_version(query, row)}:{cache_plan.params_digest(params)}"
+            f"{cache_plan.key_version(query, row)}{'*' if many else ''}:"
+            f"{cache_plan.params_digest(params)}"
         )
         counters = cache_plan.read_counters(query, params)
         gen_keys = [self.gen_prefix + name for name in (_EPOCH, *counters)]
@@ -199,6 +203,8 @@ class Cache:
 
     def _pay(self) -> bool:
         owed = sorted(self.owed)
+        if not owed:
+            return True
         try:
             self._bump(
                 keys=[self.gen_prefix + name for name in owed],

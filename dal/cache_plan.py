@@ -166,10 +166,17 @@ class Uncacheable(Exception):
 
 
 def encode(found: Any, many: bool) -> bytes:
-    """A result (one row or None, or a list of rows) as bytes for Redis."""
-    if many:
-        return orjson.dumps([_row_values(row) for row in found])
-    return orjson.dumps(None if found is None else _row_values(found))
+    """A result (one row or None, or a list of rows) as bytes for Redis; Uncacheable
+    when a value would not come back as it was."""
+    data = (
+        [_row_values(row) for row in found]
+        if many
+        else (None if found is None else _row_values(found))
+    )
+    try:
+        return orjson.dumps(data)
+    except TypeError as exc:  # an integer past 64 bits inside a jsonb value, say
+        raise Uncacheable(str(exc)) from None
 
 
 def decode(blob: bytes, row: type[Any] | None, many: bool) -> Any:
@@ -227,6 +234,22 @@ def _value(value: Any) -> Any:
     raise Uncacheable(type(value).__name__)
 
 
+def _plain_json(value: Any) -> Any:
+    """`value` (a jsonb object) if JSON gives it back as it is: no float that JSON
+    cannot hold (orjson would write null), no integer past 64 bits."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Uncacheable("a non-finite float")
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        raise Uncacheable("an integer past 64 bits")
+    if isinstance(value, dict):
+        for item in value.values():
+            _plain_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            _plain_json(item)
+    return value
+
+
 # datetime before date: a datetime is a date too.
 _TAGGED: tuple[tuple[type[Any], str, Any], ...] = (
     (UUID, "u", str),
@@ -235,8 +258,9 @@ _TAGGED: tuple[tuple[type[Any], str, Any], ...] = (
     (time, "h", time.isoformat),
     (Decimal, "n", str),
     (bytes, "b", lambda value: base64.b64encode(value).decode()),
-    (dict, "j", lambda value: value),
+    (dict, "j", _plain_json),
 )
+
 
 _DECODERS: dict[str, Any] = {
     "u": UUID,

@@ -514,17 +514,20 @@ def build_parser() -> argparse.ArgumentParser:
 # 3 a migration failed, 4 the database could not be reached (worth retrying),
 # 130 interrupted.
 EXIT_REFUSED, EXIT_MIGRATION, EXIT_UNREACHABLE = 1, 3, 4
+EXIT_BROKEN_PIPE = 141  # as a shell reports a program ended by SIGPIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: the process's); return the exit status."""
     try:
-        return _main(argv)
+        status = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return status
     except BrokenPipeError:
         # The reader went away (`dal status | head`): no traceback, and none at exit
         # either, when Python flushes standard output into the closed pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_REFUSED
+        return EXIT_BROKEN_PIPE
 
 
 def _main(argv: Sequence[str] | None) -> int:

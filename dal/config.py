@@ -89,6 +89,7 @@ class Settings:
     replica_queries: frozenset[str] = frozenset()
     redis_url: str | None = None
     redis_timeout_ms: int = 10
+    cache_namespace: str | None = None
     cache_ttl_s: int = 300
     # The embedded server's data: under the working directory, never in the package.
     data_dir: Path = field(default_factory=lambda: Path.cwd() / ".pgdata")
@@ -146,6 +147,7 @@ class Settings:
                 if name.strip()
             ),
             redis_url=_redis_url(env),
+            cache_namespace=env.get("REDIS_CACHE_NAMESPACE", "").strip() or None,
             redis_timeout_ms=_at_least(env, "REDIS_TIMEOUT", "10ms", 1),
             cache_ttl_s=_at_least(env, "REDIS_CACHE_TTL", "300s", 1000) // 1000,
             data_dir=Path(env["DAL_DATA_DIR"])

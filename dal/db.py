@@ -46,7 +46,7 @@ from dal.errors import (
     translate,
     translating,
 )
-from dal.query_files import QUERIES, writes
+from dal.query_files import QUERIES, reads_only
 
 log = logging.getLogger(__name__)
 
@@ -207,9 +207,22 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
     # One direct attempt first: an unreachable server or a bad password fails at once,
     # with libpq's reason, instead of after pool_timeout of the pool's silent retries.
     first = connect(conninfo, **connection_kwargs(settings, conninfo))
-    where = f"{first.info.host}:{first.info.port}/{first.info.dbname}"
+    where = settings.cache_namespace or f"{first.info.host}:{first.info.port}/{first.info.dbname}"
     role = first.info.user
     first.close()
+    _check_replica_queries(settings)
+    # Built before the pool opens: a bad REDIS_URL or a missing extra leaks nothing.
+    reader = (
+        cache.Cache(
+            settings.redis_url,
+            database=where,
+            role=role,
+            ttl_s=settings.cache_ttl_s,
+            timeout_ms=settings.redis_timeout_ms,
+        )
+        if settings.redis_url
+        else None
+    )
 
     def configure(conn: Conn) -> None:
         set_up(conn, settings)
@@ -240,18 +253,19 @@ def open_pool(conninfo: str, settings: Settings, *, name: str = "dal") -> Pool:
         ) from exc
     if settings.replica_urls:
         _open_replicas(pool, settings)
-    if settings.redis_url:
-        cache.attach(
-            pool,
-            cache.Cache(
-                settings.redis_url,
-                database=where,
-                role=role,
-                ttl_s=settings.cache_ttl_s,
-                timeout_ms=settings.redis_timeout_ms,
-            ),
-        )
+    if reader is not None:
+        cache.attach(pool, reader)
     return pool
+
+
+def _check_replica_queries(settings: Settings) -> None:
+    """ConfigError for a DATABASE_REPLICA_QUERIES name that is no query or not a read."""
+    for name in settings.replica_queries - {"*"}:
+        query = QUERIES.get(name)
+        if query is None:
+            raise ConfigError(f"DATABASE_REPLICA_QUERIES names no query {name!r}")
+        if not reads_only(query):
+            raise ConfigError(f"DATABASE_REPLICA_QUERIES: {name} writes; only reads go there")
 
 
 REPLICA_WAIT_S = 0.25  # how long a routed read waits for a replica's connection (then: elsewhere)
@@ -260,12 +274,6 @@ REPLICA_WAIT_S = 0.25  # how long a routed read waits for a replica's connection
 def _open_replicas(pool: DalPool, settings: Settings) -> None:
     """Open a pool per replica beside `pool` (see `dal.replicas`). A replica that is
     down now is not waited for: reads skip it until it answers."""
-    for name in settings.replica_queries - {"*"}:
-        query = QUERIES.get(name)
-        if query is None:
-            raise ConfigError(f"DATABASE_REPLICA_QUERIES names no query {name!r}")
-        if writes(query):
-            raise ConfigError(f"DATABASE_REPLICA_QUERIES: {name} writes; only reads go there")
 
     def configure(conn: Conn) -> None:
         set_up(conn, settings)
@@ -518,15 +526,16 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
                 row = (conn.execute(QUERIES["transactions.current_id"].text)).fetchone()
                 xid, committing = row[0] if row else None, True
     except BaseException as exc:
-        if owns and committing:  # COMMIT may have happened: a stale row costs more
+        error = translate(exc) if isinstance(exc, psycopg.Error) else None
+        if owns and committing and isinstance(error, ConnectionLost):
+            # The COMMIT may have happened: a stale row costs more than a bump.
             cache.committed(conn, surely=False)
             read_your_writes.committed(conn, surely=False)
-        elif owns:
+        elif owns:  # rolled back (a refused COMMIT too: a serialization failure, say)
             cache.rolled_back(conn)
             read_your_writes.rolled_back(conn)
-        if not isinstance(exc, psycopg.Error):
+        if error is None:
             raise
-        error = translate(exc)
         if not (committing and isinstance(error, ConnectionLost)):
             raise error from exc
         if xid is None:  # it had taken no id: it wrote nothing, so nothing can be lost

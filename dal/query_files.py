@@ -120,8 +120,23 @@ def written(query: Query) -> list[tuple[str, str]]:
 
 
 def writes(query: Query) -> bool:
-    """Whether `query` changes a row (a replica refuses it)."""
+    """Whether `query` changes a row."""
     return bool(written(query))
+
+
+_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE)\b|\bFOR\s+KEY\s+SHARE\b", re.I)
+
+
+@functools.cache
+def reads_only(query: Query) -> bool:
+    """Whether a read-only server (a replica) can run `query`: a SELECT that changes no
+    row and locks none (``FOR UPDATE`` needs the primary too)."""
+    code = code_of(query.text)
+    return (
+        query.verb in ("SELECT", "VALUES", "TABLE")
+        and not writes(query)
+        and not (_LOCKS.search(code))
+    )
 
 
 class QueryFileError(ValueError):

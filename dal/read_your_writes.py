@@ -69,6 +69,8 @@ def _take_position(conn: psycopg.Connection[Any]) -> None:
     try:
         cursor = conn.execute(QUERIES["transactions.wal_position"].text)
         row = cursor.fetchone()
+        if not conn.autocommit:  # the query began a transaction: leave the connection idle
+            conn.commit()
     except psycopg.Error:  # the write stands; without its position, read the primary
         routing.wrote_at(UNKNOWN)
         return

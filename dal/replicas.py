@@ -41,7 +41,7 @@ from dal import routing
 from dal.config import describe
 from dal.db import DalPool, Pool, borrow, hand_back
 from dal.errors import ConcurrentUpdate, DalError, Unavailable
-from dal.query_files import QUERIES, Query, writes
+from dal.query_files import QUERIES, Query, reads_only
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class ReplicaSet:
     def routes(self, query: Query) -> bool:
         """Whether a call of `query` given the pool goes to a replica."""
         preference = routing.preference()
-        if preference == "primary" or writes(query):
+        if preference == "primary" or not reads_only(query):
             return False
         return preference == "replica" or query.name in self.routed or "*" in self.routed
 

@@ -32,9 +32,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
+
+# psycopg is imported where a fixture runs: pytest loads this plugin in every session
+# of an environment that has the package, which must start even where libpq is missing.
 
 _counter = itertools.count()
 
@@ -42,6 +43,9 @@ _counter = itertools.count()
 def create_database(admin: str, name: str, template: str | None = None) -> str:
     """Create database `name` (dropping one of that name first) on the server `admin`
     reaches, as a copy of `template` if given; return its connection string."""
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -55,6 +59,9 @@ def create_database(admin: str, name: str, template: str | None = None) -> str:
 
 def drop_database(admin: str, name: str) -> None:
     """Drop database `name`, ending its sessions."""
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -68,16 +75,21 @@ def dal_server() -> Iterator[str]:
     if url:
         yield url
         return
+    import psycopg
+    from psycopg import sql
+
     from dal.server import start_embedded
 
-    with tempfile.TemporaryDirectory(prefix="dal-test-") as tmp:
-        admin = start_embedded(Path(tmp) / "pgdata", delete_on_exit=True)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            # Durability is pointless for a throwaway cluster; these are reload-only settings.
-            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-                conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
-            conn.execute("SELECT pg_reload_conf()")
-        yield admin
+    # The embedded server stops and deletes its data at the end of the process; the
+    # directory is not removed under it while it runs.
+    root = Path(tempfile.mkdtemp(prefix="dal-test-"))
+    admin = start_embedded(root / "pgdata", delete_on_exit=True)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # Durability is pointless for a throwaway cluster; these are reload-only settings.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        conn.execute("SELECT pg_reload_conf()")
+    yield admin
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +112,7 @@ def dal_db_url(dal_server: str, dal_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def dal_conn(dal_db_url: str) -> Iterator[psycopg.Connection[Any]]:
+def dal_conn(dal_db_url: str) -> Iterator[Any]:
     """An autocommit connection to this test's database: each DAL call on it is its
     own transaction."""
     from dal.config import Settings

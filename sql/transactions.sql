@@ -14,7 +14,9 @@ SELECT set_config('dal.user_id', %(user_id)s, true)
 
 -- name: wal_position
 -- Where the primary's WAL ends, taken after a commit: a replica that replayed this far holds it.
-SELECT pg_current_wal_lsn()::text
+-- The insert position, not the write position: with synchronous_commit off, the commit
+-- record may not be written out yet.
+SELECT pg_current_wal_insert_lsn()::text
 
 -- name: replay_position
 -- How far a replica has replayed, and its lag in seconds (0 when it has replayed all it received).

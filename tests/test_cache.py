@@ -351,3 +351,10 @@ def test_redis_stopped_mid_run(
         assert stats is not None and stats.hits >= 1
     finally:
         pool.close()
+
+
+@pytest.mark.flavours
+def test_a_value_json_cannot_hold_is_read_but_not_cached(conn: Conn, cpool: Pool) -> None:
+    user = users.create(cpool, email="big@example.com", username="bignum", preferences={"n": 2**70})
+    for _ in range(2):  # a miss each time: nothing stored, and no error
+        assert users.get(cpool, user.id).preferences == {"n": 2**70}

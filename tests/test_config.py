@@ -37,6 +37,7 @@ def test_every_setting_is_read() -> None:
             "REDIS_URL": "redis://cache.example:6380/2",
             "REDIS_TIMEOUT": "15ms",
             "REDIS_CACHE_TTL": "2min",
+            "REDIS_CACHE_NAMESPACE": "orders-db",
         },
         dotenv=Path("/nonexistent"),
     )
@@ -49,6 +50,7 @@ def test_every_setting_is_read() -> None:
     assert settings.data_dir == Path("/tmp/elsewhere")
     assert settings.redis_url == "redis://cache.example:6380/2"
     assert (settings.redis_timeout_ms, settings.cache_ttl_s) == (15, 120)
+    assert settings.cache_namespace == "orders-db"
 
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:

@@ -182,7 +182,11 @@ def test_per_function_routing_by_query_name(
 
 @pytest.mark.parametrize(
     ("queries", "message"),
-    [("users.nope", "names no query 'users.nope'"), ("users.update", "users.update writes")],
+    [
+        ("users.nope", "names no query 'users.nope'"),
+        ("users.update", "users.update writes"),
+        ("servers.lock_by_id", "servers.lock_by_id writes"),  # FOR UPDATE: the primary's
+    ],
 )
 def test_routing_a_write_or_an_unknown_query_is_refused(
     pair: tuple[OwnedServer, OwnedServer], standby_running: OwnedServer, queries: str, message: str
@@ -294,3 +298,18 @@ def test_bad_replica_settings_name_the_setting() -> None:
     assert read.replica_urls == ("postgresql://a/db", "postgresql://b/db")
     assert read.replica_max_lag_ms == 2000
     assert read.replica_queries == {"users.get_by_id", "tasks.get"}
+
+
+def test_a_connection_of_its_own_is_left_idle_after_its_commit(
+    pair: tuple[OwnedServer, OwnedServer], pool: Pool
+) -> None:
+    """The WAL position read after a commit opens no transaction on a connection that
+    is not in autocommit."""
+    primary, _ = pair
+    user = _new_user(pool, "replica_own_conn")
+    with dal.open_connection(primary.conninfo, Settings()) as conn:
+        assert not conn.autocommit
+        with dal.transaction(conn):
+            dal.users.update(conn, user.id, display_name="mine")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert routing.written_at() is not None

@@ -124,7 +124,10 @@ class Cache:
         self.owed: set[str] = set()  # counters whose bump could not be sent
 
     async def close(self) -> None:
-        """Close the connections to Redis."""
+        """Send what is owed (a last try, whatever the last failure), then close the
+        connections to Redis."""
+        if self.owed:
+            await self._pay()
         await self.client.aclose()
 
     async def read_through(
@@ -142,7 +145,8 @@ class Cache:
         acting = acting_user()
         key = (
             f"{self.key_prefix}{'-' if acting is None else acting}:{query.name}:"
-            f"{cache_plan.key_version(query, row)}:{cache_plan.params_digest(params)}"
+            f"{cache_plan.key_version(query, row)}{'*' if many else ''}:"
+            f"{cache_plan.params_digest(params)}"
         )
         counters = cache_plan.read_counters(query, params)
         gen_keys = [self.gen_prefix + name for name in (_EPOCH, *counters)]
@@ -196,6 +200,8 @@ class Cache:
 
     async def _pay(self) -> bool:
         owed = sorted(self.owed)
+        if not owed:
+            return True
         try:
             await self._bump(
                 keys=[self.gen_prefix + name for name in owed],

@@ -66,6 +66,8 @@ async def _take_position(conn: psycopg.AsyncConnection[Any]) -> None:
     try:
         cursor = await conn.execute(QUERIES["transactions.wal_position"].text)
         row = await cursor.fetchone()
+        if not conn.autocommit:  # the query began a transaction: leave the connection idle
+            await conn.commit()
     except psycopg.Error:  # the write stands; without its position, read the primary
         routing.wrote_at(UNKNOWN)
         return

@@ -38,7 +38,7 @@ from dal import routing
 from dal.aio.db import DalPool, Pool, borrow, hand_back
 from dal.config import describe
 from dal.errors import ConcurrentUpdate, DalError, Unavailable
-from dal.query_files import QUERIES, Query, writes
+from dal.query_files import QUERIES, Query, reads_only
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class ReplicaSet:
     def routes(self, query: Query) -> bool:
         """Whether a call of `query` given the pool goes to a replica."""
         preference = routing.preference()
-        if preference == "primary" or writes(query):
+        if preference == "primary" or not reads_only(query):
             return False
         return preference == "replica" or query.name in self.routed or "*" in self.routed
 
