@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -146,13 +145,15 @@ _VERSIONS: dict[tuple[str, type[Any] | None], str] = {}
 
 @cache
 def newest_migration() -> str:
-    """The name of the newest migration file shipped with the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "migrations", here / "_migrations"):
-        names = sorted(path.stem for path in candidate.glob("[0-9]*.sql"))
-        if names:
-            return names[-1]
-    return ""
+    """The name of the newest migration file shipped with the package (inside an
+    installed one; a checkout's `migrations/`)."""
+    from dal.config import packaged, source_checkout
+
+    folder = packaged("_migrations")
+    if folder is None and (root := source_checkout()) is not None:
+        folder = root / "migrations"
+    names = sorted(path.stem for path in folder.glob("[0-9]*.sql")) if folder else []
+    return names[-1] if names else ""
 
 
 def params_digest(params: Mapping[str, Any]) -> str:

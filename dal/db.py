@@ -460,6 +460,7 @@ def hand_back(pool: Pool, conn: Conn) -> None:
             with suppress(psycopg.Error):
                 conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
+            cache.settled(conn)  # a commit of the borrower's own, not through the DAL
             conn.set_autocommit(False)  # as lent (an ACTIVE or broken one is dropped)
             if conn.isolation_level is not None or conn.read_only is not None:
                 conn.set_isolation_level(None)  # a borrower's, left set

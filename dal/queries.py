@@ -358,21 +358,27 @@ def _batch_refused(
 def stream(db: Db, name: str, params: Params, row: type[T]) -> Iterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
     query = get(name)
-    with connection(db) as conn, _streaming_as_acting(conn):
-        started = perf_counter()
-        rows = 0
-        with observe.span(query, conn) as span:
-            cursor = _cursor(conn, query, row)
-            raw = isinstance(cursor, RawCursor)
-            try:
-                for record in cursor.stream(
-                    *((query.raw, arguments(query, params)) if raw else (query.text, params))
-                ):
-                    rows += 1
-                    yield record
-            except (psycopg.Error, UnicodeEncodeError) as exc:
-                raise _refused(query, params, exc, conn) from exc
-            observe.finished(query, conn, perf_counter() - started, rows, span)
+    with connection(db) as conn:
+        with _streaming_as_acting(conn):
+            started = perf_counter()
+            rows = 0
+            with observe.span(query, conn) as span:
+                cursor = _cursor(conn, query, row)
+                raw = isinstance(cursor, RawCursor)
+                try:
+                    for record in cursor.stream(
+                        *((query.raw, arguments(query, params)) if raw else (query.text, params))
+                    ):
+                        rows += 1
+                        yield record
+                except (psycopg.Error, UnicodeEncodeError) as exc:
+                    raise _refused(query, params, exc, conn) from exc
+                observe.finished(query, conn, perf_counter() - started, rows, span)
+        # A streamed INSERT ... RETURNING is a write too (once its transaction ended).
+        if cache.enabled():
+            cache.wrote(conn, query, params)
+        if read_your_writes.enabled() and writes(query):
+            read_your_writes.wrote(conn)
 
 
 @contextmanager

@@ -360,21 +360,27 @@ def _batch_refused(
 async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterator[T]:
     """Yield the rows of query `name` without holding them all in memory."""
     query = get(name)
-    async with connection(db) as conn, _streaming_as_acting(conn):
-        started = perf_counter()
-        rows = 0
-        with observe.span(query, conn) as span:
-            cursor = _cursor(conn, query, row)
-            raw = isinstance(cursor, AsyncRawCursor)
-            try:
-                async for record in cursor.stream(
-                    *((query.raw, arguments(query, params)) if raw else (query.text, params))
-                ):
-                    rows += 1
-                    yield record
-            except (psycopg.Error, UnicodeEncodeError) as exc:
-                raise _refused(query, params, exc, conn) from exc
-            observe.finished(query, conn, perf_counter() - started, rows, span)
+    async with connection(db) as conn:
+        async with _streaming_as_acting(conn):
+            started = perf_counter()
+            rows = 0
+            with observe.span(query, conn) as span:
+                cursor = _cursor(conn, query, row)
+                raw = isinstance(cursor, AsyncRawCursor)
+                try:
+                    async for record in cursor.stream(
+                        *((query.raw, arguments(query, params)) if raw else (query.text, params))
+                    ):
+                        rows += 1
+                        yield record
+                except (psycopg.Error, UnicodeEncodeError) as exc:
+                    raise _refused(query, params, exc, conn) from exc
+                observe.finished(query, conn, perf_counter() - started, rows, span)
+        # A streamed INSERT ... RETURNING is a write too (once its transaction ended).
+        if cache.enabled():
+            await cache.wrote(conn, query, params)
+        if read_your_writes.enabled() and writes(query):
+            await read_your_writes.wrote(conn)
 
 
 @asynccontextmanager
