@@ -129,9 +129,14 @@ class OwnedServer:
     def kill9(self) -> None:
         """SIGKILL the postmaster, then wait until its backends are gone too."""
         pid = self.postmaster_pid()
+        # Its backends, named now: once the postmaster is gone they are init's children,
+        # and a new postmaster refuses to start while one still holds the shared memory.
+        backends = _children_of(pid)
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and _children_alive(pid):
+        while time.monotonic() < deadline and (
+            _children_alive(pid) or any(_running(child) for child in backends)
+        ):
             time.sleep(0.05)
         # A container's init may never reap the killed postmaster: its zombie would
         # answer kill(pid, 0) and hold the lock file. Nothing of it runs any more.
@@ -207,3 +212,25 @@ def migrated(root: Path, *, settings: dict[str, str] | None = None) -> OwnedServ
     owned.start()
     migrate.migrate(owned.conninfo)
     return owned
+
+
+def _children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` now."""
+    children = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(status.parent.name))
+    return children
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
