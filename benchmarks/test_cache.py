@@ -37,12 +37,8 @@ WRITE_SHARE = 0.02  # of the mix's calls, a user's update
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if redis_server.shared_answers():
-        yield redis_server.SHARED_URL
-        return
-    server = redis_server.RedisServer(tmp_path_factory.mktemp("redis"))
-    yield server.url
-    server.stop()
+    with redis_server.for_session(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 def _settings(redis_url: str | None) -> Settings:

@@ -11,6 +11,8 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -78,3 +80,19 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(10)
             self.process = None
+
+
+@contextmanager
+def for_session(root: Path) -> Iterator[str]:
+    """The URL of the machine's Redis where one answers, else of one started in `root`
+    (stopped at the end of the block)."""
+    if shared_answers():
+        yield SHARED_URL
+        return
+    if not installed():
+        raise RuntimeError("no Redis answers and redis-server is not installed")
+    server = RedisServer(root)
+    try:
+        yield server.url
+    finally:
+        server.stop()

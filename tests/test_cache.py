@@ -36,14 +36,8 @@ Conn = psycopg.Connection[Any]
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The machine's Redis where one answers, else one the tests start."""
-    if redis_server.shared_answers():
-        yield redis_server.SHARED_URL
-        return
-    if not redis_server.installed():
-        pytest.fail("the cache tests need a Redis: install Debian's redis-server")
-    server = redis_server.RedisServer(tmp_path_factory.mktemp("redis"))
-    yield server.url
-    server.stop()
+    with redis_server.for_session(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 def cached(url: str, redis: str, **kw: Any) -> Settings:

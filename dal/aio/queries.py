@@ -122,11 +122,17 @@ async def _run(db: Db, name: str | Query, params: Params, row: type[Any] | None,
         observe.finished(query, db, perf_counter() - started, rows, span)
     if spares is not None and cursor.rowcount <= SPARE_ROWS and len(spares) < SPARE_CURSORS:
         spares[key] = cursor  # (popped first: a concurrent call makes its own)
-    if cache.enabled():
-        await cache.wrote(db, query, params)
-    if read_your_writes.enabled() and writes(query):
-        await read_your_writes.wrote(db)
+    await _wrote(db, query, params)
     return found
+
+
+async def _wrote(conn: psycopg.AsyncConnection[Any], query: Query, params: Params) -> None:
+    """After `query` ran on `conn`: the cache's invalidation and the caller's WAL
+    position for read-your-writes, each only where it is on (and the query writes)."""
+    if cache.enabled():
+        await cache.wrote(conn, query, params)
+    if read_your_writes.enabled() and writes(query):
+        await read_your_writes.wrote(conn)
 
 
 async def _run_on_pool(
@@ -320,7 +326,7 @@ async def pipelined(db: Db, calls: Sequence[Call]) -> list[Any]:
         for query, call in zip(queries, calls, strict=True):
             await cache.wrote(db, query, call.params)
     if read_your_writes.enabled() and any(writes(query) for query in queries):
-        await read_your_writes.wrote(db)
+        await read_your_writes.wrote(db)  # once for the batch: one transaction
     return found
 
 
@@ -376,11 +382,7 @@ async def stream(db: Db, name: str, params: Params, row: type[T]) -> AsyncIterat
                 except (psycopg.Error, UnicodeEncodeError) as exc:
                     raise _refused(query, params, exc, conn) from exc
                 observe.finished(query, conn, perf_counter() - started, rows, span)
-        # A streamed INSERT ... RETURNING is a write too (once its transaction ended).
-        if cache.enabled():
-            await cache.wrote(conn, query, params)
-        if read_your_writes.enabled() and writes(query):
-            await read_your_writes.wrote(conn)
+        await _wrote(conn, query, params)  # a streamed INSERT ... RETURNING writes too
 
 
 @asynccontextmanager
