@@ -372,7 +372,10 @@ def render(path: Path) -> str:
     """The statements of one migration file, as `--dry-run` prints them."""
     from yoyo.migrations import read_sql_migration
 
-    directives, _, statements = read_sql_migration(str(path))
+    _, _, statements = read_sql_migration(str(path))
+    # A rollback runs as its migration does: yoyo reads the directives of the forward file.
+    forward = path.with_name(path.name.removesuffix(".rollback.sql").removesuffix(".sql") + ".sql")
+    directives, _, _ = read_sql_migration(str(forward))
     mode = "non-transactional" if directives.get("transactional") == "false" else "transactional"
     body = "\n".join(s.strip().rstrip(";") + ";" for s in statements)
     return f"-- {path.name} ({mode})\n{body}\n"

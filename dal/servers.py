@@ -223,6 +223,15 @@ def members(db: Db, server_id: int, *, cursor: str | None = None, limit: int = 1
 
 
 @checked
-def for_user(db: Db, user_id: UUID) -> list[Membership]:
-    """The servers a user belongs to, by name, with the user's role in each."""
-    return queries.fetch_all(db, "servers.list_for_user", {"user_id": user_id}, Membership)
+def for_user(
+    db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 100
+) -> Page[Membership]:
+    """The servers a user belongs to, with their role in each, in the order they joined,
+    one keyset page at a time (pass the page's `next_cursor` for the next)."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = queries.fetch_all(db, "servers.list_for_user", params, Membership)
+    else:
+        params["after_joined_at"], params["after_server_id"] = decode_time_cursor(cursor, int)
+        rows = queries.fetch_all(db, "servers.list_for_user_after", params, Membership)
+    return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), last.id])

@@ -32,12 +32,25 @@ RETURNING id, owner_id, name, git_url, created_at, updated_at;
 DELETE FROM projects WHERE id = %(id)s;
 
 -- name: list_for_user
--- The projects a user is a member of, oldest first (project_members_user_id_idx).
-SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at
+-- The first page of the projects a user is a member of, in the order they joined (project_members_user_id_created_at_idx).
+SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at,
+       m.role, m.access_level, m.created_at AS joined_at
   FROM project_members AS m
   JOIN projects AS p ON p.id = m.project_id
  WHERE m.user_id = %(user_id)s
- ORDER BY p.created_at, p.id;
+ ORDER BY m.created_at, m.project_id
+ LIMIT %(limit)s;
+
+-- name: list_for_user_after
+-- The user's projects joined after a (joined_at, project_id) cursor (project_members_user_id_created_at_idx).
+SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at,
+       m.role, m.access_level, m.created_at AS joined_at
+  FROM project_members AS m
+  JOIN projects AS p ON p.id = m.project_id
+ WHERE m.user_id = %(user_id)s
+   AND (m.created_at, m.project_id) > (%(after_joined_at)s, %(after_project_id)s)
+ ORDER BY m.created_at, m.project_id
+ LIMIT %(limit)s;
 
 -- name: add_member
 -- Add a user to a project with a role and an access level.
@@ -64,8 +77,18 @@ DELETE FROM project_members
  WHERE project_id = %(project_id)s AND user_id = %(user_id)s AND role <> 'owner';
 
 -- name: list_members
--- A project's members in the order they joined (project_members_pkey).
+-- The first page of a project's members in the order they joined (project_members_project_id_created_at_idx).
 SELECT project_id, user_id, role, access_level, created_at
   FROM project_members
  WHERE project_id = %(project_id)s
- ORDER BY created_at, user_id;
+ ORDER BY created_at, user_id
+ LIMIT %(limit)s;
+
+-- name: list_members_after
+-- The project's members who joined after a (created_at, user_id) cursor (project_members_project_id_created_at_idx).
+SELECT project_id, user_id, role, access_level, created_at
+  FROM project_members
+ WHERE project_id = %(project_id)s
+   AND (created_at, user_id) > (%(after_created_at)s, %(after_user_id)s)
+ ORDER BY created_at, user_id
+ LIMIT %(limit)s;

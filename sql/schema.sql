@@ -1142,7 +1142,9 @@ CREATE INDEX moods_default_user_id_recorded_at_idx ON public.moods_default USING
 
 CREATE UNIQUE INDEX project_members_one_owner_key ON public.project_members USING btree (project_id) WHERE (role = 'owner'::text);
 
-CREATE INDEX project_members_user_id_idx ON public.project_members USING btree (user_id) INCLUDE (project_id, role, access_level);
+CREATE INDEX project_members_project_id_created_at_idx ON public.project_members USING btree (project_id, created_at, user_id) INCLUDE (role, access_level);
+
+CREATE INDEX project_members_user_id_created_at_idx ON public.project_members USING btree (user_id, created_at, project_id) INCLUDE (role, access_level);
 
 CREATE INDEX projects_owner_id_created_at_idx ON public.projects USING btree (owner_id, created_at, id);
 
@@ -1154,7 +1156,7 @@ CREATE UNIQUE INDEX server_members_one_owner_key ON public.server_members USING 
 
 CREATE INDEX server_members_server_id_joined_at_idx ON public.server_members USING btree (server_id, joined_at, user_id);
 
-CREATE INDEX server_members_user_id_idx ON public.server_members USING btree (user_id, server_id) INCLUDE (role);
+CREATE INDEX server_members_user_id_joined_at_idx ON public.server_members USING btree (user_id, joined_at, server_id) INCLUDE (role);
 
 CREATE INDEX servers_owner_id_idx ON public.servers USING btree (owner_id) INCLUDE (id);
 

@@ -88,9 +88,22 @@ SELECT server_id, user_id, role, joined_at
  LIMIT %(limit)s;
 
 -- name: list_for_user
--- The servers a user belongs to, with their role (server_members_user_id_idx).
-SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role
+-- The first page of the servers a user belongs to, in the order they joined, with their role (server_members_user_id_joined_at_idx).
+SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role,
+       m.joined_at
   FROM server_members m
   JOIN servers s ON s.id = m.server_id
  WHERE m.user_id = %(user_id)s
- ORDER BY s.name, s.id;
+ ORDER BY m.joined_at, m.server_id
+ LIMIT %(limit)s;
+
+-- name: list_for_user_after
+-- The user's servers joined after a (joined_at, server_id) cursor (server_members_user_id_joined_at_idx).
+SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role,
+       m.joined_at
+  FROM server_members m
+  JOIN servers s ON s.id = m.server_id
+ WHERE m.user_id = %(user_id)s
+   AND (m.joined_at, m.server_id) > (%(after_joined_at)s, %(after_server_id)s)
+ ORDER BY m.joined_at, m.server_id
+ LIMIT %(limit)s;

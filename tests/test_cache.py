@@ -123,10 +123,10 @@ def test_deletes_and_cascades_invalidate(conn: Conn, cpool: Pool) -> None:
     member = factories.user(conn, "member")
     project = factories.project(conn, owner)
     projects.add_member(cpool, project.id, member.id, role="member")
-    assert [p.id for p in projects.list_for_user(cpool, member.id)] == [project.id]
+    assert [p.id for p in projects.list_for_user(cpool, member.id).items] == [project.id]
     assert projects.get_member(cpool, project.id, member.id).role == "member"
     projects.delete(cpool, project.id)  # project_members go by ON DELETE CASCADE
-    assert projects.list_for_user(cpool, member.id) == []
+    assert projects.list_for_user(cpool, member.id).items == []
     with pytest.raises(NotFound):
         projects.get_member(cpool, project.id, member.id)
     users.hard_delete(cpool, member.id)
@@ -139,13 +139,13 @@ def test_membership_writes_invalidate(conn: Conn, cpool: Pool) -> None:
     owner = factories.user(conn, "owner")
     member = factories.user(conn, "member")
     project = factories.project(conn, owner)
-    assert projects.list_for_user(cpool, member.id) == []
+    assert projects.list_for_user(cpool, member.id).items == []
     projects.add_member(cpool, project.id, member.id, role="member", access_level="read")
     assert projects.get_member(cpool, project.id, member.id).access_level == "read"
     projects.change_member_role(cpool, project.id, member.id, role="member", access_level="write")
     assert projects.get_member(cpool, project.id, member.id).access_level == "write"
     projects.remove_member(cpool, project.id, member.id)
-    assert projects.list_for_user(cpool, member.id) == []
+    assert projects.list_for_user(cpool, member.id).items == []
 
 
 @pytest.mark.flavours
@@ -209,11 +209,11 @@ def test_rows_are_cached_per_acting_user(db_url: str, conn: Conn, redis_url: str
     try:
         with dal.acting_as(owner.id):
             assert projects.get_member(pool, project.id, owner.id).role == "owner"
-            assert [p.id for p in projects.list_for_user(pool, owner.id)] == [project.id]
+            assert [p.id for p in projects.list_for_user(pool, owner.id).items] == [project.id]
         with dal.acting_as(outsider.id), pytest.raises(NotFound):
             projects.get_member(pool, project.id, owner.id)  # RLS hides it: not served
         with dal.acting_as(outsider.id):
-            assert projects.list_for_user(pool, owner.id) == []
+            assert projects.list_for_user(pool, owner.id).items == []
         with pytest.raises(NotFound):  # no acting user: the application role sees nothing
             projects.get_member(pool, project.id, owner.id)
     finally:

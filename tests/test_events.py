@@ -98,8 +98,8 @@ def test_membership_management(conn: Conn) -> None:
     assert roles == {owner.id: "admin", alice.id: "owner"}
     assert servers.get(conn, srv.id).owner_id == alice.id
     servers.remove_member(conn, srv.id, owner.id)
-    assert [m.name for m in servers.for_user(conn, alice.id)] == [srv.name]
-    assert servers.for_user(conn, owner.id) == []
+    assert [m.name for m in servers.for_user(conn, alice.id).items] == [srv.name]
+    assert servers.for_user(conn, owner.id).items == []
 
 
 def test_concurrent_transfers_leave_one_owner(conn: Conn, pool: Pool) -> None:
@@ -444,6 +444,31 @@ def test_members_page_in_join_order_without_gaps_or_repeats(conn: Conn) -> None:
     assert keys == sorted(keys)
     assert len({m.user_id for m in seen}) == len(seen)
     assert len(seen) == count(conn, "server_members")  # the owner, 12 members, the late ones
+
+
+def test_a_users_servers_page_in_join_order(conn: Conn) -> None:
+    me = user(conn)
+    joined = []
+    for n in range(5):
+        srv = server(conn)
+        servers.add_member(conn, srv.id, me.id, role="moderator" if n == 2 else "member")
+        joined.append(srv.id)
+    owned = server(conn, me)  # joined last, as its owner
+    server(conn)  # not mine: never listed
+    seen: list[Any] = []
+    page = servers.for_user(conn, me.id, limit=2)
+    while True:
+        assert len(page.items) <= 2
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        page = servers.for_user(conn, me.id, cursor=page.next_cursor, limit=2)
+    assert [s.id for s in seen] == [*joined, owned.id]
+    assert [(s.joined_at, s.id) for s in seen] == sorted((s.joined_at, s.id) for s in seen)
+    assert [s.role for s in seen] == ["member", "member", "moderator", "member", "member", "owner"]
+    with pytest.raises(InvalidData) as caught:
+        servers.for_user(conn, me.id, cursor="e30")  # {} encoded: no key inside
+    assert caught.value.column == "cursor"
 
 
 @pytest.mark.parametrize("final", ["cancelled", "completed"])

@@ -64,8 +64,17 @@ async def _drive(client: httpx.AsyncClient, app: Any) -> None:
     assert project.status_code == 201, project.text
     project_id = project.json()["id"]
     assert (await client.get(f"/projects/{project_id}", headers=as_bob)).status_code == 404
-    listed = await client.get("/projects", headers=as_ada)
-    assert [p["id"] for p in listed.json()["items"]] == [project_id]
+    other = await client.post("/projects", json={"name": "Docs"}, headers=as_ada)
+    first_page = (await client.get("/projects", params={"limit": 1}, headers=as_ada)).json()
+    assert [p["id"] for p in first_page["items"]] == [project_id]
+    assert first_page["items"][0]["role"] == "owner"
+    after = {"limit": 1, "cursor": first_page["next_cursor"]}
+    second_page = (await client.get("/projects", params=after, headers=as_ada)).json()
+    assert [p["id"] for p in second_page["items"]] == [other.json()["id"]]
+    assert second_page["next_cursor"] is None
+    assert (await client.get("/projects", headers=as_bob)).json()["items"] == []
+    forged = await client.get("/projects", params={"cursor": "x"}, headers=as_ada)
+    assert forged.status_code == 422
 
     ids = []
     for n in range(3):

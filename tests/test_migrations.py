@@ -113,7 +113,13 @@ def test_rollback_dry_run_changes_nothing(db_url: str) -> None:
     head = migrate.head(db_url)
     assert migrate.rollback(db_url, dry_run=True, echo=lines.append) == [head]
     rendered = "\n".join(lines)
-    assert rendered.startswith(f"-- {head}.rollback.sql") and "SET LOCAL lock_timeout" in rendered
+    # A rollback runs as its migration does: outside a transaction when the forward
+    # file says so (CREATE INDEX CONCURRENTLY), where its timeouts are plain SETs.
+    forward = (migrate.default_directory() / f"{head}.sql").read_text()
+    outside = "-- transactional: false" in forward
+    mode = "non-transactional" if outside else "transactional"
+    assert rendered.startswith(f"-- {head}.rollback.sql ({mode})")
+    assert ("SET lock_timeout" if outside else "SET LOCAL lock_timeout") in rendered
     assert migrate.head(db_url) == head
 
 

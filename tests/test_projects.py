@@ -19,9 +19,11 @@ def test_create_makes_the_owner_a_member(conn: Conn) -> None:
     owner = user(conn)
     made = projects.create(conn, owner_id=owner.id, name="API", git_url="git@github.com:a/b.git")
     assert projects.get(conn, made.id) == made
-    [member] = projects.list_members(conn, made.id)
+    [member] = projects.list_members(conn, made.id).items
     assert (member.user_id, member.role, member.access_level) == (owner.id, "owner", "admin")
-    assert projects.list_for_user(conn, owner.id) == [made]
+    [seen] = projects.list_for_user(conn, owner.id).items
+    assert (seen.id, seen.name, seen.role, seen.access_level) == (made.id, "API", "owner", "admin")
+    assert seen.joined_at == member.created_at
 
 
 @pytest.mark.parametrize(
@@ -94,12 +96,67 @@ def test_members_add_change_remove(conn: Conn) -> None:
     assert caught.value.constraint == "project_members_pkey"
     changed = projects.change_member_role(conn, made.id, bob.id, role="viewer")
     assert (changed.role, changed.access_level) == ("viewer", "read")
-    assert [p.id for p in projects.list_for_user(conn, bob.id)] == [made.id]
-    assert {m.user_id for m in projects.list_members(conn, made.id)} == {owner.id, bob.id}
+    assert [p.id for p in projects.list_for_user(conn, bob.id).items] == [made.id]
+    assert {m.user_id for m in projects.list_members(conn, made.id).items} == {owner.id, bob.id}
     projects.remove_member(conn, made.id, bob.id)
-    assert projects.list_for_user(conn, bob.id) == []
+    assert projects.list_for_user(conn, bob.id).items == []
     with pytest.raises(NotFound):
         projects.remove_member(conn, made.id, bob.id)
+
+
+def test_a_users_projects_page_in_join_order_without_gaps_or_repeats(conn: Conn) -> None:
+    me, other = user(conn), user(conn)
+    mine = [project(conn, me) for _ in range(3)]
+    theirs = [project(conn, other) for _ in range(5)]
+    for made in theirs[:4]:
+        projects.add_member(conn, made.id, me.id, role="viewer")
+    project(conn, other)  # not mine: never listed
+    seen = []
+    page = projects.list_for_user(conn, me.id, limit=3)
+    while True:
+        assert len(page.items) <= 3
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        if len(seen) == 3:  # joins now, after the cursor: on a later page
+            projects.add_member(conn, theirs[4].id, me.id)
+        page = projects.list_for_user(conn, me.id, cursor=page.next_cursor, limit=3)
+    keys = [(p.joined_at, p.id) for p in seen]
+    assert keys == sorted(keys)
+    assert [p.id for p in seen] == [p.id for p in mine + theirs]  # the late join comes last
+    assert {p.id: p.role for p in seen} == {p.id: "owner" for p in mine} | {
+        p.id: "viewer" for p in theirs[:4]
+    } | {theirs[4].id: "member"}
+    with pytest.raises(InvalidData) as caught:
+        projects.list_for_user(conn, me.id, cursor="not-a-cursor")
+    assert caught.value.column == "cursor"
+    with pytest.raises(InvalidData) as caught:
+        projects.list_for_user(conn, me.id, limit=0)
+    assert caught.value.column == "limit"
+
+
+def test_a_projects_members_page_in_join_order(conn: Conn) -> None:
+    owner = user(conn)
+    made = project(conn, owner)
+    joined = [owner.id]
+    for _ in range(6):
+        joined.append(projects.add_member(conn, made.id, user(conn).id).user_id)
+    project(conn, user(conn))  # another project's owner: never listed
+    seen = []
+    page = projects.list_members(conn, made.id, limit=4)
+    while True:
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        page = projects.list_members(conn, made.id, cursor=page.next_cursor, limit=4)
+    keys = [(m.created_at, m.user_id) for m in seen]
+    assert keys == sorted(keys)
+    assert sorted(m.user_id for m in seen) == sorted(joined)
+    assert len(seen) == len(joined) == count(conn, "project_members") - 1
+    first = projects.list_members(conn, made.id, limit=4)
+    assert len(first.items) == 4 and first.next_cursor is not None
+    with pytest.raises(InvalidData):
+        projects.list_members(conn, made.id, cursor=first.next_cursor[:-2])
 
 
 def test_member_checks_and_owner_protection(conn: Conn) -> None:
@@ -175,4 +232,4 @@ def test_role_change_of_a_member_removed_meanwhile_is_not_found(conn: Conn, pool
         lambda: projects.change_member_role(pool, made.id, bob.id, role="viewer"),
     )
     assert isinstance(outcome, NotFound), outcome
-    assert [m.user_id for m in projects.list_members(conn, made.id)] == [owner.id]
+    assert [m.user_id for m in projects.list_members(conn, made.id).items] == [owner.id]

@@ -217,7 +217,7 @@ def _project_case(
     count = len(world.access) if level else 0  # "list members"
 
     def members() -> None:
-        assert len(projects.list_members(pool, world.project)) == count
+        assert len(projects.list_members(pool, world.project).items) == count
 
     return "ok", members
 
@@ -326,7 +326,7 @@ def test_every_call_by_every_user_gets_what_the_model_says(
 
 def test_without_an_acting_user_the_application_sees_nothing(app_pool: Any) -> None:
     world = World.build(app_pool)
-    assert projects.list_for_user(app_pool, world.people["owner"]) == []
+    assert projects.list_for_user(app_pool, world.people["owner"]).items == []
     with pytest.raises(NotFound):
         tasks.get(app_pool, world.personal["owner"])
     # The setting of the last transaction does not linger on the pooled connection.

@@ -124,7 +124,7 @@ NOBODY = UUID(int=0)
 
 PAGE = 51  # the DAL asks for one row more than a page of 50
 # Pair tables index both (a, b) and (b, a): for a lookup by both columns either is right.
-MEMBER_KEY = "server_members_pkey|server_members_user_id_idx"
+MEMBER_KEY = "server_members_pkey|server_members_user_id_joined_at_idx"
 RSVP_KEY = "event_rsvps_pkey|event_rsvps_user_id_idx"
 # PostgreSQL 18 may also find one (event, user) answer by skip scan of the attendee index.
 RSVP_PROBE = f"{RSVP_KEY}|event_rsvps_event_id_response_idx"
@@ -134,7 +134,8 @@ EVENT_KEY = "events_pkey|events_id_server_id_key"  # (id) and (id, server_id): b
 # itself reads its hits' events by key; the function's statements are checked as
 # Inner ones.
 SEARCH = "dal_search_events(tsquery,bigint,integer)"
-USER_UPCOMING = ("server_members_user_id_idx", "events_server_id_status_starts_at_idx", RSVP_PROBE)
+USER_SERVERS = "server_members_user_id_joined_at_idx"
+USER_UPCOMING = (USER_SERVERS, "events_server_id_status_starts_at_idx", RSVP_PROBE)
 
 CASES: dict[str, Case] = {
     # servers: tiny at ci (one page, read whole: see the module doc); members by key
@@ -176,17 +177,23 @@ CASES: dict[str, Case] = {
         64,
     ),
     "servers.list_for_user": Case(
-        lambda s: {"user_id": s["community_user_id"]},
-        ("server_members_user_id_idx",),
-        # index-only over the user's ~10 memberships, then servers (one page) joined
+        lambda s: {"user_id": s["community_user_id"], "limit": PAGE},
+        (USER_SERVERS,),
+        # a page of the user's memberships in index order, then servers (one page) joined
         24,
-        # ordered by server name across the join: no index order exists; bounded by
-        # the user's memberships (88 for the busiest sampled user at `large`)
-        max_sort_rows=20,
-        grows_with_data=True,
-        # The policy reads the acting user's servers once (dal_servers); the planner
-        # may then probe the key (server, user) for each of them instead.
-        rls_indexes=("server_members_user_id_idx|server_members_pkey",),
+        # The policy reads the acting user's servers once (dal_servers), and the join
+        # probes the servers it keeps.
+        rls_max_buffers=72,
+    ),
+    "servers.list_for_user_after": Case(
+        lambda s: {
+            "user_id": s["community_user_id"],
+            "after_joined_at": datetime(2000, 1, 1, tzinfo=UTC),
+            "after_server_id": 0,
+            "limit": PAGE,
+        },
+        (USER_SERVERS,),
+        24,
         rls_max_buffers=72,
     ),
     # events

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import psycopg
 
@@ -88,6 +90,8 @@ TASK_UPDATE = 120
 # `WHERE id = ...` the planner may take either, at the same cost.
 TASK_BY_ID = "tasks_pkey|tasks_id_project_id_key"
 CATEGORY_BY_ID = "categories_pkey|categories_id_owner_id_key"
+MEMBER_PAGE = "project_members_user_id_created_at_idx"
+PROJECT_MEMBERS = "project_members_project_id_created_at_idx"
 EDGE = "task_dependencies_pkey|task_dependencies_depends_on_id_idx"
 
 CASES: dict[str, Case] = {
@@ -99,17 +103,26 @@ CASES: dict[str, Case] = {
     ),
     "projects.delete": Case(lambda s: {"id": s["big_project"]}, ("projects_pkey",), WRITE),
     "projects.list_for_user": Case(
-        lambda s: {"user_id": s["member"]},
-        ("project_members_user_id_idx",),
-        64,  # a busy member's projects: one heap page each
-        max_sort_rows=50,  # a page at ci, growing with the data set
-        grows_with_data=True,  # unpaginated: every project of the member
+        lambda s: {"user_id": s["member"], "limit": 51},
+        (MEMBER_PAGE,),
+        64,  # a page of a busy member's projects in index order: one heap page each
+    ),
+    "projects.list_for_user_after": Case(
+        lambda s: {
+            "user_id": s["member"],
+            "after_joined_at": datetime(2000, 1, 1, tzinfo=UTC),
+            "after_project_id": UUID(int=0),
+            "limit": 51,
+        },
+        (MEMBER_PAGE,),
+        64,
     ),
     "projects.get_member": Case(
         lambda s: {"project_id": s["member_project"], "user_id": s["member"]},
         # either key finds the one row; under row-level security the planner prefers
         # the user's index-only entries
-        ("project_members_pkey|project_members_user_id_idx",),
+        # (the project's join-order index holds the user and the role too: index-only)
+        (f"project_members_pkey|{MEMBER_PAGE}|{PROJECT_MEMBERS}",),
         8,
     ),
     "projects.set_member_role": Case(
@@ -128,7 +141,24 @@ CASES: dict[str, Case] = {
         WRITE,
     ),
     "projects.list_members": Case(
-        lambda s: {"project_id": s["big_project"]}, ("project_members_pkey",), 16
+        lambda s: {"project_id": s["big_project"], "limit": 51},
+        (PROJECT_MEMBERS,),
+        16,  # a page of the project's members, index-only
+        # The seed gives a project at most 6 members. Under row-level security the
+        # planner may read them by the key and sort them (fewer than a page); a
+        # project of many members takes the ordered index.
+        rls_indexes=(f"{PROJECT_MEMBERS}|project_members_pkey",),
+    ),
+    "projects.list_members_after": Case(
+        lambda s: {
+            "project_id": s["big_project"],
+            "after_created_at": datetime(2000, 1, 1, tzinfo=UTC),
+            "after_user_id": UUID(int=0),
+            "limit": 51,
+        },
+        (PROJECT_MEMBERS,),
+        16,
+        rls_indexes=(f"{PROJECT_MEMBERS}|project_members_pkey",),
     ),
     # categories
     "categories.get_by_id": Case(lambda s: {"id": s["category_id"]}, (CATEGORY_BY_ID,), 8),

@@ -1,8 +1,8 @@
 """Projects and their members (queries in `sql/projects.sql`).
 
 The owner is always a member too (role ``owner``, access ``admin``), added in
-the same transaction as the project, so `list_for_user` finds every project a
-person can see with one index lookup. The owner's membership cannot be removed
+the same transaction as the project, so `list_for_user` pages through every
+project a person can see in one index's order. The owner's membership cannot be removed
 or demoted here; delete the project instead.
 """
 
@@ -18,7 +18,8 @@ from dal.aio.db import Db, transaction
 from dal.arguments import checked
 from dal.errors import InvalidData, NotFound, not_allowed
 from dal.many import Many, array_literal, many, unique_ids
-from dal.rows.projects import Member, Project
+from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.rows.projects import Member, Project, ProjectMembership
 
 __all__ = [
     "ACCESS_LEVELS",
@@ -26,6 +27,7 @@ __all__ = [
     "ROLES",
     "Member",
     "Project",
+    "ProjectMembership",
     "add_member",
     "change_member_role",
     "create",
@@ -118,9 +120,21 @@ async def delete(db: Db, project_id: UUID) -> None:
 
 
 @checked
-async def list_for_user(db: Db, user_id: UUID) -> list[Project]:
-    """Every project the user is a member of (owned ones included), oldest first."""
-    return await queries.fetch_all(db, "projects.list_for_user", {"user_id": user_id}, Project)
+async def list_for_user(
+    db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 100
+) -> Page[ProjectMembership]:
+    """The projects the user is a member of (owned ones included), with their role and
+    access level in each, in the order they joined, one keyset page at a time (pass the
+    page's `next_cursor` for the next)."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = await queries.fetch_all(db, "projects.list_for_user", params, ProjectMembership)
+    else:
+        params["after_joined_at"], params["after_project_id"] = decode_time_cursor(cursor, UUID)
+        rows = await queries.fetch_all(
+            db, "projects.list_for_user_after", params, ProjectMembership
+        )
+    return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), str(last.id)])
 
 
 def _access(role: str, access_level: str | None) -> str:
@@ -212,6 +226,15 @@ async def remove_member(db: Db, project_id: UUID, user_id: UUID) -> None:
 
 
 @checked
-async def list_members(db: Db, project_id: UUID) -> list[Member]:
-    """The project's members in the order they joined."""
-    return await queries.fetch_all(db, "projects.list_members", {"project_id": project_id}, Member)
+async def list_members(
+    db: Db, project_id: UUID, *, cursor: str | None = None, limit: int = 100
+) -> Page[Member]:
+    """The project's members in the order they joined, one keyset page at a time (pass
+    the page's `next_cursor` for the next)."""
+    params: dict[str, Any] = {"project_id": project_id, "limit": check_limit(limit) + 1}
+    if cursor is None:
+        rows = await queries.fetch_all(db, "projects.list_members", params, Member)
+    else:
+        params["after_created_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
+        rows = await queries.fetch_all(db, "projects.list_members_after", params, Member)
+    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), str(last.user_id)])

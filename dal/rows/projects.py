@@ -30,3 +30,19 @@ class Member(Row):
     role: str
     access_level: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMembership(Row):
+    """A project seen from one of its members: their role, access level, and when they
+    joined."""
+
+    id: UUID
+    owner_id: UUID
+    name: str
+    git_url: str | None
+    created_at: datetime
+    updated_at: datetime
+    role: str
+    access_level: str
+    joined_at: datetime

@@ -33,7 +33,7 @@ class Member(Row):
 
 @dataclass(frozen=True, slots=True)
 class Membership(Row):
-    """A server seen from one of its members."""
+    """A server seen from one of its members: their role, and when they joined."""
 
     id: int
     snowflake_id: int
@@ -42,3 +42,4 @@ class Membership(Row):
     created_at: datetime
     updated_at: datetime
     role: str
+    joined_at: datetime

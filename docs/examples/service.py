@@ -171,12 +171,14 @@ def _projects(app: FastAPI) -> None:
         return Response(status_code=204)
 
     @app.get("/projects")
-    async def list_projects(request: Request, caller: Caller) -> Any:
+    async def list_projects(
+        request: Request, caller: Caller, cursor: str | None = None, limit: int = 50
+    ) -> Any:
         if caller is None:
-            return {"items": [], "next_cursor": None}
+            raise dal.PermissionDenied("whose projects? send X-User-Id")
         with acting(caller):
-            found = await aio.projects.list_for_user(request.app.state.pool, caller)
-        return {"items": [project.to_dict() for project in found], "next_cursor": None}
+            pool = request.app.state.pool
+            return _page(await aio.projects.list_for_user(pool, caller, cursor=cursor, limit=limit))
 
 
 class NewTask(BaseModel):

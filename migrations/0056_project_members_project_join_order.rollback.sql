@@ -1,0 +1,7 @@
+-- Rollback of 0056_project_members_project_join_order: drop the index without blocking writes.
+
+SET lock_timeout = '1min';
+
+SET statement_timeout = '30min';
+
+DROP INDEX CONCURRENTLY IF EXISTS project_members_project_id_created_at_idx;
