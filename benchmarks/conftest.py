@@ -47,6 +47,32 @@ def speed_url(pg_admin: str, template_db: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def plan_conn(
+    pg_admin: str, template_db: str, bench_meta: dict[str, Any]
+) -> Iterator[psycopg.Connection[Any]]:
+    """The loaded data set (no dedicated heavy user) that every module reading plans
+    shares, loaded once: what they change there (writes, a DROP INDEX) they change in
+    transactions rolled back."""
+    from benchmarks import dataset
+    from dal.testing import create_database, drop_database
+
+    name = "dal_bench_plans"
+    url = create_database(pg_admin, name, template=template_db)
+    with psycopg.connect(url, autocommit=True) as conn:
+        dataset.load(conn, dataset.bench_profile())
+        yield conn
+    drop_database(pg_admin, name)
+
+
+@pytest.fixture(scope="session")
+def sample(plan_conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """The heavy users, servers and rows the plan checks use (benchmarks.cases)."""
+    from benchmarks.cases import sample as draw_sample
+
+    return draw_sample(plan_conn)
+
+
+@pytest.fixture(scope="session")
 def pgbench_url(pg_admin: str) -> Iterator[str]:
     """A database holding pgbench's tables (scale 1), for the server's floor."""
     import subprocess

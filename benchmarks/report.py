@@ -263,7 +263,7 @@ def build() -> str:
     ]
     out += _throughput(medians) + _concurrency(meta) + _cache(meta)
     out += _pinned(medians, meta) + _depth(medians, depth) + _bulk(meta)
-    out += _get_many_plans(meta)
+    out += _get_many_plans(meta) + _index_ratio(_load("index_ratio.json"))
     out += [
         "",
         "## Query plans",
@@ -486,6 +486,40 @@ def _get_many_plans(meta: dict[str, Any]) -> list[str]:
         rows.append(
             f"| {label} | {found['plan']} | {found['planning_ms']:.3f} ms "
             f"| {found['execution_ms']:.3f} ms |"
+        )
+    return rows
+
+
+def _index_ratio(found: Any) -> list[str]:
+    """Each hot query with its index and with it hidden (benchmarks/test_index_ratio.py)."""
+    if not found or not found.get("queries"):
+        return []
+    rows = [
+        "",
+        "## With and without the index",
+        "",
+        "Each hot query, for the heavy user or server of its plan check, with its index and",
+        "with the index hidden: `DROP INDEX` inside a transaction rolled back afterwards (a",
+        "partitioned index takes every partition's index with it), so the planner chose",
+        "among the other indexes. Both sides were measured in this run, on one connection,",
+        "the statement unprepared (planned for its values, as in the EXPLAIN shown): a time",
+        f"is the median of {found['runs']} executions (execute and fetch) after"
+        f" {found['warm_up']} untimed ones,",
+        "and the ratio is the time without the index over the time with it. A plan is one",
+        "EXPLAIN (ANALYZE, BUFFERS): its nodes, the indexes it uses and the shared buffers",
+        "it reads.",
+        "",
+        "| query | index hidden | plan with | plan without | time with | time without | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, got in found["queries"].items():
+        hidden = ", ".join(f"`{name}`" for name in got["hidden"])
+        if got["hidden_partitions"]:
+            hidden += f" (and its {got['hidden_partitions']} partitions' indexes)"
+        with_, without = got["with"], got["without"]
+        rows.append(
+            f"| {label} | {hidden} | {with_['plan']} | {without['plan']} "
+            f"| {_us(with_['median_s'])} | {_us(without['median_s'])} | {got['ratio']:.2f}x |"
         )
     return rows
 

@@ -13,30 +13,11 @@ import pytest
 
 from benchmarks import dataset, plans
 from benchmarks.cases import CASES, EXEMPT
-from benchmarks.cases import sample as draw_sample
 from benchmarks.cases.base import Case
 from dal import queries
 from dal.config import Roles
-from dal.testing import create_database, drop_database
 
 RESULTS = Path(__file__).parent / ".results" / "plans.json"
-
-
-@pytest.fixture(scope="module")
-def plan_conn(
-    pg_admin: str, template_db: str, bench_meta: dict[str, Any]
-) -> Iterator[psycopg.Connection[Any]]:
-    name = "dal_bench_plans"
-    url = create_database(pg_admin, name, template=template_db)
-    with psycopg.connect(url, autocommit=True) as conn:
-        dataset.load(conn, dataset.bench_profile())
-        yield conn
-    drop_database(pg_admin, name)
-
-
-@pytest.fixture(scope="module")
-def sample(plan_conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    return draw_sample(plan_conn)
 
 
 @pytest.fixture(scope="module")

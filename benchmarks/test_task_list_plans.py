@@ -13,10 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from benchmarks import dataset, plans
-from benchmarks.cases import tracking
+from benchmarks import plans
 from dal._task_list import DEFAULT_DESCENDING, Filters, build
-from dal.testing import create_database, drop_database
 
 RESULTS = Path(__file__).parent / ".results" / "task_list_plans.json"
 
@@ -32,18 +30,6 @@ SORT_SQL = {
     "created": "created_at",
     "updated": "updated_at",
 }
-
-
-@pytest.fixture(scope="module")
-def list_conn(
-    pg_admin: str, template_db: str, bench_meta: dict[str, Any]
-) -> Iterator[psycopg.Connection[Any]]:
-    name = "dal_bench_task_list"
-    url = create_database(pg_admin, name, template=template_db)
-    with psycopg.connect(url, autocommit=True) as conn:
-        dataset.load(conn, dataset.bench_profile())
-        yield conn
-    drop_database(pg_admin, name)
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +51,20 @@ def _filters(shape: str, sample: dict[str, Any]) -> Filters:
 @pytest.mark.parametrize("shape", ["none", "open", "project", "high-priority"])
 @pytest.mark.parametrize("sort", sorted(SORT_INDEX))
 def test_list_for_user_plan(
-    list_conn: psycopg.Connection[Any], report: dict[str, Any], sort: str, shape: str, depth: str
+    plan_conn: psycopg.Connection[Any],
+    sample: dict[str, Any],
+    report: dict[str, Any],
+    *,
+    sort: str,
+    shape: str,
+    depth: str,
 ) -> None:
-    sample = tracking.sample(list_conn)
     owner = sample["task_owner"]
     descending = DEFAULT_DESCENDING[sort]
     after = None
     if depth == "deep":  # start from the 1,000th row of this order
         direction = "DESC" if descending else "ASC"
-        row = list_conn.execute(
+        row = plan_conn.execute(
             f"SELECT {SORT_SQL[sort]}, id FROM tasks WHERE owner_id = %s "
             f"ORDER BY 1 {direction}, 2 {direction} OFFSET 1000 LIMIT 1",
             [owner],
@@ -83,7 +74,7 @@ def test_list_for_user_plan(
     query, params = build(
         owner, _filters(shape, sample), sort=sort, descending=descending, after=after, limit=51
     )
-    summary = plans.summarise(plans.explain(list_conn, query.text, params))
+    summary = plans.summarise(plans.explain(plan_conn, query.text, params))
     expect, page_size = (SORT_INDEX[sort],), plans.PAGE_SIZE
     if shape == "project":
         # No (project, sort key) index exists, on purpose: four more indexes on the
@@ -92,7 +83,7 @@ def test_list_for_user_plan(
         # through (owner_id, status, project_id) (migration 0047; PostgreSQL 18 skips
         # over the statuses), and sorts those rows; the bound is the project's count.
         expect = ("tasks_project_id_key_key|tasks_owner_id_status_idx",)
-        count = list_conn.execute(
+        count = plan_conn.execute(
             "SELECT count(*) FROM tasks WHERE project_id = %s", [sample["task_project"]]
         ).fetchone()
         assert count is not None
@@ -102,7 +93,7 @@ def test_list_for_user_plan(
         summary,
         expect_indexes=expect,
         max_buffers=max_buffers,
-        table_rows=plans.table_rows(list_conn),
+        table_rows=plans.table_rows(plan_conn),
         page_size=page_size,
     )
     report[f"{sort} / {shape} / {depth} page"] = {
