@@ -9,13 +9,15 @@ without over time with), for the heavy user or server the plan checks use
 
 Hiding an index: `DROP INDEX` inside a transaction that is always rolled back. DDL is
 transactional in PostgreSQL, so the index is gone for that transaction alone and comes
-back whole, with no rebuild; the table stays locked meanwhile, which this module's own
-database can afford (a lock_timeout bounds the wait for it). Both sides run in a
-transaction on the same connection, the statement unprepared on both: each execution is
-planned for its values, as the EXPLAIN shown was (a prepared statement may switch to a
-generic plan after five runs, which would not be the plan shown). Nothing asserts a
-time; the assertions are that the plan with the index uses it and the plan without does
-not, else the two sides would not compare what the index does.
+back whole, with no rebuild; the table stays locked meanwhile, which the benchmarks'
+plan database can afford (a lock_timeout bounds the wait for it). Both sides run in
+transactions on the same connection, alternating round by round, the statement
+unprepared on both: each execution is planned for its values, as the EXPLAIN shown was
+(a prepared statement may switch to a generic plan after five runs, which would not be
+the plan shown). Nothing asserts a time; the assertions are that the plan with the index
+uses it, that the transactions timed without it see none of it (a partitioned index's
+partitions' included), and that it is whole again after each, else the two sides would
+not compare what the index does.
 
 Which indexes are hidden, and why no more (checked against the plans):
 
@@ -52,8 +54,9 @@ from dal.query_files import Query
 
 RESULTS = Path(__file__).parent / ".results" / "index_ratio.json"
 
-WARM_UP = 3  # untimed runs per side first: both sides read from a warm cache
-RUNS = 15  # timed runs per side; the median is kept
+ROUNDS = 5  # the two sides alternate, a transaction each, round by round
+WARM_UP = 1  # untimed runs first in each round: both sides read from a warm cache
+RUNS = 3  # timed runs per side and round; the median of all of a side's is kept
 LOCK_TIMEOUT = "5s"  # DROP INDEX waits for an exclusive lock on the table
 
 # The "open" filter shape of benchmarks/test_task_list_plans.py.
@@ -112,8 +115,9 @@ def report() -> Iterator[dict[str, Any]]:
     RESULTS.parent.mkdir(exist_ok=True)
     found = {
         "profile": dataset.bench_profile().name,
+        "rounds": ROUNDS,
         "warm_up": WARM_UP,
-        "runs": RUNS,
+        "runs": ROUNDS * RUNS,
         "queries": measured,
     }
     RESULTS.write_text(json.dumps(found, indent=2))
@@ -128,8 +132,8 @@ def _with_partitions(conn: psycopg.Connection[Any], index: str) -> set[str]:
     return {index, *(row[0] for row in rows)}
 
 
-def _median_seconds(conn: psycopg.Connection[Any], query: Query, params: dict[str, Any]) -> float:
-    """Median wall time of execute + fetchall, after WARM_UP untimed runs."""
+def _timed(conn: psycopg.Connection[Any], query: Query, params: dict[str, Any]) -> list[float]:
+    """Wall times of RUNS executions (execute + fetchall), after WARM_UP untimed ones."""
     times: list[float] = []
     with conn.cursor() as cur:
         for run in range(WARM_UP + RUNS):
@@ -138,23 +142,42 @@ def _median_seconds(conn: psycopg.Connection[Any], query: Query, params: dict[st
             cur.fetchall()
             if run >= WARM_UP:
                 times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
-def _side(
-    conn: psycopg.Connection[Any], query: Query, params: dict[str, Any], hide: tuple[str, ...]
-) -> tuple[plans.PlanSummary, float]:
-    """One EXPLAIN and the median time of `query`, with the indexes `hide` dropped
-    meanwhile: in a transaction rolled back on the way out, whatever happens in it."""
+def _missing(conn: psycopg.Connection[Any], names: set[str]) -> int:
+    """How many of the indexes `names` this transaction does not see."""
+    row = conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS i WHERE to_regclass(i) IS NULL",
+        [sorted(names)],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _round(
+    conn: psycopg.Connection[Any],
+    query: Query,
+    params: dict[str, Any],
+    hide: tuple[str, ...],
+    *,
+    gone: set[str],
+    explain: bool,
+) -> tuple[plans.PlanSummary | None, list[float]]:
+    """One side's round: the query timed (and EXPLAINed, the first time) with the indexes
+    `hide` dropped meanwhile, in a transaction rolled back on the way out whatever
+    happens in it. `gone` is every name the drop must take (a partitioned index's
+    partitions' too): the round fails unless this transaction sees none of them."""
     with conn.transaction(force_rollback=True):
         if hide:
             conn.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
             for index in hide:
                 conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
+            assert _missing(conn, gone) == len(gone), f"{sorted(gone)} not all hidden"
         # plans.explain's own transaction is a savepoint inside this one.
-        summary = plans.summarise(plans.explain(conn, query.text, params))
-        median = _median_seconds(conn, query, params)
-    return summary, median
+        summary = plans.summarise(plans.explain(conn, query.text, params)) if explain else None
+        times = _timed(conn, query, params)
+    return summary, times
 
 
 def _shown(summary: plans.PlanSummary, median: float) -> dict[str, Any]:
@@ -178,8 +201,22 @@ def test_time_with_and_without_the_index(
     """The plan and median time with the index and with it hidden, for the report."""
     query, params = hot.statement(sample)
     names = set[str]().union(*(_with_partitions(plan_conn, index) for index in hot.hidden))
-    with_plan, with_median = _side(plan_conn, query, params, hide=())
-    without_plan, without_median = _side(plan_conn, query, params, hide=hot.hidden)
+    shown: dict[bool, plans.PlanSummary] = {}
+    times: dict[bool, list[float]] = {True: [], False: []}
+    # The sides alternate, round by round, so drift on a shared machine falls on both.
+    for number in range(ROUNDS):
+        for with_index in (True, False) if number % 2 == 0 else (False, True):
+            hide = () if with_index else hot.hidden
+            summary, taken = _round(
+                plan_conn, query, params, hide, gone=names, explain=with_index not in shown
+            )
+            if summary is not None:
+                shown[with_index] = summary
+            times[with_index] += taken
+    with_plan, without_plan = shown[True], shown[False]
+    assert with_plan.indexes & names, f"{hot.label} does not use {hot.hidden}: {with_plan.line()}"
+    assert _missing(plan_conn, names) == 0, f"{hot.label}: a hidden index is not back"
+    with_median, without_median = statistics.median(times[True]), statistics.median(times[False])
     report[hot.label] = {
         "hidden": list(hot.hidden),
         "hidden_partitions": len(names) - len(hot.hidden),
@@ -187,12 +224,3 @@ def test_time_with_and_without_the_index(
         "without": _shown(without_plan, without_median),
         "ratio": without_median / with_median,
     }
-    assert with_plan.indexes & names, f"{hot.label} does not use {hot.hidden}: {with_plan.line()}"
-    assert not without_plan.indexes & names, (
-        f"{hot.label} still uses {hot.hidden} once dropped: {without_plan.line()}"
-    )
-    back = plan_conn.execute(
-        "SELECT count(*) FROM unnest(%s::text[]) AS i WHERE to_regclass(i) IS NOT NULL",
-        [sorted(names)],
-    ).fetchone()
-    assert back == (len(names),), f"{hot.label}: not every hidden index is back after the rollback"

@@ -45,6 +45,15 @@ def _writes(name: str) -> bool:
     return bool(_MODIFIES.search("\n".join(ln for ln in lines if not ln.lstrip().startswith("--"))))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def settled_after_writes(plan_conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Vacuum what the writes below left (rolled back, still dead row versions and
+    cleared visibility-map bits) once this module is done: the plan database is shared
+    with the modules after it (benchmarks/conftest.py)."""
+    yield
+    dataset.settle(plan_conn)
+
+
 READS = [n for n in sorted(CASES) if not _writes(n)]
 WRITES = [n for n in sorted(CASES) if _writes(n)]
 

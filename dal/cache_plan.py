@@ -43,7 +43,7 @@ CACHED: Mapping[str, frozenset[str]] = {
     "users.get_by_email": frozenset({"users"}),
     "users.get_by_username": frozenset({"users"}),
     "projects.get_member": frozenset({"project_members", "projects"}),
-    "projects.list_for_user": frozenset({"project_members", "projects"}),
+    "projects.list_for_user_first_page": frozenset({"project_members", "projects"}),
     "projects.list_for_user_after": frozenset({"project_members", "projects"}),
     "config.get": frozenset({"app_config"}),
     "config.get_flag": frozenset({"feature_flags"}),

@@ -283,7 +283,7 @@ def rsvps(
         "limit": check_limit(limit) + 1,
     }
     if cursor is None:
-        rows = queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
+        rows = queries.fetch_all(db, "events.list_rsvps_first_page", params, Rsvp)
     else:
         params["after_responded_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
         rows = queries.fetch_all(db, "events.list_rsvps_after", params, Rsvp)

@@ -19,6 +19,7 @@ T = TypeVar("T")
 K = TypeVar("K")
 
 MAX_PAGE_SIZE = 500
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,15 @@ def decode_time_cursor(cursor: str, id_type: Callable[[Any], K]) -> tuple[dateti
         when = datetime.fromisoformat(moment)
         if when.tzinfo is None:  # our cursors carry an offset: a naive one was forged
             raise ValueError(moment)
+        # Our cursors hold a bigint id as a JSON integer and a UUID as a string: a
+        # float, a bool, a number past 64 bits or an id of the other kind was forged.
+        if id_type is int:
+            if type(row_id) is not int or not BIGINT_MIN <= row_id <= BIGINT_MAX:
+                raise ValueError(row_id)
+        elif not isinstance(row_id, str):
+            raise ValueError(row_id)
         return when, id_type(row_id)
-    except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError
+    except (TypeError, ValueError):
         raise InvalidData("cursor is not a valid page cursor", column="cursor") from None
 
 

@@ -131,7 +131,7 @@ def list_for_user(
     page's `next_cursor` for the next)."""
     params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
     if cursor is None:
-        rows = queries.fetch_all(db, "projects.list_for_user", params, ProjectMembership)
+        rows = queries.fetch_all(db, "projects.list_for_user_first_page", params, ProjectMembership)
     else:
         params["after_joined_at"], params["after_project_id"] = decode_time_cursor(cursor, UUID)
         rows = queries.fetch_all(db, "projects.list_for_user_after", params, ProjectMembership)
@@ -234,7 +234,7 @@ def list_members(
     the page's `next_cursor` for the next)."""
     params: dict[str, Any] = {"project_id": project_id, "limit": check_limit(limit) + 1}
     if cursor is None:
-        rows = queries.fetch_all(db, "projects.list_members", params, Member)
+        rows = queries.fetch_all(db, "projects.list_members_first_page", params, Member)
     else:
         params["after_created_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
         rows = queries.fetch_all(db, "projects.list_members_after", params, Member)

@@ -230,7 +230,7 @@ def for_user(
     one keyset page at a time (pass the page's `next_cursor` for the next)."""
     params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
     if cursor is None:
-        rows = queries.fetch_all(db, "servers.list_for_user", params, Membership)
+        rows = queries.fetch_all(db, "servers.list_for_user_first_page", params, Membership)
     else:
         params["after_joined_at"], params["after_server_id"] = decode_time_cursor(cursor, int)
         rows = queries.fetch_all(db, "servers.list_for_user_after", params, Membership)

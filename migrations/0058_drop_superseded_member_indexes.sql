@@ -18,6 +18,23 @@ SET lock_timeout = '1min';
 
 SET statement_timeout = '30min';
 
+-- Nothing is dropped unless both replacements are there and valid: a failed build of
+-- 0055 or 0057 (an INVALID index) would otherwise leave a membership table with no
+-- index leading with user_id, and every user delete scanning it.
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM pg_index
+         WHERE indisvalid
+           AND indexrelid IN (to_regclass('project_members_user_id_created_at_idx'),
+                              to_regclass('server_members_user_id_joined_at_idx'))) <> 2
+    THEN
+        RAISE EXCEPTION 'project_members_user_id_created_at_idx and '
+                        'server_members_user_id_joined_at_idx must both be valid first'
+            USING HINT = 'roll back to 0054 and migrate again: 0055 and 0057 rebuild them';
+    END IF;
+END
+$$;
+
 DROP INDEX CONCURRENTLY IF EXISTS project_members_user_id_idx;
 
 DROP INDEX CONCURRENTLY IF EXISTS server_members_user_id_idx;

@@ -24,7 +24,7 @@ RETURNING id, owner_id, name, colour, created_at, updated_at;
 -- Remove a category; its tasks keep existing with category_id set to NULL.
 DELETE FROM categories WHERE id = %(id)s;
 
--- name: list_for_user_with_counts
+-- name: list_for_user_with_counts_first_page
 -- The first page of a user's categories by name, each with its number of tasks (categories_owner_id_name_lower_key, tasks_category_id_idx).
 SELECT c.id, c.owner_id, c.name, c.colour, c.created_at, c.updated_at,
        (SELECT count(*) FROM tasks AS t WHERE t.category_id = c.id) AS task_count

@@ -142,7 +142,7 @@ RETURNING event_id, user_id, response, responded_at;
 -- Withdraw an answer; a "going" frees its seat.
 DELETE FROM event_rsvps WHERE event_id = %(event_id)s AND user_id = %(user_id)s;
 
--- name: list_rsvps
+-- name: list_rsvps_first_page
 -- The first page of an event's answers with one response, in answer order (event_rsvps_event_id_response_idx).
 SELECT event_id, user_id, response, responded_at
   FROM event_rsvps

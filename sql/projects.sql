@@ -31,7 +31,7 @@ RETURNING id, owner_id, name, git_url, created_at, updated_at;
 -- Remove a project; its members, tasks and sync history go with it.
 DELETE FROM projects WHERE id = %(id)s;
 
--- name: list_for_user
+-- name: list_for_user_first_page
 -- The first page of the projects a user is a member of, in the order they joined (project_members_user_id_created_at_idx).
 SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at,
        m.role, m.access_level, m.created_at AS joined_at
@@ -76,7 +76,7 @@ RETURNING project_id, user_id, role, access_level, created_at;
 DELETE FROM project_members
  WHERE project_id = %(project_id)s AND user_id = %(user_id)s AND role <> 'owner';
 
--- name: list_members
+-- name: list_members_first_page
 -- The first page of a project's members in the order they joined (project_members_project_id_created_at_idx).
 SELECT project_id, user_id, role, access_level, created_at
   FROM project_members

@@ -87,7 +87,7 @@ SELECT server_id, user_id, role, joined_at
  ORDER BY joined_at, user_id
  LIMIT %(limit)s;
 
--- name: list_for_user
+-- name: list_for_user_first_page
 -- The first page of the servers a user belongs to, in the order they joined, with their role (server_members_user_id_joined_at_idx).
 SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role,
        m.joined_at

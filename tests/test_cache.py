@@ -144,7 +144,17 @@ def test_membership_writes_invalidate(conn: Conn, cpool: Pool) -> None:
     assert projects.get_member(cpool, project.id, member.id).access_level == "read"
     projects.change_member_role(cpool, project.id, member.id, role="member", access_level="write")
     assert projects.get_member(cpool, project.id, member.id).access_level == "write"
+    # A later page (the query after a cursor) is cached and invalidated too.
+    second = factories.project(conn, owner)
+    projects.add_member(cpool, second.id, member.id, role="viewer")
+    first_page = projects.list_for_user(cpool, member.id, limit=1)
+    after = projects.list_for_user(cpool, member.id, cursor=first_page.next_cursor, limit=1)
+    assert [(p.id, p.role) for p in after.items] == [(second.id, "viewer")]
+    projects.change_member_role(cpool, second.id, member.id, role="member")
+    after = projects.list_for_user(cpool, member.id, cursor=first_page.next_cursor, limit=1)
+    assert [(p.id, p.role) for p in after.items] == [(second.id, "member")]
     projects.remove_member(cpool, project.id, member.id)
+    projects.remove_member(cpool, second.id, member.id)
     assert projects.list_for_user(cpool, member.id).items == []
 
 

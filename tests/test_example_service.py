@@ -73,6 +73,8 @@ async def _drive(client: httpx.AsyncClient, app: Any) -> None:
     assert [p["id"] for p in second_page["items"]] == [other.json()["id"]]
     assert second_page["next_cursor"] is None
     assert (await client.get("/projects", headers=as_bob)).json()["items"] == []
+    assert (await client.get("/projects")).status_code == 403  # whose projects?
+    assert (await client.post("/tasks", json={"title": "x"})).status_code == 403  # whose task?
     forged = await client.get("/projects", params={"cursor": "x"}, headers=as_ada)
     assert forged.status_code == 422
 

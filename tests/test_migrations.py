@@ -371,3 +371,24 @@ def test_rsvps_written_before_0048_get_their_server_in_batches(
     with psycopg.connect(empty_db_url) as conn:
         after = conn.execute("SELECT id, going_count FROM events ORDER BY id").fetchall()
     assert after == seats
+
+
+def test_0058_keeps_the_old_membership_indexes_unless_their_replacements_are_valid(
+    tmp_path: Path, empty_db_url: str
+) -> None:
+    migrate.migrate(empty_db_url, directory=migrations_up_to(tmp_path, "0057_z"))
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        # As a failed CREATE INDEX CONCURRENTLY leaves it: there, but INVALID.
+        conn.execute(
+            "UPDATE pg_index SET indisvalid = false"
+            " WHERE indexrelid = 'server_members_user_id_joined_at_idx'::regclass"
+        )
+    with pytest.raises(MigrationError, match="must both be valid"):
+        migrate.migrate(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        kept = conn.execute(
+            "SELECT count(*) FROM pg_class WHERE relname IN"
+            " ('project_members_user_id_idx', 'server_members_user_id_idx')"
+        ).fetchone()
+    assert kept == (2,)
+    assert migrate.head(empty_db_url) == "0057_server_members_user_join_order"

@@ -51,6 +51,12 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
             ORDER BY joined_at, user_id OFFSET 1000 LIMIT 1""",
         [server_id],
     )
+    user_server_after = one(
+        conn,
+        """SELECT joined_at, server_id FROM server_members WHERE user_id = %s
+            ORDER BY joined_at, server_id OFFSET 5 LIMIT 1""",
+        [user_id],
+    )
     server_after = one(
         conn,
         """SELECT starts_at, id FROM events
@@ -88,6 +94,7 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "community_snowflake_id": snowflake_id,
         "community_member_id": member_id,
         "community_member_after": member_after,
+        "community_user_server_after": user_server_after,
         "community_event_id": event_id,
         "community_rsvp_user_id": rsvp_user_id,
         "community_response": response,
@@ -123,8 +130,11 @@ NOBODY = UUID(int=0)
 
 
 PAGE = 51  # the DAL asks for one row more than a page of 50
-# Pair tables index both (a, b) and (b, a): for a lookup by both columns either is right.
+# A membership by (server, user): the key, or the user's join-order index, which holds
+# every column of a membership, so the planner may read the user's few memberships
+# there index-only rather than the key and the heap (the buffer bound holds it to few).
 MEMBER_KEY = "server_members_pkey|server_members_user_id_joined_at_idx"
+# Pair tables index both (a, b) and (b, a): for a lookup by both columns either is right.
 RSVP_KEY = "event_rsvps_pkey|event_rsvps_user_id_idx"
 # PostgreSQL 18 may also find one (event, user) answer by skip scan of the attendee index.
 RSVP_PROBE = f"{RSVP_KEY}|event_rsvps_event_id_response_idx"
@@ -176,7 +186,7 @@ CASES: dict[str, Case] = {
         ("server_members_server_id_joined_at_idx",),
         64,
     ),
-    "servers.list_for_user": Case(
+    "servers.list_for_user_first_page": Case(
         lambda s: {"user_id": s["community_user_id"], "limit": PAGE},
         (USER_SERVERS,),
         # a page of the user's memberships in index order, then servers (one page) joined
@@ -188,8 +198,8 @@ CASES: dict[str, Case] = {
     "servers.list_for_user_after": Case(
         lambda s: {
             "user_id": s["community_user_id"],
-            "after_joined_at": datetime(2000, 1, 1, tzinfo=UTC),
-            "after_server_id": 0,
+            "after_joined_at": s["community_user_server_after"][0],
+            "after_server_id": s["community_user_server_after"][1],
             "limit": PAGE,
         },
         (USER_SERVERS,),
@@ -335,7 +345,7 @@ CASES: dict[str, Case] = {
         (RSVP_KEY,),
         24,
     ),
-    "events.list_rsvps": Case(
+    "events.list_rsvps_first_page": Case(
         lambda s: {
             "event_id": s["community_event_id"],
             "response": s["community_response"],

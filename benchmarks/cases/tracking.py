@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import psycopg
 
@@ -45,6 +43,19 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "  FROM project_members GROUP BY user_id HAVING bool_or(role <> 'owner')"
         " ORDER BY count(*) DESC, user_id LIMIT 1 OFFSET 20",
     )
+    # page cursors a little way into the member's projects and the big project's members
+    member_project_after = one(
+        conn,
+        "SELECT created_at, project_id FROM project_members WHERE user_id = %s"
+        " ORDER BY created_at, project_id OFFSET 2 LIMIT 1",
+        [member],
+    )
+    project_member_after = one(
+        conn,
+        "SELECT created_at, user_id FROM project_members WHERE project_id = %s"
+        " ORDER BY created_at, user_id LIMIT 1",
+        [big_project],
+    )
     sync_project, sync_id, sync_started = one(
         conn,
         "SELECT project_id, max(id), max(started_at) FROM sync_history GROUP BY project_id "
@@ -62,6 +73,8 @@ def sample(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         "category_owner": category_owner,
         "member": member,
         "member_project": member_project,
+        "member_project_after": member_project_after,
+        "project_member_after": project_member_after,
         "sync_project": sync_project,
         "sync_id": sync_id,
         "sync_started": sync_started,
@@ -102,7 +115,7 @@ CASES: dict[str, Case] = {
         lambda s: {"id": s["big_project"]} | _unset("name", "git_url"), ("projects_pkey",), WRITE
     ),
     "projects.delete": Case(lambda s: {"id": s["big_project"]}, ("projects_pkey",), WRITE),
-    "projects.list_for_user": Case(
+    "projects.list_for_user_first_page": Case(
         lambda s: {"user_id": s["member"], "limit": 51},
         (MEMBER_PAGE,),
         64,  # a page of a busy member's projects in index order: one heap page each
@@ -110,8 +123,8 @@ CASES: dict[str, Case] = {
     "projects.list_for_user_after": Case(
         lambda s: {
             "user_id": s["member"],
-            "after_joined_at": datetime(2000, 1, 1, tzinfo=UTC),
-            "after_project_id": UUID(int=0),
+            "after_joined_at": s["member_project_after"][0],
+            "after_project_id": s["member_project_after"][1],
             "limit": 51,
         },
         (MEMBER_PAGE,),
@@ -121,7 +134,9 @@ CASES: dict[str, Case] = {
         lambda s: {"project_id": s["member_project"], "user_id": s["member"]},
         # either key finds the one row; under row-level security the planner prefers
         # the user's index-only entries
-        # (the project's join-order index holds the user and the role too: index-only)
+        # the key, or either join-order index: each holds every column of a membership,
+        # so the planner may read the user's (or the project's) few memberships there
+        # index-only rather than the key and the heap
         (f"project_members_pkey|{MEMBER_PAGE}|{PROJECT_MEMBERS}",),
         8,
     ),
@@ -140,7 +155,7 @@ CASES: dict[str, Case] = {
         ("project_members_pkey",),
         WRITE,
     ),
-    "projects.list_members": Case(
+    "projects.list_members_first_page": Case(
         lambda s: {"project_id": s["big_project"], "limit": 51},
         (PROJECT_MEMBERS,),
         16,  # a page of the project's members, index-only
@@ -152,8 +167,8 @@ CASES: dict[str, Case] = {
     "projects.list_members_after": Case(
         lambda s: {
             "project_id": s["big_project"],
-            "after_created_at": datetime(2000, 1, 1, tzinfo=UTC),
-            "after_user_id": UUID(int=0),
+            "after_created_at": s["project_member_after"][0],
+            "after_user_id": s["project_member_after"][1],
             "limit": 51,
         },
         (PROJECT_MEMBERS,),
@@ -166,7 +181,7 @@ CASES: dict[str, Case] = {
         lambda s: {"id": s["category_id"]} | _unset("name", "colour"), (CATEGORY_BY_ID,), WRITE
     ),
     "categories.delete": Case(lambda s: {"id": s["category_id"]}, (CATEGORY_BY_ID,), WRITE),
-    "categories.list_for_user_with_counts": Case(
+    "categories.list_for_user_with_counts_first_page": Case(
         lambda s: {"owner_id": s["category_owner"], "limit": 51},
         ("categories_owner_id_name_lower_key", "tasks_category_id_idx"),
         600,  # counts every task of each category through the index: the heavy owner's tasks

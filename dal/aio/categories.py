@@ -78,7 +78,7 @@ async def list_for_user(
     keyset page at a time (pass the page's `next_cursor` for the next)."""
     params: dict[str, Any] = {"owner_id": owner_id, "limit": check_limit(limit) + 1}
     if cursor is None:
-        name = "categories.list_for_user_with_counts"
+        name = "categories.list_for_user_with_counts_first_page"
     else:
         (params["after_name"],) = decode_cursor(cursor, 1)
         if not isinstance(params["after_name"], str):

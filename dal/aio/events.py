@@ -284,7 +284,7 @@ async def rsvps(
         "limit": check_limit(limit) + 1,
     }
     if cursor is None:
-        rows = await queries.fetch_all(db, "events.list_rsvps", params, Rsvp)
+        rows = await queries.fetch_all(db, "events.list_rsvps_first_page", params, Rsvp)
     else:
         params["after_responded_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
         rows = await queries.fetch_all(db, "events.list_rsvps_after", params, Rsvp)

@@ -128,7 +128,9 @@ async def list_for_user(
     page's `next_cursor` for the next)."""
     params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
     if cursor is None:
-        rows = await queries.fetch_all(db, "projects.list_for_user", params, ProjectMembership)
+        rows = await queries.fetch_all(
+            db, "projects.list_for_user_first_page", params, ProjectMembership
+        )
     else:
         params["after_joined_at"], params["after_project_id"] = decode_time_cursor(cursor, UUID)
         rows = await queries.fetch_all(
@@ -233,7 +235,7 @@ async def list_members(
     the page's `next_cursor` for the next)."""
     params: dict[str, Any] = {"project_id": project_id, "limit": check_limit(limit) + 1}
     if cursor is None:
-        rows = await queries.fetch_all(db, "projects.list_members", params, Member)
+        rows = await queries.fetch_all(db, "projects.list_members_first_page", params, Member)
     else:
         params["after_created_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
         rows = await queries.fetch_all(db, "projects.list_members_after", params, Member)

@@ -65,7 +65,7 @@ def create_app(settings: dal.Settings | None = None) -> FastAPI:
     return app
 
 
-Caller = Annotated[UUID | None, Header(alias="X-User-Id")]
+Caller = Annotated[UUID | None, Header(alias="X-User-Id")]  # None: no header sent
 
 
 @contextmanager
@@ -143,7 +143,7 @@ class ProjectChange(BaseModel):
 
 def _projects(app: FastAPI) -> None:
     @app.post("/projects", status_code=201)
-    async def create_project(body: NewProject, request: Request, caller: Caller) -> Any:
+    async def create_project(body: NewProject, request: Request, caller: Caller = None) -> Any:
         if caller is None:
             raise dal.PermissionDenied("a project needs an owner: send X-User-Id")
         with acting(caller):
@@ -151,13 +151,13 @@ def _projects(app: FastAPI) -> None:
             return (await aio.projects.create(pool, owner_id=caller, **body.model_dump())).to_dict()
 
     @app.get("/projects/{project_id}")
-    async def get_project(project_id: UUID, request: Request, caller: Caller) -> Any:
+    async def get_project(project_id: UUID, request: Request, caller: Caller = None) -> Any:
         with acting(caller):
             return (await aio.projects.get(request.app.state.pool, project_id)).to_dict()
 
     @app.patch("/projects/{project_id}")
     async def update_project(
-        project_id: UUID, body: ProjectChange, request: Request, caller: Caller
+        project_id: UUID, body: ProjectChange, request: Request, caller: Caller = None
     ) -> Any:
         with acting(caller):
             changes = body.model_dump(exclude_unset=True)
@@ -165,14 +165,14 @@ def _projects(app: FastAPI) -> None:
             return project.to_dict()
 
     @app.delete("/projects/{project_id}", status_code=204)
-    async def delete_project(project_id: UUID, request: Request, caller: Caller) -> Response:
+    async def delete_project(project_id: UUID, request: Request, caller: Caller = None) -> Response:
         with acting(caller):
             await aio.projects.delete(request.app.state.pool, project_id)
         return Response(status_code=204)
 
     @app.get("/projects")
     async def list_projects(
-        request: Request, caller: Caller, cursor: str | None = None, limit: int = 50
+        request: Request, caller: Caller = None, cursor: str | None = None, limit: int = 50
     ) -> Any:
         if caller is None:
             raise dal.PermissionDenied("whose projects? send X-User-Id")
@@ -205,7 +205,7 @@ class TaskChange(BaseModel):
 
 def _tasks(app: FastAPI) -> None:
     @app.post("/tasks", status_code=201)
-    async def create_task(body: NewTask, request: Request, caller: Caller) -> Any:
+    async def create_task(body: NewTask, request: Request, caller: Caller = None) -> Any:
         if caller is None:
             raise dal.PermissionDenied("a task needs an owner: send X-User-Id")
         with acting(caller):
@@ -215,25 +215,27 @@ def _tasks(app: FastAPI) -> None:
             return task.to_dict()
 
     @app.get("/tasks/{task_id}")
-    async def get_task(task_id: UUID, request: Request, caller: Caller) -> Any:
+    async def get_task(task_id: UUID, request: Request, caller: Caller = None) -> Any:
         with acting(caller):
             return (await aio.tasks.get(request.app.state.pool, task_id)).to_dict()
 
     @app.patch("/tasks/{task_id}")
-    async def update_task(task_id: UUID, body: TaskChange, request: Request, caller: Caller) -> Any:
+    async def update_task(
+        task_id: UUID, body: TaskChange, request: Request, caller: Caller = None
+    ) -> Any:
         with acting(caller):
             changes = body.model_dump(exclude_unset=True)
             return (await aio.tasks.update(request.app.state.pool, task_id, **changes)).to_dict()
 
     @app.delete("/tasks/{task_id}", status_code=204)
-    async def delete_task(task_id: UUID, request: Request, caller: Caller) -> Response:
+    async def delete_task(task_id: UUID, request: Request, caller: Caller = None) -> Response:
         with acting(caller):
             await aio.tasks.delete(request.app.state.pool, task_id)
         return Response(status_code=204)
 
     @app.get("/tasks")
     async def list_tasks(
-        request: Request, caller: Caller, cursor: str | None = None, limit: int = 50
+        request: Request, caller: Caller = None, cursor: str | None = None, limit: int = 50
     ) -> Any:
         if caller is None:
             raise dal.PermissionDenied("whose tasks? send X-User-Id")
