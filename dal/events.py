@@ -18,17 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 from uuid import UUID
 
-from dal import queries
+from dal import keyset, queries
 from dal._unset import UNSET, _Unset, update_params
 from dal.acting import refuse_for_others
 from dal.arguments import checked
 from dal.db import Db
 from dal.errors import InvalidData, NotFound, not_allowed
+from dal.keyset import TimeOrder
 from dal.many import Many, array_literal, many, unique_ids
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.pagination import Page, check_limit
 from dal.rows.events import Event, EventFull, Rsvp, SearchHit, UserEvent
 
 __all__ = [
@@ -62,7 +63,31 @@ RESPONSES: Final = ("going", "maybe", "declined")
 CAPACITY_RULE: Final = "events_capacity_not_exceeded"
 STATUS_RULE: Final = "events_status_transition"
 
-R = TypeVar("R", bound="Event")
+# Upcoming events (soonest first) and an event's answers (in the order given).
+_UPCOMING_FOR_SERVER: Final = TimeOrder(
+    Event,
+    "events.upcoming_for_server_first_page",
+    "events.upcoming_for_server_after",
+    ("after_starts_at", "after_id"),
+    int,
+    lambda event: (event.starts_at, event.id),
+)
+_UPCOMING_FOR_USER: Final = TimeOrder(
+    UserEvent,
+    "events.upcoming_for_user_first_page",
+    "events.upcoming_for_user_after",
+    ("after_starts_at", "after_id"),
+    int,
+    lambda event: (event.starts_at, event.id),
+)
+_RSVPS: Final = TimeOrder(
+    Rsvp,
+    "events.list_rsvps_first_page",
+    "events.list_rsvps_after",
+    ("after_responded_at", "after_user_id"),
+    UUID,
+    lambda answer: (answer.responded_at, answer.user_id),
+)
 
 
 def _found(event: Event | None, event_id: int) -> Event:
@@ -188,23 +213,13 @@ def delete(db: Db, event_id: int) -> None:
         raise not_allowed(f"event {event_id}", table="events")
 
 
-def _after(cursor: str) -> dict[str, Any]:
-    starts_at, event_id = decode_time_cursor(cursor, int)
-    return {"after_starts_at": starts_at, "after_id": event_id}
-
-
 @checked
 def upcoming_for_server(
     db: Db, server_id: int, *, cursor: str | None = None, limit: int = 50
 ) -> Page[Event]:
     """A server's scheduled events from now on, soonest first, one keyset page at a time."""
-    params: dict[str, Any] = {"server_id": server_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = queries.fetch_all(db, "events.upcoming_for_server_first_page", params, Event)
-    else:
-        params |= _after(cursor)
-        rows = queries.fetch_all(db, "events.upcoming_for_server_after", params, Event)
-    return _page(rows, limit)
+    params = {"server_id": server_id}
+    return keyset.page(db, _UPCOMING_FOR_SERVER, params, cursor=cursor, limit=limit)
 
 
 @checked
@@ -212,17 +227,8 @@ def upcoming_for_user(
     db: Db, user_id: UUID, *, cursor: str | None = None, limit: int = 50
 ) -> Page[UserEvent]:
     """Scheduled events from now on across every server the user is a member of."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = queries.fetch_all(db, "events.upcoming_for_user_first_page", params, UserEvent)
-    else:
-        params |= _after(cursor)
-        rows = queries.fetch_all(db, "events.upcoming_for_user_after", params, UserEvent)
-    return _page(rows, limit)
-
-
-def _page(rows: list[R], limit: int) -> Page[R]:
-    return page_of(rows, limit, lambda last: [last.starts_at.isoformat(), last.id])
+    params = {"user_id": user_id}
+    return keyset.page(db, _UPCOMING_FOR_USER, params, cursor=cursor, limit=limit)
 
 
 @checked
@@ -277,17 +283,8 @@ def rsvps(
 ) -> Page[Rsvp]:
     """The answers with this response, in the order they were given, one keyset page at
     a time (pass the page's `next_cursor` for the next)."""
-    params: dict[str, Any] = {
-        "event_id": event_id,
-        "response": response,
-        "limit": check_limit(limit) + 1,
-    }
-    if cursor is None:
-        rows = queries.fetch_all(db, "events.list_rsvps_first_page", params, Rsvp)
-    else:
-        params["after_responded_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
-        rows = queries.fetch_all(db, "events.list_rsvps_after", params, Rsvp)
-    return page_of(rows, limit, lambda last: [last.responded_at.isoformat(), str(last.user_id)])
+    params = {"event_id": event_id, "response": response}
+    return keyset.page(db, _RSVPS, params, cursor=cursor, limit=limit)
 
 
 @checked

@@ -16,12 +16,13 @@ from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID
 
-from dal import queries
+from dal import keyset, queries
 from dal._unset import UNSET, _Unset, update_params
 from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.keyset import TimeOrder
+from dal.pagination import Page
 from dal.rows.moods import DailyAverage, Mood, Partition
 
 __all__ = [
@@ -50,6 +51,16 @@ MOODS: Final = (
     "sad",
     "angry",
     "lonely",
+)
+
+# A user's moods, newest first.
+_NEWEST_FIRST: Final = TimeOrder(
+    Mood,
+    "moods.list_first_page",
+    "moods.list_page_after",
+    ("before_recorded_at", "before_id"),
+    int,
+    lambda mood: (mood.recorded_at, mood.id),
 )
 
 
@@ -158,18 +169,8 @@ def history(
     Only the partitions overlapping the period are read.
     """
     _period(since, until)
-    params: dict[str, Any] = {
-        "user_id": user_id,
-        "since": since,
-        "until": until,
-        "limit": check_limit(limit) + 1,
-    }
-    if cursor is None:
-        rows = queries.fetch_all(db, "moods.list_first_page", params, Mood)
-    else:
-        params["before_recorded_at"], params["before_id"] = decode_time_cursor(cursor, int)
-        rows = queries.fetch_all(db, "moods.list_page_after", params, Mood)
-    return page_of(rows, limit, lambda last: [last.recorded_at.isoformat(), last.id])
+    params = {"user_id": user_id, "since": since, "until": until}
+    return keyset.page(db, _NEWEST_FIRST, params, cursor=cursor, limit=limit)
 
 
 @checked

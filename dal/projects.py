@@ -15,13 +15,14 @@ from collections.abc import Iterable
 from typing import Any, Final
 from uuid import UUID
 
-from dal import queries
+from dal import keyset, queries
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound, not_allowed
+from dal.keyset import TimeOrder
 from dal.many import Many, array_literal, many, unique_ids
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.pagination import Page
 from dal.rows.projects import Member, Project, ProjectMembership
 
 __all__ = [
@@ -47,6 +48,24 @@ __all__ = [
 ROLES: Final = ("owner", "admin", "member", "viewer")
 ACCESS_LEVELS: Final = ("read", "write", "admin")
 DEFAULT_ACCESS: Final = {"owner": "admin", "admin": "admin", "member": "write", "viewer": "read"}
+
+# A user's projects and a project's members, each in join order.
+_USER_PROJECTS: Final = TimeOrder(
+    ProjectMembership,
+    "projects.list_for_user_first_page",
+    "projects.list_for_user_after",
+    ("after_joined_at", "after_project_id"),
+    UUID,
+    lambda project: (project.joined_at, project.id),
+)
+_MEMBERS: Final = TimeOrder(
+    Member,
+    "projects.list_members_first_page",
+    "projects.list_members_after",
+    ("after_created_at", "after_user_id"),
+    UUID,
+    lambda member: (member.created_at, member.user_id),
+)
 
 
 def _found(project: Project | None, project_id: UUID) -> Project:
@@ -129,13 +148,8 @@ def list_for_user(
     """The projects the user is a member of (owned ones included), with their role and
     access level in each, in the order they joined, one keyset page at a time (pass the
     page's `next_cursor` for the next)."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = queries.fetch_all(db, "projects.list_for_user_first_page", params, ProjectMembership)
-    else:
-        params["after_joined_at"], params["after_project_id"] = decode_time_cursor(cursor, UUID)
-        rows = queries.fetch_all(db, "projects.list_for_user_after", params, ProjectMembership)
-    return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), str(last.id)])
+    params = {"user_id": user_id}
+    return keyset.page(db, _USER_PROJECTS, params, cursor=cursor, limit=limit)
 
 
 def _access(role: str, access_level: str | None) -> str:
@@ -232,10 +246,5 @@ def list_members(
 ) -> Page[Member]:
     """The project's members in the order they joined, one keyset page at a time (pass
     the page's `next_cursor` for the next)."""
-    params: dict[str, Any] = {"project_id": project_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = queries.fetch_all(db, "projects.list_members_first_page", params, Member)
-    else:
-        params["after_created_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
-        rows = queries.fetch_all(db, "projects.list_members_after", params, Member)
-    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), str(last.user_id)])
+    params = {"project_id": project_id}
+    return keyset.page(db, _MEMBERS, params, cursor=cursor, limit=limit)

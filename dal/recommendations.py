@@ -17,12 +17,13 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from dal import queries
+from dal import keyset, queries
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.arguments import checked
 from dal.db import Db
 from dal.errors import InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.keyset import TimeOrder
+from dal.pagination import Page, check_limit
 from dal.rows.recommendations import Feedback, KindRating, Recommendation
 
 __all__ = [
@@ -47,6 +48,16 @@ __all__ = [
 
 KINDS: Final = ("activity", "article", "breathing", "meditation", "music", "social", "professional")
 MOOD_RULE: Final = "recommendations_mood_belongs_to_user"
+
+# A user's recommendations, newest first.
+_HISTORY: Final = TimeOrder(
+    Recommendation,
+    "recommendations.history_first_page",
+    "recommendations.history_page_after",
+    ("before_created_at", "before_id"),
+    int,
+    lambda made: (made.created_at, made.id),
+)
 
 
 @checked
@@ -137,13 +148,8 @@ def history(
 ) -> Page[Recommendation]:
     """Every recommendation made to the user, dismissed and expired ones too, newest
     first, one keyset page at a time (pass the page's `next_cursor` for the next)."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = queries.fetch_all(db, "recommendations.history_first_page", params, Recommendation)
-    else:
-        params["before_created_at"], params["before_id"] = decode_time_cursor(cursor, int)
-        rows = queries.fetch_all(db, "recommendations.history_page_after", params, Recommendation)
-    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), last.id])
+    params = {"user_id": user_id}
+    return keyset.page(db, _HISTORY, params, cursor=cursor, limit=limit)
 
 
 @checked

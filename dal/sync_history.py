@@ -11,14 +11,15 @@ per project exists (Conflict naming sync_history_one_unfinished_per_project_key)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
-from dal import queries
+from dal import keyset, queries
 from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import Conflict, NotFound, not_allowed
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.keyset import TimeOrder
+from dal.pagination import Page
 from dal.rows.sync_history import SyncRun
 
 __all__ = [
@@ -30,6 +31,16 @@ __all__ = [
     "latest_for_projects",
     "start",
 ]
+
+# A project's runs, newest first.
+_HISTORY: Final = TimeOrder(
+    SyncRun,
+    "sync_history.history_first_page",
+    "sync_history.history_page_after",
+    ("after_started_at", "after_id"),
+    int,
+    lambda run: (run.started_at, run.id),
+)
 
 
 @checked
@@ -106,10 +117,5 @@ def history(
     db: Db, project_id: UUID, *, cursor: str | None = None, limit: int = 20
 ) -> Page[SyncRun]:
     """The project's runs, newest first, one keyset page at a time."""
-    params: dict[str, Any] = {"project_id": project_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = queries.fetch_all(db, "sync_history.history_first_page", params, SyncRun)
-    else:
-        params["after_started_at"], params["after_id"] = decode_time_cursor(cursor, int)
-        rows = queries.fetch_all(db, "sync_history.history_page_after", params, SyncRun)
-    return page_of(rows, limit, lambda last: [last.started_at.isoformat(), last.id])
+    params = {"project_id": project_id}
+    return keyset.page(db, _HISTORY, params, cursor=cursor, limit=limit)

@@ -10,14 +10,15 @@ from dataclasses import replace
 from typing import Any, Final
 from uuid import UUID
 
-from dal import passwords, queries
+from dal import keyset, passwords, queries
 from dal._json import jsonb
 from dal._unset import UNSET, _Unset, any_given, update_params
 from dal.arguments import checked
 from dal.db import Db, transaction
 from dal.errors import InvalidData, NotFound
+from dal.keyset import TimeOrder
 from dal.many import Many, array_literal, many, unique_ids
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.pagination import Page
 from dal.rows.users import User
 
 __all__ = [
@@ -44,6 +45,15 @@ __all__ = [
 ]
 
 STATUSES: Final = ("active", "suspended", "deleted")
+
+_SIGN_UP_ORDER: Final = TimeOrder(
+    User,
+    "users.list_first_page",
+    "users.list_page_after",
+    ("after_created_at", "after_id"),
+    UUID,
+    lambda user: (user.created_at, user.id),
+)
 
 
 def _hashed(password: str) -> str:
@@ -259,16 +269,11 @@ def list_page(
     statuses: Sequence[str] = ("active", "suspended"),
 ) -> Page[User]:
     """Users in sign-up order, one keyset page at a time."""
-    params: dict[str, Any] = {"limit": check_limit(limit) + 1, "statuses": list(statuses)}
     bad = set(statuses) - set(STATUSES)
     if bad:
         raise InvalidData(f"unknown user status {sorted(bad)[0]!r}", column="status")
-    if cursor is None:
-        rows = queries.fetch_all(db, "users.list_first_page", params, User)
-    else:
-        params["after_created_at"], params["after_id"] = decode_time_cursor(cursor, UUID)
-        rows = queries.fetch_all(db, "users.list_page_after", params, User)
-    return page_of(rows, limit, lambda last: [last.created_at.isoformat(), str(last.id)])
+    params = {"statuses": list(statuses)}
+    return keyset.page(db, _SIGN_UP_ORDER, params, cursor=cursor, limit=limit)
 
 
 @checked

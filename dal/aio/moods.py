@@ -14,11 +14,12 @@ from typing import Any, Final
 from uuid import UUID
 
 from dal._unset import UNSET, _Unset, update_params
-from dal.aio import queries
+from dal.aio import keyset, queries
 from dal.aio.db import Db, transaction
+from dal.aio.keyset import TimeOrder
 from dal.arguments import checked
 from dal.errors import InvalidData, NotFound
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.pagination import Page
 from dal.rows.moods import DailyAverage, Mood, Partition
 
 __all__ = [
@@ -47,6 +48,16 @@ MOODS: Final = (
     "sad",
     "angry",
     "lonely",
+)
+
+# A user's moods, newest first.
+_NEWEST_FIRST: Final = TimeOrder(
+    Mood,
+    "moods.list_first_page",
+    "moods.list_page_after",
+    ("before_recorded_at", "before_id"),
+    int,
+    lambda mood: (mood.recorded_at, mood.id),
 )
 
 
@@ -155,18 +166,8 @@ async def history(
     Only the partitions overlapping the period are read.
     """
     _period(since, until)
-    params: dict[str, Any] = {
-        "user_id": user_id,
-        "since": since,
-        "until": until,
-        "limit": check_limit(limit) + 1,
-    }
-    if cursor is None:
-        rows = await queries.fetch_all(db, "moods.list_first_page", params, Mood)
-    else:
-        params["before_recorded_at"], params["before_id"] = decode_time_cursor(cursor, int)
-        rows = await queries.fetch_all(db, "moods.list_page_after", params, Mood)
-    return page_of(rows, limit, lambda last: [last.recorded_at.isoformat(), last.id])
+    params = {"user_id": user_id, "since": since, "until": until}
+    return await keyset.page(db, _NEWEST_FIRST, params, cursor=cursor, limit=limit)
 
 
 @checked

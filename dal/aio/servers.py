@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from dal.acting import acting_user
-from dal.aio import queries
+from dal.aio import keyset, queries
 from dal.aio.db import Db, transaction
+from dal.aio.keyset import TimeOrder
 from dal.arguments import checked
 from dal.errors import Conflict, InvalidData, NotFound, not_allowed
-from dal.pagination import Page, check_limit, decode_time_cursor, page_of
+from dal.pagination import Page
 from dal.rows.servers import Member, Membership, Server
 
 __all__ = [
@@ -33,6 +34,24 @@ __all__ = [
 ]
 
 ROLES: Final = ("owner", "admin", "moderator", "member")
+
+# A server's members and a user's servers, each in join order.
+_MEMBERS: Final = TimeOrder(
+    Member,
+    "servers.list_members_first_page",
+    "servers.list_members_after",
+    ("after_joined_at", "after_user_id"),
+    UUID,
+    lambda member: (member.joined_at, member.user_id),
+)
+_USER_SERVERS: Final = TimeOrder(
+    Membership,
+    "servers.list_for_user_first_page",
+    "servers.list_for_user_after",
+    ("after_joined_at", "after_server_id"),
+    int,
+    lambda server: (server.joined_at, server.id),
+)
 
 
 def _found(server: Server | None, server_id: int) -> Server:
@@ -212,13 +231,8 @@ async def members(
     db: Db, server_id: int, *, cursor: str | None = None, limit: int = 100
 ) -> Page[Member]:
     """A server's members in join order, one keyset page at a time."""
-    params: dict[str, Any] = {"server_id": server_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = await queries.fetch_all(db, "servers.list_members_first_page", params, Member)
-    else:
-        params["after_joined_at"], params["after_user_id"] = decode_time_cursor(cursor, UUID)
-        rows = await queries.fetch_all(db, "servers.list_members_after", params, Member)
-    return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), str(last.user_id)])
+    params = {"server_id": server_id}
+    return await keyset.page(db, _MEMBERS, params, cursor=cursor, limit=limit)
 
 
 @checked
@@ -227,10 +241,5 @@ async def for_user(
 ) -> Page[Membership]:
     """The servers a user belongs to, with their role in each, in the order they joined,
     one keyset page at a time (pass the page's `next_cursor` for the next)."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": check_limit(limit) + 1}
-    if cursor is None:
-        rows = await queries.fetch_all(db, "servers.list_for_user_first_page", params, Membership)
-    else:
-        params["after_joined_at"], params["after_server_id"] = decode_time_cursor(cursor, int)
-        rows = await queries.fetch_all(db, "servers.list_for_user_after", params, Membership)
-    return page_of(rows, limit, lambda last: [last.joined_at.isoformat(), last.id])
+    params = {"user_id": user_id}
+    return await keyset.page(db, _USER_SERVERS, params, cursor=cursor, limit=limit)
