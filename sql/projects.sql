@@ -32,25 +32,35 @@ RETURNING id, owner_id, name, git_url, created_at, updated_at;
 DELETE FROM projects WHERE id = %(id)s;
 
 -- name: list_for_user_first_page
--- The first page of the projects a user is a member of, in the order they joined (project_members_user_id_created_at_idx).
+-- The first page of the projects a user is a member of, in the order they joined: the page of memberships read in index order first (project_members_user_id_created_at_idx), then its projects by key.
+WITH page AS (
+    SELECT project_id, role, access_level, created_at
+      FROM project_members
+     WHERE user_id = %(user_id)s
+     ORDER BY created_at, project_id
+     LIMIT %(limit)s
+)
 SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at,
        m.role, m.access_level, m.created_at AS joined_at
-  FROM project_members AS m
+  FROM page AS m
   JOIN projects AS p ON p.id = m.project_id
- WHERE m.user_id = %(user_id)s
- ORDER BY m.created_at, m.project_id
- LIMIT %(limit)s;
+ ORDER BY m.created_at, m.project_id;
 
 -- name: list_for_user_after
--- The user's projects joined after a (joined_at, project_id) cursor (project_members_user_id_created_at_idx).
+-- The user's projects joined after a (joined_at, project_id) cursor (as above).
+WITH page AS (
+    SELECT project_id, role, access_level, created_at
+      FROM project_members
+     WHERE user_id = %(user_id)s
+       AND (created_at, project_id) > (%(after_joined_at)s, %(after_project_id)s)
+     ORDER BY created_at, project_id
+     LIMIT %(limit)s
+)
 SELECT p.id, p.owner_id, p.name, p.git_url, p.created_at, p.updated_at,
        m.role, m.access_level, m.created_at AS joined_at
-  FROM project_members AS m
+  FROM page AS m
   JOIN projects AS p ON p.id = m.project_id
- WHERE m.user_id = %(user_id)s
-   AND (m.created_at, m.project_id) > (%(after_joined_at)s, %(after_project_id)s)
- ORDER BY m.created_at, m.project_id
- LIMIT %(limit)s;
+ ORDER BY m.created_at, m.project_id;
 
 -- name: add_member
 -- Add a user to a project with a role and an access level.

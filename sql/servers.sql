@@ -88,22 +88,32 @@ SELECT server_id, user_id, role, joined_at
  LIMIT %(limit)s;
 
 -- name: list_for_user_first_page
--- The first page of the servers a user belongs to, in the order they joined, with their role (server_members_user_id_joined_at_idx).
+-- The first page of the servers a user belongs to, in the order they joined, with their role: the page of memberships read in index order first (server_members_user_id_joined_at_idx), then its servers by key.
+WITH page AS (
+    SELECT server_id, role, joined_at
+      FROM server_members
+     WHERE user_id = %(user_id)s
+     ORDER BY joined_at, server_id
+     LIMIT %(limit)s
+)
 SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role,
        m.joined_at
-  FROM server_members m
+  FROM page m
   JOIN servers s ON s.id = m.server_id
- WHERE m.user_id = %(user_id)s
- ORDER BY m.joined_at, m.server_id
- LIMIT %(limit)s;
+ ORDER BY m.joined_at, m.server_id;
 
 -- name: list_for_user_after
--- The user's servers joined after a (joined_at, server_id) cursor (server_members_user_id_joined_at_idx).
+-- The user's servers joined after a (joined_at, server_id) cursor (as above).
+WITH page AS (
+    SELECT server_id, role, joined_at
+      FROM server_members
+     WHERE user_id = %(user_id)s
+       AND (joined_at, server_id) > (%(after_joined_at)s, %(after_server_id)s)
+     ORDER BY joined_at, server_id
+     LIMIT %(limit)s
+)
 SELECT s.id, s.snowflake_id, s.name, s.owner_id, s.created_at, s.updated_at, m.role,
        m.joined_at
-  FROM server_members m
+  FROM page m
   JOIN servers s ON s.id = m.server_id
- WHERE m.user_id = %(user_id)s
-   AND (m.joined_at, m.server_id) > (%(after_joined_at)s, %(after_server_id)s)
- ORDER BY m.joined_at, m.server_id
- LIMIT %(limit)s;
+ ORDER BY m.joined_at, m.server_id;

@@ -105,6 +105,7 @@ TASK_BY_ID = "tasks_pkey|tasks_id_project_id_key"
 CATEGORY_BY_ID = "categories_pkey|categories_id_owner_id_key"
 MEMBER_PAGE = "project_members_user_id_created_at_idx"
 PROJECT_MEMBERS = "project_members_project_id_created_at_idx"
+JOIN_PAGE = 200  # a page of 51 rows, each joined by a key probe (three buffers or four)
 EDGE = "task_dependencies_pkey|task_dependencies_depends_on_id_idx"
 
 CASES: dict[str, Case] = {
@@ -118,7 +119,13 @@ CASES: dict[str, Case] = {
     "projects.list_for_user_first_page": Case(
         lambda s: {"user_id": s["member"], "limit": 51},
         (MEMBER_PAGE,),
-        64,  # a page of a busy member's projects in index order: one heap page each
+        # The page of memberships index-only and in order, then its projects: by a key
+        # probe per row (three buffers each; 156 at `large`, for the member in 86
+        # projects), or read whole by a hash join while the table is small.
+        JOIN_PAGE,
+        max_sort_rows=51,  # after a hash join, the page itself (51 rows) sorted again
+        # The policies read the acting user's projects once (dal_projects): 198 there.
+        rls_max_buffers=JOIN_PAGE + 60,
     ),
     "projects.list_for_user_after": Case(
         lambda s: {
@@ -128,17 +135,20 @@ CASES: dict[str, Case] = {
             "limit": 51,
         },
         (MEMBER_PAGE,),
-        64,
+        JOIN_PAGE,
+        max_sort_rows=51,
+        rls_max_buffers=JOIN_PAGE + 60,
     ),
     "projects.get_member": Case(
         lambda s: {"project_id": s["member_project"], "user_id": s["member"]},
-        # either key finds the one row; under row-level security the planner prefers
-        # the user's index-only entries
-        # the key, or either join-order index: each holds every column of a membership,
+        # The key, or either join-order index: each holds every column of a membership,
         # so the planner may read the user's (or the project's) few memberships there
-        # index-only rather than the key and the heap
+        # index-only rather than the key and the heap.
         (f"project_members_pkey|{MEMBER_PAGE}|{PROJECT_MEMBERS}",),
         8,
+        # Under row-level security it reads the acting member's range (86 projects at
+        # `large`), which dal_projects has just read too: 25 buffers there.
+        rls_max_buffers=32,
     ),
     "projects.set_member_role": Case(
         lambda s: {
