@@ -368,9 +368,17 @@ def test_races_keep_their_invariants_across_a_kill_9(owned: OwnedServer) -> None
     failures: list[BaseException] = []
     lock = threading.Lock()
 
+    kill_due = threading.Event()  # a quarter of the answers are in
+    killed = threading.Event()
+
     def go(conn: Any, event_id: int, person_id: Any) -> None:
         with lock:
             runs["answers"] += 1
+        if kill_due.is_set() and not killed.is_set():
+            # Wait for the kill on a connection taken before it, nothing written yet:
+            # the answer is cut off and run again, however fast the rest went (the
+            # last quarter could otherwise be done before the kill lands).
+            killed.wait(timeout=60)
         events.rsvp(conn, event_id, person_id, "going")
 
     def answer() -> None:
@@ -414,7 +422,11 @@ def test_races_keep_their_invariants_across_a_kill_9(owned: OwnedServer) -> None
         # Mid-race by the work done, not by the clock: a quarter of the answers in.
         while answers.qsize() > len(shows) * len(people) * 3 // 4:
             time.sleep(0.002)
-        owned.kill9()
+        kill_due.set()
+        try:
+            owned.kill9()
+        finally:
+            killed.set()
         owned.start()
 
     try:
