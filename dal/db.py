@@ -455,8 +455,7 @@ def hand_back(pool: Pool, conn: Conn) -> None:
         status = conn.info.transaction_status
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
-            cache.rolled_back(conn)
-            read_your_writes.rolled_back(conn)
+            _rolled_back(conn)
             with suppress(psycopg.Error):
                 conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
@@ -511,6 +510,19 @@ def transaction(db: Db, *, isolation: psycopg.IsolationLevel | None = None) -> I
         log.warning("the answer to COMMIT was lost; transaction %s was committed", lost.xid)
 
 
+def _committed(conn: Conn, *, surely: bool) -> None:
+    """A transaction of the DAL's own committed (or, not `surely`, may have): the
+    cache's invalidations it owes are paid and the caller's WAL position taken."""
+    cache.committed(conn, surely=surely)
+    read_your_writes.committed(conn, surely=surely)
+
+
+def _rolled_back(conn: Conn) -> None:
+    """A transaction on `conn` rolled back: what it would have owed is forgotten."""
+    cache.rolled_back(conn)
+    read_your_writes.rolled_back(conn)
+
+
 @contextmanager
 def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterator[None]:
     """`conn.transaction()`, its errors translated, its id taken just before COMMIT."""
@@ -530,11 +542,9 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
         error = translate(exc) if isinstance(exc, psycopg.Error) else None
         if owns and committing and isinstance(error, ConnectionLost):
             # The COMMIT may have happened: a stale row costs more than a bump.
-            cache.committed(conn, surely=False)
-            read_your_writes.committed(conn, surely=False)
+            _committed(conn, surely=False)
         elif owns:  # rolled back (a refused COMMIT too: a serialization failure, say)
-            cache.rolled_back(conn)
-            read_your_writes.rolled_back(conn)
+            _rolled_back(conn)
         if error is None:
             raise
         if not (committing and isinstance(error, ConnectionLost)):
@@ -552,8 +562,7 @@ def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> Iterato
         ) from exc
     else:
         if owns:
-            cache.committed(conn)
-            read_your_writes.committed(conn)
+            _committed(conn, surely=True)
     finally:
         if owns and isolation is not None and not conn.closed:
             conn.set_isolation_level(was)

@@ -456,8 +456,7 @@ async def hand_back(pool: Pool, conn: Conn) -> None:
         status = conn.info.transaction_status
         if status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
             # A failing rollback leaves a broken connection: the pool drops it.
-            cache.rolled_back(conn)
-            read_your_writes.rolled_back(conn)
+            _rolled_back(conn)
             with suppress(psycopg.Error):
                 await conn.rollback()
         if conn.info.transaction_status == TransactionStatus.IDLE:
@@ -514,6 +513,19 @@ async def transaction(
         log.warning("the answer to COMMIT was lost; transaction %s was committed", lost.xid)
 
 
+async def _committed(conn: Conn, *, surely: bool) -> None:
+    """A transaction of the DAL's own committed (or, not `surely`, may have): the
+    cache's invalidations it owes are paid and the caller's WAL position taken."""
+    await cache.committed(conn, surely=surely)
+    await read_your_writes.committed(conn, surely=surely)
+
+
+def _rolled_back(conn: Conn) -> None:
+    """A transaction on `conn` rolled back: what it would have owed is forgotten."""
+    cache.rolled_back(conn)
+    read_your_writes.rolled_back(conn)
+
+
 @asynccontextmanager
 async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> AsyncIterator[None]:
     """`conn.transaction()`, its errors translated, its id taken just before COMMIT."""
@@ -533,11 +545,9 @@ async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> A
         error = translate(exc) if isinstance(exc, psycopg.Error) else None
         if owns and committing and isinstance(error, ConnectionLost):
             # The COMMIT may have happened: a stale row costs more than a bump.
-            await cache.committed(conn, surely=False)
-            await read_your_writes.committed(conn, surely=False)
+            await _committed(conn, surely=False)
         elif owns:  # rolled back (a refused COMMIT too: a serialization failure, say)
-            cache.rolled_back(conn)
-            read_your_writes.rolled_back(conn)
+            _rolled_back(conn)
         if error is None:
             raise
         if not (committing and isinstance(error, ConnectionLost)):
@@ -555,8 +565,7 @@ async def _committing(conn: Conn, isolation: psycopg.IsolationLevel | None) -> A
         ) from exc
     else:
         if owns:
-            await cache.committed(conn)
-            await read_your_writes.committed(conn)
+            await _committed(conn, surely=True)
     finally:
         if owns and isolation is not None and not conn.closed:
             await conn.set_isolation_level(was)
