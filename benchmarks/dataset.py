@@ -80,12 +80,17 @@ def load(
     settle(conn)
 
 
-def settle(conn: psycopg.Connection[Any], attempts: int = 20) -> None:
+def settle(
+    conn: psycopg.Connection[Any], attempts: int = 20, *, index_cleanup: bool = False
+) -> None:
     """VACUUM until every page is all-visible, so index-only scans read no heap, as on
     a production table at rest. An autovacuum that started while the seed ran holds an
-    old snapshot, and pages VACUUM sees then stay not all-visible: wait it out."""
+    old snapshot, and pages VACUUM sees then stay not all-visible: wait it out. With
+    `index_cleanup`, dead index entries go too however few pages hold dead rows (VACUUM
+    may skip the indexes then)."""
+    vacuum = "VACUUM (INDEX_CLEANUP ON, ANALYZE)" if index_cleanup else "VACUUM ANALYZE"
     for _ in range(attempts):
-        conn.execute("VACUUM ANALYZE")
+        conn.execute(vacuum)
         lagging = conn.execute(
             """SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relallvisible < c.relpages"""

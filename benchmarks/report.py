@@ -503,9 +503,10 @@ def _index_ratio(found: Any) -> list[str]:
         "partitioned index takes every partition's index with it), so the planner chose",
         "among the other indexes. Both sides were measured in this run, on one connection,",
         "the statement unprepared (planned for its values, as in the EXPLAIN shown): a time",
-        f"is the median of {found['runs']} executions (execute and fetch) in"
-        f" {found['rounds']} rounds that",
-        f"alternate the two sides, each round's first {found['warm_up']} untimed,",
+        f"is the median of {found['rounds']} rounds' means of {found['batch']} executions"
+        " (execute and fetch),",
+        "the two sides timed in turn each round in a shuffled order (benchmarks/paired.py)",
+        f"after {found['warm_up']} untimed ones each,",
         "and the ratio is the time without the index over the time with it. A plan is one",
         "EXPLAIN (ANALYZE, BUFFERS): its nodes, the indexes it uses and the shared buffers",
         "it reads.",

@@ -11,13 +11,13 @@ Hiding an index: `DROP INDEX` inside a transaction that is always rolled back. D
 transactional in PostgreSQL, so the index is gone for that transaction alone and comes
 back whole, with no rebuild; the table stays locked meanwhile, which the benchmarks'
 plan database can afford (a lock_timeout bounds the wait for it). Both sides run in
-transactions on the same connection, alternating round by round, the statement
-unprepared on both: each execution is planned for its values, as the EXPLAIN shown was
-(a prepared statement may switch to a generic plan after five runs, which would not be
-the plan shown). Nothing asserts a time; the assertions are that the plan with the index
-uses it, that the transactions timed without it see none of it (a partitioned index's
-partitions' included), and that it is whole again after each, else the two sides would
-not compare what the index does.
+transactions on the same connection, timed in turn round by round as every comparison
+is (benchmarks/paired.py), the statement unprepared on both: each execution is planned
+for its values, as the EXPLAIN shown was (a prepared statement may switch to a generic
+plan after five runs, which would not be the plan shown). Nothing asserts a time; the
+assertions are that the plan with the index uses it, that the transactions timed without
+it see none of it (a partitioned index's partitions' included), and that it is whole
+again after each, else the two sides would not compare what the index does.
 
 Which indexes are hidden, and why no more (checked against the plans):
 
@@ -35,9 +35,9 @@ Which indexes are hidden, and why no more (checked against the plans):
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from benchmarks import dataset, plans
+from benchmarks import dataset, paired, plans
 from benchmarks.cases import CASES
 from dal import queries
 from dal._task_list import DEFAULT_DESCENDING, Filters, build
@@ -54,9 +54,8 @@ from dal.query_files import Query
 
 RESULTS = Path(__file__).parent / ".results" / "index_ratio.json"
 
-ROUNDS = 5  # the two sides alternate, a transaction each, round by round
-WARM_UP = 1  # untimed runs first in each round: both sides read from a warm cache
-RUNS = 3  # timed runs per side and round; the median of all of a side's is kept
+ROUNDS = 7  # rounds of benchmarks.paired.measure: the two sides in turn, a transaction each
+BATCH = 3  # executions of a side per round, timed together
 LOCK_TIMEOUT = "5s"  # DROP INDEX waits for an exclusive lock on the table
 
 # The "open" filter shape of benchmarks/test_task_list_plans.py.
@@ -116,8 +115,8 @@ def report() -> Iterator[dict[str, Any]]:
     found = {
         "profile": dataset.bench_profile().name,
         "rounds": ROUNDS,
-        "warm_up": WARM_UP,
-        "runs": ROUNDS * RUNS,
+        "batch": BATCH,
+        "warm_up": paired.WARM_UP,
         "queries": measured,
     }
     RESULTS.write_text(json.dumps(found, indent=2))
@@ -132,19 +131,6 @@ def _with_partitions(conn: psycopg.Connection[Any], index: str) -> set[str]:
     return {index, *(row[0] for row in rows)}
 
 
-def _timed(conn: psycopg.Connection[Any], query: Query, params: dict[str, Any]) -> list[float]:
-    """Wall times of RUNS executions (execute + fetchall), after WARM_UP untimed ones."""
-    times: list[float] = []
-    with conn.cursor() as cur:
-        for run in range(WARM_UP + RUNS):
-            start = time.perf_counter()
-            cur.execute(query.text, params, prepare=False)
-            cur.fetchall()
-            if run >= WARM_UP:
-                times.append(time.perf_counter() - start)
-    return times
-
-
 def _missing(conn: psycopg.Connection[Any], names: set[str]) -> int:
     """How many of the indexes `names` this transaction does not see."""
     row = conn.execute(
@@ -155,29 +141,42 @@ def _missing(conn: psycopg.Connection[Any], names: set[str]) -> int:
     return int(row[0])
 
 
-def _round(
-    conn: psycopg.Connection[Any],
-    query: Query,
-    params: dict[str, Any],
-    hide: tuple[str, ...],
-    *,
-    gone: set[str],
-    explain: bool,
-) -> tuple[plans.PlanSummary | None, list[float]]:
-    """One side's round: the query timed (and EXPLAINed, the first time) with the indexes
-    `hide` dropped meanwhile, in a transaction rolled back on the way out whatever
-    happens in it. `gone` is every name the drop must take (a partitioned index's
-    partitions' too): the round fails unless this transaction sees none of them."""
+@contextmanager
+def _hidden(conn: psycopg.Connection[Any], hide: tuple[str, ...], gone: set[str]) -> Iterator[None]:
+    """A transaction, rolled back on the way out whatever happens in it, with the
+    indexes `hide` dropped in it. `gone` is every name the drop must take (a partitioned
+    index's partitions' too): it fails unless the transaction sees none of them."""
     with conn.transaction(force_rollback=True):
         if hide:
             conn.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
             for index in hide:
                 conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
             assert _missing(conn, gone) == len(gone), f"{sorted(gone)} not all hidden"
+        yield
+
+
+def _side(
+    conn: psycopg.Connection[Any],
+    query: Query,
+    params: dict[str, Any],
+    hide: tuple[str, ...],
+    gone: set[str],
+) -> tuple[plans.PlanSummary, paired.Timed]:
+    """One side: its EXPLAIN, and its executions (execute and fetch) for
+    `paired.measure`, each batch in a transaction of its own with `hide` hidden."""
+    with _hidden(conn, hide, gone):
         # plans.explain's own transaction is a savepoint inside this one.
-        summary = plans.summarise(plans.explain(conn, query.text, params)) if explain else None
-        times = _timed(conn, query, params)
-    return summary, times
+        summary = plans.summarise(plans.explain(conn, query.text, params))
+
+    def run(n: int) -> float:
+        with _hidden(conn, hide, gone), conn.cursor() as cur:
+            began = time.perf_counter()
+            for _ in range(n):
+                cur.execute(query.text, params, prepare=False)
+                cur.fetchall()
+            return time.perf_counter() - began
+
+    return summary, run
 
 
 def _shown(summary: plans.PlanSummary, median: float) -> dict[str, Any]:
@@ -201,22 +200,15 @@ def test_time_with_and_without_the_index(
     """The plan and median time with the index and with it hidden, for the report."""
     query, params = hot.statement(sample)
     names = set[str]().union(*(_with_partitions(plan_conn, index) for index in hot.hidden))
-    shown: dict[bool, plans.PlanSummary] = {}
-    times: dict[bool, list[float]] = {True: [], False: []}
-    # The sides alternate, round by round, so drift on a shared machine falls on both.
-    for number in range(ROUNDS):
-        for with_index in (True, False) if number % 2 == 0 else (False, True):
-            hide = () if with_index else hot.hidden
-            summary, taken = _round(
-                plan_conn, query, params, hide, gone=names, explain=with_index not in shown
-            )
-            if summary is not None:
-                shown[with_index] = summary
-            times[with_index] += taken
-    with_plan, without_plan = shown[True], shown[False]
+    with_plan, with_index = _side(plan_conn, query, params, (), names)
+    without_plan, without_index = _side(plan_conn, query, params, hot.hidden, names)
+    # Timed in turn, round by round, so drift on a shared machine falls on both sides.
+    medians = paired.measure(
+        {"with": with_index, "without": without_index}, rounds=ROUNDS, batch=BATCH
+    )
     assert with_plan.indexes & names, f"{hot.label} does not use {hot.hidden}: {with_plan.line()}"
     assert _missing(plan_conn, names) == 0, f"{hot.label}: a hidden index is not back"
-    with_median, without_median = statistics.median(times[True]), statistics.median(times[False])
+    with_median, without_median = medians["with"]["median"], medians["without"]["median"]
     report[hot.label] = {
         "hidden": list(hot.hidden),
         "hidden_partitions": len(names) - len(hot.hidden),

@@ -55,8 +55,7 @@ def settled_after_writes(plan_conn: psycopg.Connection[Any]) -> Iterator[None]:
     first page of a list by last update would visit each of them (3,177 buffers at
     `large`, against 57)."""
     yield
-    plan_conn.execute("VACUUM (INDEX_CLEANUP ON)")
-    dataset.settle(plan_conn)
+    dataset.settle(plan_conn, index_cleanup=True)
 
 
 READS = [n for n in sorted(CASES) if not _writes(n)]
